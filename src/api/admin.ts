@@ -1,0 +1,79 @@
+import type { Env } from "../config";
+import { ledgerDb } from "../ledger/db";
+import { findPlayer, insertPlayer } from "../ledger/players";
+import type { PlayerRow } from "../ledger/schema";
+import { insertSession, newToken } from "../ledger/sessions";
+import { parseAmount } from "../money";
+import { ApiError } from "./errors";
+import { jsonResponse, parseJsonBody } from "./json";
+import type { ApiRequest } from "./request";
+import { CreatePlayerRequest, CreateSessionRequest, parseWith } from "./schemas";
+import { moneyNumber, playerProfile } from "./views";
+
+function playerBody(player: PlayerRow) {
+  return {
+    player_id: player.id,
+    operator_id: player.operatorId,
+    brand_id: player.brandId,
+    currency: player.currency,
+    balance: moneyNumber(player.balanceMinor, player.currency),
+    ...playerProfile(player),
+  };
+}
+
+async function existingPlayer(env: Env, playerId: string | undefined): Promise<PlayerRow> {
+  const player = playerId ? await findPlayer(ledgerDb(env.DB), playerId) : undefined;
+  if (!player) throw new ApiError("PLAYER_NOT_FOUND", `no player ${playerId ?? ""}`);
+  return player;
+}
+
+/** POST /admin/players: creates a player with an opening balance. */
+export async function createPlayer(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(CreatePlayerRequest, parseJsonBody(request.bodyBytes));
+  const opening = parseAmount(body.balance, body.currency);
+  if (!opening.ok) throw new ApiError("INVALID_REQUEST", `balance: ${opening.reason}`);
+  const player: PlayerRow = {
+    id: body.player_id,
+    operatorId: body.operator_id,
+    brandId: body.brand_id,
+    currency: body.currency,
+    balanceMinor: opening.minor,
+    openingBalanceMinor: opening.minor,
+    nickname: body.nickname ?? null,
+    gender: body.gender ?? null,
+    country: body.country ?? null,
+    dateOfBirth: body.date_of_birth ?? null,
+    jurisdiction: body.jurisdiction ?? null,
+    segments: body.segments ?? [],
+    createdAtMs: Date.now(),
+  };
+  if (!(await insertPlayer(ledgerDb(env.DB), player))) {
+    throw new ApiError("PLAYER_EXISTS", `player ${body.player_id} already exists`);
+  }
+  return jsonResponse(201, playerBody(player));
+}
+
+/** GET /admin/players/:player_id */
+export async function getPlayer(request: ApiRequest, env: Env): Promise<Response> {
+  return jsonResponse(200, playerBody(await existingPlayer(env, request.params.player_id)));
+}
+
+/** POST /admin/players/:player_id/sessions: a launch token that /wallet/authenticate accepts. */
+export async function createSession(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(CreateSessionRequest, request.bodyBytes.length ? parseJsonBody(request.bodyBytes) : {});
+  const player = await existingPlayer(env, request.params.player_id);
+  const nowMs = Date.now();
+  const expiresAtMs = nowMs + (body.ttl_seconds ?? request.config.tokenTtlSeconds) * 1000;
+  const token = newToken();
+  await insertSession(ledgerDb(env.DB), {
+    token,
+    playerId: player.id,
+    operatorId: player.operatorId,
+    brandId: player.brandId,
+    currency: player.currency,
+    sourceId: null,
+    expiresAtMs,
+    createdAtMs: nowMs,
+  });
+  return jsonResponse(201, { player_token: token, expires_at: new Date(expiresAtMs).toISOString() });
+}

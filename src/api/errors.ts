@@ -1,0 +1,36 @@
+// The one error type of the API and the one place that renders it in the spec's shape:
+// {"error": {"code", "message"}} (plus the fields the spec names, such as balance).
+
+export const ERROR_STATUS = {
+  INVALID_REQUEST: 400,
+  CURRENCY_MISMATCH: 400,
+  INVALID_SIGNATURE: 401,
+  INVALID_TOKEN: 401,
+  UNAUTHORIZED: 401,
+  INSUFFICIENT_FUNDS: 402,
+  PLAYER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  DUPLICATE_TRANSACTION: 409,
+  TRANSACTION_CANCELLED: 409,
+  PLAYER_EXISTS: 409,
+  BODY_TOO_LARGE: 413,
+  INTERNAL_ERROR: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra top-level fields of the error body, e.g. the balance with INSUFFICIENT_FUNDS. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}

@@ -1,0 +1,58 @@
+import type { Env } from "../config";
+import { ledgerDb } from "../ledger/db";
+import { findSessionWithPlayer, insertSession, newToken } from "../ledger/sessions";
+import { playerWallet } from "../wallet/player-wallet";
+import { ApiError } from "./errors";
+import { jsonResponse, parseJsonBody } from "./json";
+import type { ApiRequest } from "./request";
+import { AuthenticateRequest, BalanceQuery, parseWith } from "./schemas";
+import { moneyNumber, playerProfile } from "./views";
+
+/** POST /wallet/authenticate: trades a player token for a fresh session token and the player's profile. */
+export async function authenticate(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(AuthenticateRequest, parseJsonBody(request.bodyBytes));
+  const db = ledgerDb(env.DB);
+  const nowMs = Date.now();
+  const found = await findSessionWithPlayer(db, body.player_token);
+  const valid =
+    found !== undefined &&
+    (found.session.expiresAtMs === null || found.session.expiresAtMs > nowMs) &&
+    found.session.operatorId === body.operator_id &&
+    found.session.brandId === body.brand_id;
+  if (!valid) {
+    throw new ApiError("INVALID_TOKEN", "player token is unknown, expired or not issued for this operator and brand");
+  }
+  const { player } = found;
+  if (body.currency !== player.currency) {
+    throw new ApiError("CURRENCY_MISMATCH", `the player's currency is ${player.currency}, not ${body.currency}`);
+  }
+
+  const token = newToken();
+  await insertSession(db, {
+    token,
+    playerId: player.id,
+    operatorId: body.operator_id,
+    brandId: body.brand_id,
+    currency: player.currency,
+    sourceId: body.source_id ?? null,
+    expiresAtMs: nowMs + request.config.tokenTtlSeconds * 1000,
+    createdAtMs: nowMs,
+  });
+  return jsonResponse(200, {
+    id: player.id,
+    token,
+    currency: player.currency,
+    balance: moneyNumber(player.balanceMinor, player.currency),
+    operator_id: player.operatorId,
+    brand_id: player.brandId,
+    ...playerProfile(player),
+  });
+}
+
+/** GET /wallet/balance?player_id=: answered by the player's Durable Object. */
+export async function balance(request: ApiRequest, env: Env): Promise<Response> {
+  const { player_id } = parseWith(BalanceQuery, { player_id: request.query.player_id });
+  const outcome = await playerWallet(env, player_id).balance(player_id);
+  if (!outcome.found) throw new ApiError("PLAYER_NOT_FOUND", `no player ${player_id}`);
+  return jsonResponse(200, { balance: moneyNumber(outcome.balanceMinor, outcome.currency) });
+}

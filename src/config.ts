@@ -1,0 +1,64 @@
+import { z } from "zod";
+import type { PlayerWallet } from "./wallet/player-wallet";
+
+export interface Env {
+  DB: D1Database;
+  PLAYER_WALLET: DurableObjectNamespace<PlayerWallet>;
+  /** Shared with ThrillGate; signs every /wallet/* body. */
+  WALLET_HMAC_SECRET: string;
+  /** Bearer token for /admin/*: never the HMAC secret. */
+  ADMIN_TOKEN: string;
+  ACCEPT_ZERO_VALUE_CREDITS: string;
+  MAX_BATCH_SIZE: string;
+  MAX_BODY_BYTES: string;
+  TOKEN_TTL_SECONDS: string;
+}
+
+// Types `env` from "cloudflare:workers" and "cloudflare:test" in the tests.
+type EdgeWalletEnv = Env;
+declare global {
+  namespace Cloudflare {
+    interface Env extends EdgeWalletEnv {}
+  }
+}
+
+const secret = z.string().min(16, "secrets must be at least 16 characters");
+
+const ConfigSchema = z.object({
+  WALLET_HMAC_SECRET: secret,
+  ADMIN_TOKEN: secret,
+  ACCEPT_ZERO_VALUE_CREDITS: z.stringbool().default(true),
+  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+});
+
+export interface Config {
+  hmacSecrets: string[];
+  adminToken: string;
+  acceptZeroValueCredits: boolean;
+  maxBatchSize: number;
+  maxBodyBytes: number;
+  tokenTtlSeconds: number;
+}
+
+/**
+ * Settings from wrangler [vars] and secrets. A misconfigured deployment fails every request
+ * with 500 (and a log line naming the setting) rather than running with a weak secret.
+ */
+export function readConfig(env: Env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join(".")).join(", ");
+    throw new Error(`invalid configuration: ${fields}`);
+  }
+  const c = parsed.data;
+  return {
+    hmacSecrets: [c.WALLET_HMAC_SECRET],
+    adminToken: c.ADMIN_TOKEN,
+    acceptZeroValueCredits: c.ACCEPT_ZERO_VALUE_CREDITS,
+    maxBatchSize: c.MAX_BATCH_SIZE,
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    tokenTtlSeconds: c.TOKEN_TTL_SECONDS,
+  };
+}

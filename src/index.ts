@@ -1,0 +1,28 @@
+import type { Env } from "./config";
+import { router } from "./router";
+
+export { PlayerWallet } from "./wallet/player-wallet";
+
+// A caller's request id is echoed only if it is short and plain, so it cannot forge log lines.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    const startedMs = Date.now();
+    const given = request.headers.get("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const response = await router.fetch(request, env, ctx);
+    response.headers.set("x-request-id", requestId);
+    // One JSON line per request: enough to reconstruct who called what and how it ended.
+    console.log(
+      JSON.stringify({
+        request_id: requestId,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: response.status,
+        duration_ms: Date.now() - startedMs,
+      }),
+    );
+    return response;
+  },
+} satisfies ExportedHandler<Env>;

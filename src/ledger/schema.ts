@@ -1,0 +1,115 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// D1 is the system of record. Every amount is an integer count of the currency's minor units.
+
+export const players = sqliteTable(
+  "players",
+  {
+    id: text("id").primaryKey(),
+    operatorId: text("operator_id").notNull(),
+    brandId: text("brand_id").notNull(),
+    currency: text("currency").notNull(),
+    balanceMinor: integer("balance_minor").notNull(),
+    // Reconciliation proves balance = opening balance + sum of ledger deltas.
+    openingBalanceMinor: integer("opening_balance_minor").notNull(),
+    nickname: text("nickname"),
+    gender: text("gender"),
+    country: text("country"),
+    dateOfBirth: text("date_of_birth"),
+    jurisdiction: text("jurisdiction"),
+    segments: text("segments", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    // Last line of defence for "no overdraft": a write that would go below zero fails whole.
+    check("players_balance_not_negative", sql`${t.balanceMinor} >= 0`),
+  ],
+);
+
+// Player tokens: launch tokens issued by the operator (admin API) and the session tokens
+// that /wallet/authenticate hands back. A null expiry is for seeded demo tokens only.
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    token: text("token").primaryKey(),
+    playerId: text("player_id")
+      .notNull()
+      .references(() => players.id),
+    operatorId: text("operator_id").notNull(),
+    brandId: text("brand_id").notNull(),
+    currency: text("currency"),
+    sourceId: text("source_id"),
+    expiresAtMs: integer("expires_at_ms"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [index("sessions_player_idx").on(t.playerId)],
+);
+
+export const TRANSACTION_TYPES = ["Debit", "Credit", "None"] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+// One row per transaction id, across all players: the primary key is the final judge of
+// "seen before". A cancel for an id never seen leaves a tombstone row here, so a late
+// original loses the insert race and is refused.
+export const transactions = sqliteTable(
+  "transactions",
+  {
+    transactionId: text("transaction_id").primaryKey(),
+    // Null only for a tombstone whose cancel named no player.
+    playerId: text("player_id"),
+    status: text("status", { enum: ["applied", "cancelled", "tombstone"] }).notNull(),
+    // Type, amount and currency are null for a tombstone: no content was ever seen.
+    type: text("type", { enum: TRANSACTION_TYPES }),
+    amountMinor: integer("amount_minor"),
+    currency: text("currency"),
+    batchId: text("batch_id"),
+    // What the first call answered, so a replay answers the same.
+    balanceAfterMinor: integer("balance_after_minor"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    index("transactions_player_idx").on(t.playerId),
+    index("transactions_batch_idx").on(t.batchId),
+  ],
+);
+
+// Append-only. Each transaction id has at most one entry that applies it and at most one
+// that reverses it; the unique index enforces that even if the code above it were wrong.
+export const ledgerEntries = sqliteTable(
+  "ledger_entries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    playerId: text("player_id").notNull(),
+    transactionId: text("transaction_id").notNull(),
+    effect: text("effect", { enum: ["apply", "reverse"] }).notNull(),
+    type: text("type", { enum: TRANSACTION_TYPES }).notNull(),
+    deltaMinor: integer("delta_minor").notNull(),
+    balanceAfterMinor: integer("balance_after_minor").notNull(),
+    currency: text("currency").notNull(),
+    // Request fields the wallet does not interpret (round, game, jackpot ids…), kept as sent.
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ledger_entries_transaction_effect_uq").on(t.transactionId, t.effect),
+    index("ledger_entries_player_idx").on(t.playerId, t.id),
+  ],
+);
+
+// One row per cancelled id: a cancel is applied at most once.
+export const cancellations = sqliteTable(
+  "cancellations",
+  {
+    transactionId: text("transaction_id").primaryKey(),
+    playerId: text("player_id"),
+    outcome: text("outcome", { enum: ["reversed", "tombstone"] }).notNull(),
+    batchId: text("batch_id"),
+    balanceAfterMinor: integer("balance_after_minor"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [index("cancellations_player_idx").on(t.playerId)],
+);
+
+export type PlayerRow = typeof players.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;

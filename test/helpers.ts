@@ -1,0 +1,96 @@
+import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { signBody } from "../src/auth/hmac";
+
+// Tests talk to the Worker as ThrillGate and operators do: over HTTP, signed or with the admin token.
+
+export interface Answer {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+async function send(path: string, init: RequestInit): Promise<Answer> {
+  const response = await SELF.fetch(`http://wallet.test${path}`, init);
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text, headers: response.headers };
+}
+
+export interface WalletCallOptions {
+  /** Overrides the computed signature; null sends no X-Server-Authorization at all. */
+  signature?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** A ThrillGate call: `body` (an object, or raw text sent byte for byte) signed with the wallet secret. */
+export async function wallet(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: WalletCallOptions = {},
+): Promise<Answer> {
+  const raw = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
+  const signature = options.signature === undefined ? await signBody(raw, env.WALLET_HMAC_SECRET) : options.signature;
+  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  if (signature !== null) headers["x-server-authorization"] = signature;
+  return send(path, { method, headers, body: method === "GET" ? undefined : raw });
+}
+
+/** An operator call to the admin API. */
+export async function admin(method: string, path: string, body?: unknown, token = env.ADMIN_TOKEN): Promise<Answer> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return send(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+let counter = 0;
+/** An id no other test uses, so test files can share one database. */
+export function uniqueId(prefix: string): string {
+  counter += 1;
+  return `${prefix}_${Date.now().toString(36)}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface TestPlayer {
+  playerId: string;
+  token: string;
+  operatorId: string;
+  brandId: string;
+  currency: string;
+}
+
+/** Creates a player through the admin API, with a launch token. */
+export async function newPlayer(fields: Record<string, unknown> = {}): Promise<TestPlayer> {
+  const playerId = uniqueId("player");
+  const request = { player_id: playerId, operator_id: "thrilltech", brand_id: "brand1", currency: "EUR", balance: "1000.00", ...fields };
+  const created = await admin("POST", "/admin/players", request);
+  if (created.status !== 201) throw new Error(`creating a player failed: ${created.status} ${created.text}`);
+  const session = await admin("POST", `/admin/players/${playerId}/sessions`, {});
+  if (session.status !== 201) throw new Error(`creating a session failed: ${session.status} ${session.text}`);
+  return {
+    playerId,
+    token: session.body.player_token,
+    operatorId: String(request.operator_id),
+    brandId: String(request.brand_id),
+    currency: String(request.currency),
+  };
+}
+
+/** Counts rows in D1 directly: how a test proves that a refused request changed nothing. */
+export async function countRows(table: "sessions" | "players" | "ledger_entries" | "transactions", playerId: string): Promise<number> {
+  const column = table === "players" ? "id" : "player_id";
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`).bind(playerId).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+export function expectErrorShape(answer: Answer, status: number, code: string): void {
+  if (answer.status !== status || answer.body?.error?.code !== code || typeof answer.body?.error?.message !== "string") {
+    throw new Error(`expected ${status} ${code}, got ${answer.status} ${answer.text}`);
+  }
+}
