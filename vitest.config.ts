@@ -20,6 +20,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ["./test/setup.ts"],
+      // The Worker's one-line-per-request logs would bury the test report.
+      onConsoleLog: (log: string) => !log.startsWith('{"request_id"'),
     },
   };
 });

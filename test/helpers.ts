@@ -43,11 +43,12 @@ export async function wallet(
   return send(path, { method, headers, body: method === "GET" ? undefined : raw });
 }
 
-/** An operator call to the admin API. */
+/** An operator call to the admin API; a string body is sent as it is. */
 export async function admin(method: string, path: string, body?: unknown, token = env.ADMIN_TOKEN): Promise<Answer> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  return send(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const raw = body === undefined || typeof body === "string" ? body : JSON.stringify(body);
+  return send(path, { method, headers, body: raw });
 }
 
 let counter = 0;

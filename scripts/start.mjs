@@ -1,0 +1,109 @@
+// `npm start`: one command from a fresh clone to a running local wallet.
+// Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
+// `wrangler dev` on 127.0.0.1:${PORT:-8787} and prints signed requests to paste.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { signBody } from "../src/auth/hmac.ts";
+
+process.env.WRANGLER_SEND_METRICS = "false";
+// Miniflare would otherwise fetch a Request.cf sample from the internet at start-up.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+const port = process.env.PORT ?? "8787";
+const origin = `http://127.0.0.1:${port}`;
+
+const DEMO_PLAYERS = 10;
+const DEMO_BALANCE_MINOR = 100_000; // 1000.00 EUR
+
+function wrangler(args) {
+  const result = spawnSync("wrangler", args, { stdio: "inherit", env: { ...process.env, CI: "true" } });
+  if (result.status !== 0) {
+    console.error(`wrangler ${args.join(" ")} failed`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function readDevVars() {
+  if (!existsSync(".dev.vars")) {
+    copyFileSync(".dev.vars.example", ".dev.vars");
+    console.log("Created .dev.vars from .dev.vars.example (development secrets).");
+  }
+  const vars = {};
+  for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2];
+  }
+  return vars;
+}
+
+// Idempotent: INSERT OR IGNORE leaves players and balances that already exist alone.
+function seedSql() {
+  const rows = [];
+  const nowMs = Date.now();
+  for (let n = 1; n <= DEMO_PLAYERS; n++) {
+    const suffix = String(n).padStart(5, "0");
+    const player = `player_${suffix}`;
+    rows.push(
+      `INSERT OR IGNORE INTO players (id, operator_id, brand_id, currency, balance_minor, opening_balance_minor, nickname, segments, created_at_ms) ` +
+        `VALUES ('${player}', 'thrilltech', 'brand1', 'EUR', ${DEMO_BALANCE_MINOR}, ${DEMO_BALANCE_MINOR}, 'Demo ${n}', '[]', ${nowMs});`,
+      // Demo tokens never expire (null expiry), so the printed example keeps working.
+      `INSERT OR IGNORE INTO sessions (token, player_id, operator_id, brand_id, currency, expires_at_ms, created_at_ms) ` +
+        `VALUES ('token_${suffix}', '${player}', 'thrilltech', 'brand1', 'EUR', NULL, ${nowMs});`,
+    );
+  }
+  return rows.join("\n") + "\n";
+}
+
+async function waitForHealth(child) {
+  for (let attempt = 0; attempt < 240; attempt++) {
+    if (child.exitCode !== null) process.exit(child.exitCode);
+    try {
+      const response = await fetch(`${origin}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the wallet did not answer ${origin}/health in 120 s`);
+}
+
+async function printExamples(secret) {
+  const body = JSON.stringify({
+    operator_id: "thrilltech",
+    brand_id: "brand1",
+    player_token: "token_00001",
+    source_id: "game1",
+    currency: "EUR",
+  });
+  console.log(`
+edge-wallet is running on ${origin}  (Ctrl-C stops it)
+Demo players player_00001…player_${String(DEMO_PLAYERS).padStart(5, "0")} (EUR 1000.00), tokens token_00001…, operator thrilltech, brand brand1.
+
+Authenticate player_00001 (signed with WALLET_HMAC_SECRET from .dev.vars):
+  curl -sS -X POST ${origin}/wallet/authenticate \\
+    -H 'Content-Type: application/json' \\
+    -H 'X-Server-Authorization: ${await signBody(body, secret)}' \\
+    --data-raw '${body}'
+
+Balance of player_00001 (the signature of the empty body):
+  curl -sS '${origin}/wallet/balance?player_id=player_00001' \\
+    -H 'X-Server-Authorization: ${await signBody("", secret)}'
+`);
+}
+
+const vars = readDevVars();
+wrangler(["d1", "migrations", "apply", "DB", "--local"]);
+mkdirSync(".wrangler", { recursive: true });
+writeFileSync(".wrangler/seed.sql", seedSql());
+wrangler(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
+
+const dev = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
+  stdio: ["inherit", "inherit", "inherit"],
+});
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => dev.kill(signal));
+}
+dev.on("exit", (code) => process.exit(code ?? 0));
+
+await waitForHealth(dev);
+await printExamples(vars.WALLET_HMAC_SECRET);
