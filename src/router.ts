@@ -1,10 +1,11 @@
 import { Router } from "itty-router";
 import { readConfig, type Env } from "./config";
-import { createPlayer, createSession, getPlayer } from "./api/admin";
+import { createPlayer, createSession, getPlayer, playerLedger } from "./api/admin";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
 import type { ApiRequest } from "./api/request";
+import { cancel, transaction } from "./api/transaction";
 import { authenticate, balance } from "./api/wallet";
 import { isAdminAuthorization } from "./auth/admin";
 import { verifySignature } from "./auth/hmac";
@@ -44,10 +45,13 @@ router
   .all("/wallet/*", withBody, requireSignature)
   .post("/wallet/authenticate", authenticate)
   .get("/wallet/balance", balance)
+  .post("/wallet/transaction", transaction)
+  .delete("/wallet/cancel", cancel)
   .all("/admin/*", withBody, requireAdminToken)
   .post("/admin/players", createPlayer)
   .get("/admin/players/:player_id", getPlayer)
   .post("/admin/players/:player_id/sessions", createSession)
+  .get("/admin/players/:player_id/ledger", playerLedger)
   .all("*", () => {
     throw new ApiError("NOT_FOUND", "no such route");
   });

@@ -95,3 +95,47 @@ export function expectErrorShape(answer: Answer, status: number, code: string): 
     throw new Error(`expected ${status} ${code}, got ${answer.status} ${answer.text}`);
   }
 }
+
+/** A signed POST /wallet/transaction; `fields` override the defaults (a 1.00 EUR Debit). */
+export function transact(playerId: string, fields: Record<string, unknown> = {}): Promise<Answer> {
+  return wallet("POST", "/wallet/transaction", {
+    player_id: playerId,
+    transaction_id: uniqueId("tx"),
+    transaction_type: "Debit",
+    provider_id: "thrillpots",
+    amount: "1.00",
+    currency: "EUR",
+    ...fields,
+  });
+}
+
+/** A signed DELETE /wallet/cancel; pass playerId null (or omit it) to let the wallet find the owner. */
+export function cancel(transactionId: string, playerId?: string | null): Promise<Answer> {
+  return wallet("DELETE", "/wallet/cancel", playerId === undefined ? { transaction_id: transactionId } : { transaction_id: transactionId, player_id: playerId });
+}
+
+/** The balance as the exact decimal text the wallet wrote ("12.30"). */
+export async function balanceText(playerId: string): Promise<string> {
+  const answer = await wallet("GET", `/wallet/balance?player_id=${playerId}`);
+  const match = /"balance":(-?[0-9.]+)/.exec(answer.text);
+  if (answer.status !== 200 || !match?.[1]) throw new Error(`balance of ${playerId} failed: ${answer.status} ${answer.text}`);
+  return match[1];
+}
+
+/** The balance D1 holds, in minor units: what the ledger says, not what an object remembers. */
+export async function storedBalanceMinor(playerId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT balance_minor FROM players WHERE id = ?").bind(playerId).first<{ balance_minor: number }>();
+  if (!row) throw new Error(`no player ${playerId}`);
+  return row.balance_minor;
+}
+
+/** Invariant 5 for one player: balance = opening balance + the sum of its ledger deltas. */
+export async function ledgerAddsUp(playerId: string): Promise<boolean> {
+  const row = await env.DB.prepare(
+    `SELECT p.balance_minor AS balance, p.opening_balance_minor + COALESCE((SELECT SUM(delta_minor) FROM ledger_entries WHERE player_id = p.id), 0) AS expected
+     FROM players p WHERE p.id = ?`,
+  )
+    .bind(playerId)
+    .first<{ balance: number; expected: number }>();
+  return row !== null && row.balance === row.expected;
+}

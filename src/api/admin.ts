@@ -3,11 +3,12 @@ import { ledgerDb } from "../ledger/db";
 import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";
 import { insertSession, newToken } from "../ledger/sessions";
+import { ledgerPage } from "../ledger/transactions";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
-import { CreatePlayerRequest, CreateSessionRequest, parseWith } from "./schemas";
+import { CreatePlayerRequest, CreateSessionRequest, LedgerQuery, parseWith } from "./schemas";
 import { moneyNumber, playerProfile } from "./views";
 
 function playerBody(player: PlayerRow) {
@@ -76,4 +77,27 @@ export async function createSession(request: ApiRequest, env: Env): Promise<Resp
     createdAtMs: nowMs,
   });
   return jsonResponse(201, { player_token: token, expires_at: new Date(expiresAtMs).toISOString() });
+}
+
+/** GET /admin/players/:player_id/ledger?limit=&before=: entries newest first; `next_before` pages on. */
+export async function playerLedger(request: ApiRequest, env: Env): Promise<Response> {
+  const query = parseWith(LedgerQuery, { limit: request.query.limit, before: request.query.before });
+  const player = await existingPlayer(env, request.params.player_id);
+  const entries = await ledgerPage(ledgerDb(env.DB), player.id, query.limit, query.before);
+  const last = entries.at(-1);
+  return jsonResponse(200, {
+    player_id: player.id,
+    entries: entries.map((entry) => ({
+      id: entry.id,
+      transaction_id: entry.transactionId,
+      effect: entry.effect,
+      type: entry.type,
+      amount: moneyNumber(entry.deltaMinor, entry.currency),
+      balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
+      currency: entry.currency,
+      metadata: entry.metadata,
+      created_at: new Date(entry.createdAtMs).toISOString(),
+    })),
+    next_before: entries.length === query.limit && last ? last.id : null,
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TRANSACTION_TYPES } from "../ledger/schema";
 import { isKnownCurrency } from "../money";
 import { ApiError } from "./errors";
 
@@ -26,6 +27,28 @@ export const AuthenticateRequest = z.object({
 });
 
 export const BalanceQuery = z.object({ player_id: id });
+
+// Fields ThrillGate adds (round, game, jackpot ids, timestamps…) are kept as ledger metadata,
+// never refused, so a newer ThrillGate cannot break the wallet: hence looseObject.
+export const TransactionRequest = z.looseObject({
+  player_id: id,
+  transaction_id: id,
+  transaction_type: z.enum(TRANSACTION_TYPES),
+  provider_id: id,
+  amount: decimal,
+  currency: z.string().min(1).max(16).nullish(),
+});
+export type TransactionRequest = z.infer<typeof TransactionRequest>;
+
+export const CancelRequest = z.looseObject({
+  transaction_id: id,
+  player_id: id.nullish(),
+});
+
+export const LedgerQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.coerce.number().int().min(1).optional(),
+});
 
 export const CreatePlayerRequest = z.strictObject({
   player_id: id,

@@ -1,5 +1,7 @@
 import { formatMinor, type MinorUnits } from "../money";
 import type { PlayerRow } from "../ledger/schema";
+import type { WalletAnswer } from "../wallet/player-wallet";
+import { ApiError } from "./errors";
 import { decimalNumber } from "./json";
 
 /** A balance or amount as the JSON number the spec shows, with the currency's exact decimals. */
@@ -17,4 +19,20 @@ export function playerProfile(player: PlayerRow) {
     jurisdiction: player.jurisdiction,
     segments: player.segments,
   };
+}
+
+/** The balance of a successful answer from a player's object; a refusal or fault becomes its API error. */
+export function settled(answer: WalletAnswer): { balanceMinor: MinorUnits; currency: string } {
+  switch (answer.kind) {
+    case "ok":
+      return answer;
+    case "unavailable":
+      throw new ApiError("UNAVAILABLE", answer.message);
+    case "refused": {
+      const { code, message, balanceMinor } = answer.refusal;
+      const extra =
+        balanceMinor !== undefined && answer.currency !== null ? { balance: moneyNumber(balanceMinor, answer.currency) } : {};
+      throw new ApiError(code, message, extra);
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { ApiError } from "./errors";
 import { jsonResponse, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
 import { AuthenticateRequest, BalanceQuery, parseWith } from "./schemas";
-import { moneyNumber, playerProfile } from "./views";
+import { moneyNumber, playerProfile, settled } from "./views";
 
 /** POST /wallet/authenticate: trades a player token for a fresh session token and the player's profile. */
 export async function authenticate(request: ApiRequest, env: Env): Promise<Response> {
@@ -52,7 +52,6 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
 /** GET /wallet/balance?player_id=: answered by the player's Durable Object. */
 export async function balance(request: ApiRequest, env: Env): Promise<Response> {
   const { player_id } = parseWith(BalanceQuery, { player_id: request.query.player_id });
-  const outcome = await playerWallet(env, player_id).balance(player_id);
-  if (!outcome.found) throw new ApiError("PLAYER_NOT_FOUND", `no player ${player_id}`);
-  return jsonResponse(200, { balance: moneyNumber(outcome.balanceMinor, outcome.currency) });
+  const { balanceMinor, currency } = settled(await playerWallet(env, player_id).balance(player_id));
+  return jsonResponse(200, { balance: moneyNumber(balanceMinor, currency) });
 }

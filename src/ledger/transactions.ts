@@ -1,0 +1,151 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { KnownTransaction, LedgerWrite } from "../wallet/decide";
+import type { LedgerDb } from "./db";
+import { cancellations, ledgerEntries, players, transactions } from "./schema";
+
+export async function findTransaction(db: LedgerDb, transactionId: string): Promise<KnownTransaction | undefined> {
+  return db
+    .select({
+      transactionId: transactions.transactionId,
+      playerId: transactions.playerId,
+      status: transactions.status,
+      type: transactions.type,
+      amountMinor: transactions.amountMinor,
+      currency: transactions.currency,
+      batchId: transactions.batchId,
+      balanceAfterMinor: transactions.balanceAfterMinor,
+    })
+    .from(transactions)
+    .where(eq(transactions.transactionId, transactionId))
+    .get();
+}
+
+/**
+ * The ledger entry's balance_after is read back from the player row just updated, and only if it
+ * is the balance the object computed: a stale cache makes it NULL, the NOT NULL constraint fails
+ * and D1 rolls the whole write back (invariant 4: nothing half-applied).
+ */
+function checkedBalanceAfter(playerId: string, balanceAfterMinor: number) {
+  return sql`(SELECT ${players.balanceMinor} FROM ${players} WHERE ${players.id} = ${playerId} AND ${players.balanceMinor} = ${balanceAfterMinor})`;
+}
+
+function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchItem<"sqlite">[] {
+  switch (write.kind) {
+    case "apply":
+      return [
+        // The primary key refuses an id some other writer took meanwhile (another player, a tombstone).
+        db.insert(transactions).values({
+          transactionId: write.transactionId,
+          playerId: write.playerId,
+          status: "applied",
+          type: write.type,
+          amountMinor: write.amountMinor,
+          currency: write.currency,
+          batchId: write.batchId,
+          balanceAfterMinor: write.balanceAfterMinor,
+          createdAtMs: nowMs,
+        }),
+        db
+          .update(players)
+          .set({ balanceMinor: sql`${players.balanceMinor} + ${write.deltaMinor}` })
+          .where(eq(players.id, write.playerId)),
+        db.insert(ledgerEntries).values({
+          playerId: write.playerId,
+          transactionId: write.transactionId,
+          effect: "apply",
+          type: write.type,
+          deltaMinor: write.deltaMinor,
+          balanceAfterMinor: checkedBalanceAfter(write.playerId, write.balanceAfterMinor),
+          currency: write.currency,
+          metadata: write.metadata,
+          createdAtMs: nowMs,
+        }),
+      ];
+    case "reverse":
+      return [
+        db.insert(cancellations).values({
+          transactionId: write.transactionId,
+          playerId: write.playerId,
+          outcome: "reversed",
+          batchId: write.batchId,
+          balanceAfterMinor: write.balanceAfterMinor,
+          createdAtMs: nowMs,
+        }),
+        db
+          .update(transactions)
+          .set({ status: "cancelled" })
+          .where(and(eq(transactions.transactionId, write.transactionId), eq(transactions.status, "applied"))),
+        db
+          .update(players)
+          .set({ balanceMinor: sql`${players.balanceMinor} + ${write.deltaMinor}` })
+          .where(eq(players.id, write.playerId)),
+        db.insert(ledgerEntries).values({
+          playerId: write.playerId,
+          transactionId: write.transactionId,
+          effect: "reverse",
+          type: write.type,
+          deltaMinor: write.deltaMinor,
+          balanceAfterMinor: checkedBalanceAfter(write.playerId, write.balanceAfterMinor),
+          currency: write.currency,
+          metadata: null,
+          createdAtMs: nowMs,
+        }),
+      ];
+    case "tombstone":
+      return [
+        db.insert(transactions).values({
+          transactionId: write.transactionId,
+          playerId: write.playerId,
+          status: "tombstone",
+          batchId: write.batchId,
+          createdAtMs: nowMs,
+        }),
+        db.insert(cancellations).values({
+          transactionId: write.transactionId,
+          playerId: write.playerId,
+          outcome: "tombstone",
+          batchId: write.batchId,
+          createdAtMs: nowMs,
+        }),
+      ];
+  }
+}
+
+/** Persists the writes in one atomic D1 batch: all of them commit, or none. */
+export async function commitWrites(db: LedgerDb, writes: LedgerWrite[], nowMs = Date.now()): Promise<void> {
+  const [first, ...rest] = writes.flatMap((write) => statementsFor(db, write, nowMs));
+  if (!first) return;
+  await db.batch([first, ...rest]);
+}
+
+/** True if D1 refused a write for a uniqueness or constraint reason (someone else took the id). */
+export function isConstraintError(error: unknown): boolean {
+  return /constraint/i.test(String(error instanceof Error && error.cause ? `${error.message} ${String(error.cause)}` : error));
+}
+
+export interface LedgerPageEntry {
+  id: number;
+  transactionId: string;
+  effect: "apply" | "reverse";
+  type: string;
+  deltaMinor: number;
+  balanceAfterMinor: number;
+  currency: string;
+  metadata: Record<string, unknown> | null;
+  createdAtMs: number;
+}
+
+/** A player's ledger entries, newest first, `limit` at a time, before the entry id `beforeId`. */
+export async function ledgerPage(
+  db: LedgerDb,
+  playerId: string,
+  limit: number,
+  beforeId?: number,
+): Promise<LedgerPageEntry[]> {
+  const where =
+    beforeId === undefined
+      ? eq(ledgerEntries.playerId, playerId)
+      : and(eq(ledgerEntries.playerId, playerId), lt(ledgerEntries.id, beforeId));
+  return db.select().from(ledgerEntries).where(where).orderBy(desc(ledgerEntries.id)).limit(limit).all();
+}

@@ -1,0 +1,223 @@
+// The wallet's rules as pure functions of (state, operation) → decision, with no I/O: the
+// PlayerWallet object only orders operations, loads state and persists what is decided here.
+import type { ErrorCode } from "../api/errors";
+import type { TransactionType } from "../ledger/schema";
+import { MAX_MINOR_UNITS, parseAmount, type MinorUnits } from "../money";
+
+export interface PlayerState {
+  playerId: string;
+  currency: string;
+  balanceMinor: MinorUnits;
+}
+
+/** What D1 knows of a transaction id (the row of the transactions table). */
+export interface KnownTransaction {
+  transactionId: string;
+  playerId: string | null;
+  status: "applied" | "cancelled" | "tombstone";
+  type: TransactionType | null;
+  amountMinor: MinorUnits | null;
+  currency: string | null;
+  batchId: string | null;
+  balanceAfterMinor: MinorUnits | null;
+}
+
+export interface TransactionOp {
+  transactionId: string;
+  playerId: string;
+  type: TransactionType;
+  /** Decimal text as sent; read in the player's currency. */
+  amount: string;
+  currency?: string;
+  batchId?: string;
+  /** Request fields the wallet does not interpret, kept with the ledger entry. */
+  metadata: Record<string, unknown>;
+}
+
+export interface CancelOp {
+  transactionId: string;
+  playerId: string;
+  batchId?: string;
+}
+
+export interface Rules {
+  acceptZeroValueCredits: boolean;
+}
+
+export interface Refusal {
+  code: ErrorCode;
+  message: string;
+  /** Set where the spec puts the balance in the error body (INSUFFICIENT_FUNDS). */
+  balanceMinor?: MinorUnits;
+}
+
+/** A change to persist: one atomic D1 write per item. */
+export type LedgerWrite =
+  | {
+      kind: "apply";
+      transactionId: string;
+      playerId: string;
+      type: TransactionType;
+      amountMinor: MinorUnits;
+      deltaMinor: MinorUnits;
+      currency: string;
+      batchId: string | null;
+      metadata: Record<string, unknown>;
+      balanceAfterMinor: MinorUnits;
+    }
+  | {
+      kind: "reverse";
+      transactionId: string;
+      playerId: string;
+      type: TransactionType;
+      deltaMinor: MinorUnits;
+      currency: string;
+      batchId: string | null;
+      balanceAfterMinor: MinorUnits;
+    }
+  | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null };
+
+export type Decision =
+  | { kind: "refuse"; refusal: Refusal }
+  /** Nothing to write: a replay, or a cancel already done. Answer this balance. */
+  | { kind: "answer"; balanceMinor: MinorUnits }
+  | { kind: "write"; write: LedgerWrite; balanceMinor: MinorUnits };
+
+function refuse(code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision {
+  return { kind: "refuse", refusal: balanceMinor === undefined ? { code, message } : { code, message, balanceMinor } };
+}
+
+const DELTA_SIGN: Record<TransactionType, number> = { Debit: -1, Credit: 1, None: 0 };
+
+/** May this Debit, Credit or None be applied to this player's state, given what D1 knows of its id? */
+export function decideTransaction(
+  state: PlayerState,
+  known: KnownTransaction | undefined,
+  op: TransactionOp,
+  rules: Rules,
+): Decision {
+  const amount = parseAmount(op.amount, state.currency);
+  if (!amount.ok) return refuse("INVALID_REQUEST", `amount: ${amount.reason}`);
+  const amountMinor = amount.minor;
+  const currency = op.currency ?? state.currency;
+
+  // Invariants 1 and 2: an id is applied at most once, and never after a cancel of it.
+  if (known) {
+    if (known.status === "tombstone") {
+      return refuse("TRANSACTION_CANCELLED", `transaction ${op.transactionId} was cancelled before it arrived`);
+    }
+    const sameContent =
+      known.playerId === op.playerId &&
+      known.type === op.type &&
+      known.amountMinor === amountMinor &&
+      known.currency === currency;
+    if (!sameContent || known.balanceAfterMinor === null) {
+      return refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
+    }
+    return { kind: "answer", balanceMinor: known.balanceAfterMinor };
+  }
+
+  if (currency !== state.currency) {
+    return refuse("CURRENCY_MISMATCH", `the player's currency is ${state.currency}, not ${currency}`);
+  }
+  if (op.type === "None" && amountMinor !== 0) return refuse("INVALID_REQUEST", "amount: a None transaction has amount 0");
+  if (op.type === "Credit" && amountMinor === 0 && !rules.acceptZeroValueCredits) {
+    return refuse("INVALID_REQUEST", "amount: zero-value credits are not accepted");
+  }
+  const deltaMinor = DELTA_SIGN[op.type] * amountMinor;
+  const balanceAfterMinor = state.balanceMinor + deltaMinor;
+  // Invariant 3: no overdraft.
+  if (balanceAfterMinor < 0) {
+    return refuse("INSUFFICIENT_FUNDS", "the balance is lower than the debit", state.balanceMinor);
+  }
+  if (balanceAfterMinor > MAX_MINOR_UNITS) return refuse("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
+
+  return {
+    kind: "write",
+    balanceMinor: balanceAfterMinor,
+    write: {
+      kind: "apply",
+      transactionId: op.transactionId,
+      playerId: op.playerId,
+      type: op.type,
+      amountMinor,
+      deltaMinor,
+      currency,
+      batchId: op.batchId ?? null,
+      metadata: op.metadata,
+      balanceAfterMinor,
+    },
+  };
+}
+
+/** May this cancel reverse what D1 knows of the id, for this player? */
+export function decideCancel(state: PlayerState, known: KnownTransaction | undefined, op: CancelOp): Decision {
+  if (!known) {
+    // Invariant 2: remember the cancel, so that a late original is refused.
+    return {
+      kind: "write",
+      balanceMinor: state.balanceMinor,
+      write: { kind: "tombstone", transactionId: op.transactionId, playerId: op.playerId, batchId: op.batchId ?? null },
+    };
+  }
+  if (known.playerId !== null && known.playerId !== op.playerId) {
+    return refuse("INVALID_REQUEST", `transaction ${op.transactionId} belongs to another player`);
+  }
+  // A cancel is applied at most once: repeats and cancels of tombstones change nothing.
+  if (known.status !== "applied") return { kind: "answer", balanceMinor: state.balanceMinor };
+  if (known.type === null || known.amountMinor === null || known.currency === null) {
+    throw new Error(`applied transaction ${known.transactionId} has no content`);
+  }
+
+  const deltaMinor = -DELTA_SIGN[known.type] * known.amountMinor;
+  const balanceAfterMinor = state.balanceMinor + deltaMinor;
+  if (balanceAfterMinor < 0) {
+    return refuse("INSUFFICIENT_FUNDS", "the player has already spent the credit this cancel would take back", state.balanceMinor);
+  }
+  if (balanceAfterMinor > MAX_MINOR_UNITS) return refuse("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
+  return {
+    kind: "write",
+    balanceMinor: balanceAfterMinor,
+    write: {
+      kind: "reverse",
+      transactionId: op.transactionId,
+      playerId: op.playerId,
+      type: known.type,
+      deltaMinor,
+      currency: known.currency,
+      batchId: op.batchId ?? null,
+      balanceAfterMinor,
+    },
+  };
+}
+
+/** What D1 will know of the id once `write` has committed. */
+export function knownAfter(write: LedgerWrite, previous: KnownTransaction | undefined): KnownTransaction {
+  switch (write.kind) {
+    case "apply":
+      return {
+        transactionId: write.transactionId,
+        playerId: write.playerId,
+        status: "applied",
+        type: write.type,
+        amountMinor: write.amountMinor,
+        currency: write.currency,
+        batchId: write.batchId,
+        balanceAfterMinor: write.balanceAfterMinor,
+      };
+    case "reverse":
+      if (!previous) throw new Error(`reversal of ${write.transactionId} without its transaction`);
+      return { ...previous, status: "cancelled" };
+    case "tombstone":
+      return {
+        transactionId: write.transactionId,
+        playerId: write.playerId,
+        status: "tombstone",
+        type: null,
+        amountMinor: null,
+        currency: null,
+        batchId: write.batchId,
+        balanceAfterMinor: null,
+      };
+  }
+}

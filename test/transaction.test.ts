@@ -1,0 +1,155 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { admin, balanceText, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
+
+describe("POST /wallet/transaction", () => {
+  it("a debit takes the amount and answers transaction_id, balance and currency", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const answer = await transact(playerId, { transaction_id: "debit-1-" + playerId, amount: "2.50" });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toBe(`{"transaction_id":"debit-1-${playerId}","balance":7.50,"currency":"EUR"}`);
+    expect(await storedBalanceMinor(playerId)).toBe(750);
+    expect(await ledgerAddsUp(playerId)).toBe(true);
+  });
+
+  it("a credit adds the amount, from a JSON number as exactly as from a string", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const raw = JSON.stringify({ player_id: playerId, transaction_id: uniqueId("tx"), transaction_type: "Credit", provider_id: "p", amount: "@" }).replace('"@"', "0.10");
+    const answer = await wallet("POST", "/wallet/transaction", raw);
+    expect(answer.status).toBe(200);
+    expect(answer.body.balance).toBe(10.1);
+    expect(await balanceText(playerId)).toBe("10.10");
+  });
+
+  it("a None transaction of amount 0 is recorded and changes nothing", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const answer = await transact(playerId, { transaction_type: "None", amount: 0 });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"balance":10.00');
+    expect(await countRows("ledger_entries", playerId)).toBe(1);
+    expectErrorShape(await transact(playerId, { transaction_type: "None", amount: "1.00" }), 400, "INVALID_REQUEST");
+  });
+
+  it("0.1 + 0.2 credits add up to exactly 0.30", async () => {
+    const { playerId } = await newPlayer({ balance: "0" });
+    await transact(playerId, { transaction_type: "Credit", amount: 0.1 });
+    const answer = await transact(playerId, { transaction_type: "Credit", amount: 0.2 });
+    expect(answer.text).toContain('"balance":0.30');
+    expect(await storedBalanceMinor(playerId)).toBe(30);
+  });
+
+  it("keeps unknown request fields with the ledger entry as metadata", async () => {
+    const { playerId } = await newPlayer();
+    const transactionId = uniqueId("tx");
+    await transact(playerId, { transaction_id: transactionId, round_id: "r-77", jackpot: { id: "jp1", level: 3 } });
+    const ledger = await admin("GET", `/admin/players/${playerId}/ledger`);
+    expect(ledger.body.entries[0]).toMatchObject({
+      transaction_id: transactionId,
+      effect: "apply",
+      type: "Debit",
+      amount: -1,
+      balance_after: 999,
+      metadata: { provider_id: "thrillpots", round_id: "r-77", jackpot: { id: "jp1", level: 3 } },
+    });
+  });
+
+  it("a repeated debit answers the first result and is applied once (invariant 1)", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    const first = await transact(playerId, { transaction_id: transactionId, amount: "3.00" });
+    await transact(playerId, { amount: "1.00" });
+    const again = await transact(playerId, { transaction_id: transactionId, amount: "3.00" });
+    expect(again.status).toBe(200);
+    // The balance right after the first call (7.00), not the balance now (6.00).
+    expect(again.text).toBe(first.text);
+    expect(first.text).toContain('"balance":7.00');
+    expect(await storedBalanceMinor(playerId)).toBe(600);
+    expect(await countRows("ledger_entries", playerId)).toBe(2);
+  });
+
+  it("a repeat with an amount written differently (3 vs 3.00) is the same content", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    await transact(playerId, { transaction_id: transactionId, amount: "3.00" });
+    expect((await transact(playerId, { transaction_id: transactionId, amount: 3 })).status).toBe(200);
+    expect(await storedBalanceMinor(playerId)).toBe(700);
+  });
+
+  it("the same id with other content is refused with DUPLICATE_TRANSACTION and changes nothing", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const other = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    await transact(playerId, { transaction_id: transactionId, amount: "3.00" });
+    for (const change of [{ amount: "3.01" }, { transaction_type: "Credit" }, { currency: "USD" }]) {
+      expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "3.00", ...change }), 409, "DUPLICATE_TRANSACTION");
+    }
+    expectErrorShape(await transact(other.playerId, { transaction_id: transactionId, amount: "3.00" }), 409, "DUPLICATE_TRANSACTION");
+    expect(await storedBalanceMinor(playerId)).toBe(700);
+    expect(await storedBalanceMinor(other.playerId)).toBe(1000);
+    expect(await countRows("ledger_entries", other.playerId)).toBe(0);
+  });
+
+  it("a debit above the balance is refused with INSUFFICIENT_FUNDS and the balance (invariant 3)", async () => {
+    const { playerId } = await newPlayer({ balance: "5.00" });
+    const answer = await transact(playerId, { amount: "5.01" });
+    expectErrorShape(answer, 402, "INSUFFICIENT_FUNDS");
+    expect(answer.text).toContain('"balance":5.00');
+    expect(await storedBalanceMinor(playerId)).toBe(500);
+    expect(await countRows("transactions", playerId)).toBe(0);
+    expect((await transact(playerId, { amount: "5.00" })).text).toContain('"balance":0.00');
+  });
+
+  it("a currency that is not the player's is refused with CURRENCY_MISMATCH", async () => {
+    const { playerId } = await newPlayer();
+    expectErrorShape(await transact(playerId, { currency: "USD" }), 400, "CURRENCY_MISMATCH");
+    expect(await countRows("transactions", playerId)).toBe(0);
+  });
+
+  it("amounts the currency cannot hold exactly are refused, not rounded", async () => {
+    const { playerId } = await newPlayer();
+    const yen = await newPlayer({ currency: "JPY", balance: "1000" });
+    for (const amount of ["1.005", "-1.00", -1, "1e2", "NaN", "", true, null, "10000000000000.01"]) {
+      expectErrorShape(await transact(playerId, { amount }), 400, "INVALID_REQUEST");
+    }
+    expectErrorShape(await transact(yen.playerId, { currency: "JPY", amount: "1.5" }), 400, "INVALID_REQUEST");
+    const huge = JSON.stringify({ player_id: playerId, transaction_id: uniqueId("tx"), transaction_type: "Debit", provider_id: "p", amount: "@" }).replace('"@"', "1e309");
+    expectErrorShape(await wallet("POST", "/wallet/transaction", huge), 400, "INVALID_REQUEST");
+    expect(await countRows("transactions", playerId)).toBe(0);
+    expect((await transact(yen.playerId, { currency: "JPY", amount: 15 })).text).toContain('"balance":985');
+  });
+
+  it("a credit that would lift the balance above the maximum is refused", async () => {
+    const { playerId } = await newPlayer({ balance: "9999999999999.00" });
+    expect((await transact(playerId, { transaction_type: "Credit", amount: "1.00" })).status).toBe(200);
+    expectErrorShape(await transact(playerId, { transaction_type: "Credit", amount: "0.01" }), 400, "INVALID_REQUEST");
+    expect(await storedBalanceMinor(playerId)).toBe(1_000_000_000_000_000);
+  });
+
+  it("missing fields, wrong types and an unknown type are refused, naming the field", async () => {
+    const { playerId } = await newPlayer();
+    for (const [change, field] of [
+      [{ transaction_id: undefined }, "transaction_id"],
+      [{ transaction_type: "Bet" }, "transaction_type"],
+      [{ provider_id: undefined }, "provider_id"],
+      [{ amount: undefined }, "amount"],
+      [{ player_id: 42 }, "player_id"],
+      [{ transaction_id: "x".repeat(300) }, "transaction_id"],
+    ] as const) {
+      const answer = await transact(playerId, change);
+      expectErrorShape(answer, 400, "INVALID_REQUEST");
+      expect(answer.body.error.message).toContain(field);
+    }
+    expect(await countRows("transactions", playerId)).toBe(0);
+  });
+
+  it("an unknown player is refused with PLAYER_NOT_FOUND", async () => {
+    expectErrorShape(await transact("no-such-player"), 404, "PLAYER_NOT_FOUND");
+  });
+
+  it("zero-value credits are accepted when ACCEPT_ZERO_VALUE_CREDITS is true", async () => {
+    expect(env.ACCEPT_ZERO_VALUE_CREDITS).toBe("true");
+    const { playerId } = await newPlayer();
+    expect((await transact(playerId, { transaction_type: "Credit", amount: "0" })).status).toBe(200);
+    expect(await countRows("ledger_entries", playerId)).toBe(1);
+  });
+});
