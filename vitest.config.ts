@@ -20,6 +20,7 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ["./test/setup.ts"],
+      testTimeout: 60_000,
       // The Worker's one-line-per-request logs would bury the test report.
       onConsoleLog: (log: string) => !log.startsWith('{"request_id"'),
     },

@@ -7,7 +7,7 @@ export { PlayerWallet } from "./wallet/player-wallet";
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export default {
-  async fetch(request, env, ctx): Promise<Response> {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const startedMs = Date.now();
     const given = request.headers.get("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();

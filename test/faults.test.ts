@@ -1,0 +1,79 @@
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { playerWallet } from "../src/wallet/player-wallet";
+import { balanceText, cancel, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
+
+/** Makes D1 itself fail any ledger insert for this transaction id, from inside the write's batch. */
+async function failLedgerWritesFor(transactionId: string): Promise<() => Promise<void>> {
+  const trigger = `fail_${transactionId.replace(/\W/g, "_")}`;
+  await env.DB.exec(
+    `CREATE TRIGGER ${trigger} BEFORE INSERT ON ledger_entries WHEN NEW.transaction_id = '${transactionId}' BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`,
+  );
+  return async () => {
+    await env.DB.exec(`DROP TRIGGER ${trigger}`);
+  };
+}
+
+describe("faults (invariant 4: durable before acknowledged)", () => {
+  it("a failed D1 write answers 503, leaves nothing half-applied, and the next call recovers", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    await transact(playerId, { amount: "1.00" });
+    const transactionId = uniqueId("tx");
+    const heal = await failLedgerWritesFor(transactionId);
+
+    const failed = await transact(playerId, { transaction_id: transactionId, amount: "4.00" });
+    expectErrorShape(failed, 503, "UNAVAILABLE");
+    // The transactions row and the balance update of the same batch were rolled back too.
+    expect(await storedBalanceMinor(playerId)).toBe(900);
+    expect(await countRows("transactions", playerId)).toBe(1);
+    expect(await balanceText(playerId)).toBe("9.00");
+    expect((await transact(playerId, { amount: "2.00" })).text).toContain('"balance":7.00');
+
+    await heal();
+    expect((await transact(playerId, { transaction_id: transactionId, amount: "4.00" })).text).toContain('"balance":3.00');
+    expect(await storedBalanceMinor(playerId)).toBe(300);
+    expect(await ledgerAddsUp(playerId)).toBe(true);
+  });
+
+  it("a failed cancel write changes nothing, and the retried cancel reverses once", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    await transact(playerId, { transaction_id: transactionId, amount: "4.00" });
+    const heal = await failLedgerWritesFor(transactionId);
+    expectErrorShape(await cancel(transactionId, playerId), 503, "UNAVAILABLE");
+    expect(await storedBalanceMinor(playerId)).toBe(600);
+    await heal();
+    expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "10.00" });
+    expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "10.00" });
+    expect(await countRows("ledger_entries", playerId)).toBe(2);
+  });
+
+  it("a restarted player object keeps exactly-once: D1 is the authority", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    const first = await transact(playerId, { transaction_id: transactionId, amount: "4.00" });
+    await transact(playerId, { amount: "1.00" });
+    await evictDurableObject(playerWallet(env, playerId));
+
+    expect((await transact(playerId, { transaction_id: transactionId, amount: "4.00" })).text).toBe(first.text);
+    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "4.01" }), 409, "DUPLICATE_TRANSACTION");
+    expect(await balanceText(playerId)).toBe("5.00");
+    await evictDurableObject(playerWallet(env, playerId));
+    expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "9.00" });
+    expect(await countRows("ledger_entries", playerId)).toBe(3);
+  });
+
+  it("a player object whose memory is stale cannot write a wrong balance", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    await transact(playerId, { amount: "1.00" });
+    // Someone changes the balance behind the object's back (as a second writer would).
+    await env.DB.prepare("UPDATE players SET balance_minor = balance_minor - 500, opening_balance_minor = opening_balance_minor - 500 WHERE id = ?")
+      .bind(playerId)
+      .run();
+    // The guarded write fails, the object reloads from D1 and decides again on the real balance.
+    expect((await transact(playerId, { amount: "1.00" })).text).toContain('"balance":3.00');
+    expect(await storedBalanceMinor(playerId)).toBe(300);
+    expect(await ledgerAddsUp(playerId)).toBe(true);
+  });
+});
