@@ -14,8 +14,8 @@ export interface Answer {
 
 // The Worker's own fetch handler, with the real bindings (D1, Durable Objects) of wrangler.toml.
 // Not SELF.fetch: in this pool version each SELF call makes every later one slower.
-async function send(path: string, init: RequestInit): Promise<Answer> {
-  const response = await worker.fetch(new Request(`http://wallet.test${path}`, init), env, createExecutionContext());
+async function send(path: string, init: RequestInit, bindings: Cloudflare.Env = env): Promise<Answer> {
+  const response = await worker.fetch(new Request(`http://wallet.test${path}`, init), bindings, createExecutionContext());
   const text = await response.text();
   let body: unknown;
   try {
@@ -30,6 +30,8 @@ export interface WalletCallOptions {
   /** Overrides the computed signature; null sends no X-Server-Authorization at all. */
   signature?: string | null;
   headers?: Record<string, string>;
+  /** Other settings for this one call, e.g. { ACCEPT_ZERO_VALUE_CREDITS: "false" }. */
+  vars?: Partial<Cloudflare.Env>;
 }
 
 /** A ThrillGate call: `body` (an object, or raw text sent byte for byte) signed with the wallet secret. */
@@ -43,7 +45,7 @@ export async function wallet(
   const signature = options.signature === undefined ? await signBody(raw, env.WALLET_HMAC_SECRET) : options.signature;
   const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
   if (signature !== null) headers["x-server-authorization"] = signature;
-  return send(path, { method, headers, body: method === "GET" ? undefined : raw });
+  return send(path, { method, headers, body: method === "GET" ? undefined : raw }, { ...env, ...options.vars });
 }
 
 /** An operator call to the admin API; a string body is sent as it is. */
@@ -100,7 +102,7 @@ export function expectErrorShape(answer: Answer, status: number, code: string): 
 }
 
 /** A signed POST /wallet/transaction; `fields` override the defaults (a 1.00 EUR Debit). */
-export function transact(playerId: string, fields: Record<string, unknown> = {}): Promise<Answer> {
+export function transact(playerId: string, fields: Record<string, unknown> = {}, options: WalletCallOptions = {}): Promise<Answer> {
   return wallet("POST", "/wallet/transaction", {
     player_id: playerId,
     transaction_id: uniqueId("tx"),
@@ -109,7 +111,7 @@ export function transact(playerId: string, fields: Record<string, unknown> = {})
     amount: "1.00",
     currency: "EUR",
     ...fields,
-  });
+  }, options);
 }
 
 /** A signed DELETE /wallet/cancel; pass playerId null (or omit it) to let the wallet find the owner. */

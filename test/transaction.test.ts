@@ -152,4 +152,12 @@ describe("POST /wallet/transaction", () => {
     expect((await transact(playerId, { transaction_type: "Credit", amount: "0" })).status).toBe(200);
     expect(await countRows("ledger_entries", playerId)).toBe(1);
   });
+
+  it("zero-value credits are refused with 400 when ACCEPT_ZERO_VALUE_CREDITS is false", async () => {
+    const { playerId } = await newPlayer();
+    const refuse = { vars: { ACCEPT_ZERO_VALUE_CREDITS: "false" } };
+    expectErrorShape(await transact(playerId, { transaction_type: "Credit", amount: "0.00" }, refuse), 400, "INVALID_REQUEST");
+    expect((await transact(playerId, { transaction_type: "Credit", amount: "0.01" }, refuse)).status).toBe(200);
+    expect(await countRows("ledger_entries", playerId)).toBe(1);
+  });
 });
