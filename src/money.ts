@@ -58,6 +58,11 @@ export function parseAmount(text: string, currency: string): ParsedAmount {
   return { ok: true, minor: Number(minor) };
 }
 
+/** The same decimal written one way ("3.10" and "3.1" → "3.1"), to compare amounts before a currency is known. */
+export function canonicalDecimal(text: string): string {
+  return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
+}
+
 /** Exact decimal text of an amount in minor units: 100001927.79 EUR, 500 JPY. */
 export function formatMinor(minor: MinorUnits, currency: string): string {
   if (!Number.isSafeInteger(minor)) throw new Error(`not a safe integer amount: ${minor}`);

@@ -1,6 +1,7 @@
 import { Router } from "itty-router";
 import { readConfig, type Env } from "./config";
 import { createPlayer, createSession, getPlayer, playerLedger } from "./api/admin";
+import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
@@ -47,6 +48,8 @@ router
   .get("/wallet/balance", balance)
   .post("/wallet/transaction", transaction)
   .delete("/wallet/cancel", cancel)
+  .post("/wallet/transaction/batch", transactionBatch)
+  .delete("/wallet/transaction/batch", cancelBatch)
   .all("/admin/*", withBody, requireAdminToken)
   .post("/admin/players", createPlayer)
   .get("/admin/players/:player_id", getPlayer)

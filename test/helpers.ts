@@ -144,3 +144,16 @@ export async function ledgerAddsUp(playerId: string): Promise<boolean> {
     .first<{ balance: number; expected: number }>();
   return row !== null && row.balance === row.expected;
 }
+
+/** One item of a transaction batch (a 1.00 EUR Debit unless `fields` say otherwise). */
+export function batchItem(playerId: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    player_id: playerId,
+    transaction_id: uniqueId("btx"),
+    transaction_type: "Debit",
+    provider_id: "thrillpots",
+    amount: "1.00",
+    currency: "EUR",
+    ...fields,
+  };
+}

@@ -45,6 +45,17 @@ export const CancelRequest = z.looseObject({
   player_id: id.nullish(),
 });
 
+// A batch body is {batch_id?, transactions: [...]}, or a bare array of the items (see batch.ts).
+export const TransactionBatchRequest = z.object({
+  batch_id: id.nullish(),
+  transactions: z.array(TransactionRequest).min(1, "a batch needs at least one transaction"),
+});
+
+export const CancelBatchItem = z.looseObject({ transaction_id: id, player_id: id.nullish() });
+export const CancelBatchRequest = z
+  .object({ batch_id: id.nullish(), transactions: z.array(CancelBatchItem).optional() })
+  .refine((body) => (body.transactions?.length ?? 0) > 0 || body.batch_id, "name transactions, a batch_id, or both");
+
 export const LedgerQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.coerce.number().int().min(1).optional(),

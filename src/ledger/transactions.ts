@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { KnownTransaction, LedgerWrite } from "../wallet/decide";
 import type { LedgerDb } from "./db";
@@ -19,6 +19,34 @@ export async function findTransaction(db: LedgerDb, transactionId: string): Prom
     .from(transactions)
     .where(eq(transactions.transactionId, transactionId))
     .get();
+}
+
+// D1 binds at most 100 parameters per statement.
+const IDS_PER_QUERY = 90;
+
+/** The owning player of each id that has one (ids of tombstones without a player are absent). */
+export async function findOwners(db: LedgerDb, transactionIds: string[]): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ transactionId: transactions.transactionId, playerId: transactions.playerId })
+      .from(transactions)
+      .where(inArray(transactions.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)))
+      .all();
+    for (const row of rows) if (row.playerId) owners.set(row.transactionId, row.playerId);
+  }
+  return owners;
+}
+
+/** Every transaction recorded with `batchId` that belongs to a player, in the order they were recorded. */
+export async function transactionsOfBatch(db: LedgerDb, batchId: string): Promise<{ transactionId: string; playerId: string }[]> {
+  const rows = await db
+    .select({ transactionId: transactions.transactionId, playerId: transactions.playerId })
+    .from(transactions)
+    .where(and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId)))
+    .orderBy(transactions.createdAtMs)
+    .all();
+  return rows.flatMap((row) => (row.playerId ? [{ transactionId: row.transactionId, playerId: row.playerId }] : []));
 }
 
 /**

@@ -52,15 +52,28 @@ export class PlayerWallet extends DurableObject<Env> {
   }
 
   transact(op: TransactionOp, rules: Rules): Promise<WalletAnswer> {
-    return this.#queue.run(() =>
-      this.#decideAndCommit(op.playerId, op.transactionId, (state, known) => decideTransaction(state, known, op, rules)),
-    );
+    return this.#queue.run(() => this.#transactOne(op, rules));
   }
 
   cancel(op: CancelOp): Promise<WalletAnswer> {
-    return this.#queue.run(() =>
-      this.#decideAndCommit(op.playerId, op.transactionId, (state, known) => decideCancel(state, known, op)),
-    );
+    return this.#queue.run(() => this.#cancelOne(op));
+  }
+
+  /** A batch's items for this player, decided in request order against the running balance. */
+  transactBatch(ops: TransactionOp[], rules: Rules): Promise<WalletAnswer[]> {
+    return this.#queue.run(() => inOrder(ops, (op) => this.#transactOne(op, rules)));
+  }
+
+  cancelBatch(ops: CancelOp[]): Promise<WalletAnswer[]> {
+    return this.#queue.run(() => inOrder(ops, (op) => this.#cancelOne(op)));
+  }
+
+  #transactOne(op: TransactionOp, rules: Rules): Promise<WalletAnswer> {
+    return this.#decideAndCommit(op.playerId, op.transactionId, (state, known) => decideTransaction(state, known, op, rules));
+  }
+
+  #cancelOne(op: CancelOp): Promise<WalletAnswer> {
+    return this.#decideAndCommit(op.playerId, op.transactionId, (state, known) => decideCancel(state, known, op));
   }
 
   async #decideAndCommit(
@@ -123,6 +136,13 @@ export class PlayerWallet extends DurableObject<Env> {
     this.#state = undefined;
     this.#known.clear();
   }
+}
+
+// Each item is its own atomic write, so a failing item fails alone and nothing is half-applied.
+async function inOrder<Op>(ops: Op[], run: (op: Op) => Promise<WalletAnswer>): Promise<WalletAnswer[]> {
+  const answers: WalletAnswer[] = [];
+  for (const op of ops) answers.push(await run(op));
+  return answers;
 }
 
 /** The Durable Object that owns `playerId`'s balance. */

@@ -1,0 +1,146 @@
+import type { Env } from "../config";
+import { ledgerDb } from "../ledger/db";
+import { findOwners, transactionsOfBatch } from "../ledger/transactions";
+import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
+import type { TransactionOp } from "../wallet/decide";
+import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
+import { ApiError } from "./errors";
+import { jsonResponse, parseJsonBody } from "./json";
+import type { ApiRequest } from "./request";
+import { CancelBatchRequest, parseWith, TransactionBatchRequest } from "./schemas";
+import { cancelTransaction, transactionOp, type CancelAnswer } from "./transaction";
+import { moneyNumber } from "./views";
+
+/** A bare JSON array is accepted as the items of a batch without a batch_id. */
+function batchBody(bytes: Uint8Array): unknown {
+  const value = parseJsonBody(bytes);
+  return Array.isArray(value) ? { transactions: value } : value;
+}
+
+// MAX_BATCH_SIZE bounds one request's work: every item is one D1 write, and ThrillGate gives
+// the whole request 10 s before it times out and retries.
+function requireBatchSize(items: number, maxBatchSize: number): void {
+  if (items > maxBatchSize) throw new ApiError("INVALID_REQUEST", `a batch holds at most ${maxBatchSize} items, not ${items}`);
+}
+
+/** One id twice with different content is a whole-batch error: nothing is applied. */
+function refuseConflictingDuplicates(ops: TransactionOp[]): void {
+  const seen = new Map<string, string>();
+  for (const op of ops) {
+    const content = JSON.stringify([op.playerId, op.type, canonicalDecimal(op.amount), op.currency ?? null]);
+    const earlier = seen.get(op.transactionId);
+    if (earlier !== undefined && earlier !== content) {
+      throw new ApiError("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} appears twice with different content`);
+    }
+    seen.set(op.transactionId, content);
+  }
+}
+
+/**
+ * Sends each player's items to its object in one call (all players in parallel), and puts the
+ * answers back in request order.
+ */
+async function byPlayer<Op extends { playerId: string }>(
+  ops: Op[],
+  call: (playerId: string, group: Op[]) => Promise<WalletAnswer[]>,
+): Promise<WalletAnswer[]> {
+  const groups = new Map<string, { index: number; op: Op }[]>();
+  ops.forEach((op, index) => {
+    const group = groups.get(op.playerId) ?? [];
+    group.push({ index, op });
+    groups.set(op.playerId, group);
+  });
+  const answers: WalletAnswer[] = new Array(ops.length);
+  await Promise.all(
+    [...groups].map(async ([playerId, group]) => {
+      const groupAnswers = await call(playerId, group.map((item) => item.op));
+      group.forEach((item, k) => (answers[item.index] = answerAt(groupAnswers, k)));
+    }),
+  );
+  return answers;
+}
+
+// A fault on any item makes the whole batch a 503: a retry is safe, since the items that were
+// applied answer the same again, and ThrillGate retries 5xx answers but not per-item errors.
+function refuseIfUnavailable(answers: CancelAnswer[]): void {
+  if (answers.some((answer) => answer.kind === "unavailable")) {
+    throw new ApiError("UNAVAILABLE", "the ledger did not accept some items; retry the batch (applied items answer the same)");
+  }
+}
+
+function answerAt<A>(answers: A[], index: number): A {
+  const answer = answers[index];
+  if (answer === undefined) throw new Error(`no answer for batch item ${index}`);
+  return answer;
+}
+
+function itemOutcome(answer: CancelAnswer, balance: (minor: MinorUnits, currency: string) => unknown) {
+  switch (answer.kind) {
+    case "ok":
+      return { status: "OK", balance: balance(answer.balanceMinor, answer.currency) };
+    case "orphan":
+      return { status: "OK", balance: "0" };
+    case "refused": {
+      const { code, message, balanceMinor } = answer.refusal;
+      const withBalance = balanceMinor !== undefined && answer.currency !== null ? { balance: balance(balanceMinor, answer.currency) } : {};
+      return { status: "ERROR", error: { code, message }, ...withBalance };
+    }
+    case "unavailable":
+      return { status: "ERROR", error: { code: "UNAVAILABLE", message: answer.message } };
+  }
+}
+
+/** POST /wallet/transaction/batch */
+export async function transactionBatch(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(TransactionBatchRequest, batchBody(request.bodyBytes));
+  requireBatchSize(body.transactions.length, request.config.maxBatchSize);
+  const batchId = body.batch_id ?? undefined;
+  const ops = body.transactions.map((item) => transactionOp(item, batchId));
+  refuseConflictingDuplicates(ops);
+  const rules = { acceptZeroValueCredits: request.config.acceptZeroValueCredits };
+  const answers = await byPlayer(ops, (playerId, group) => playerWallet(env, playerId).transactBatch(group, rules));
+  refuseIfUnavailable(answers);
+  return jsonResponse(200, {
+    ...(batchId ? { batch_id: batchId } : {}),
+    results: ops.map((op, i) => ({
+      transaction_id: op.transactionId,
+      player_id: op.playerId,
+      ...itemOutcome(answerAt(answers, i), moneyNumber),
+    })),
+  });
+}
+
+/** DELETE /wallet/transaction/batch: each listed id (or every id of `batch_id`) cancelled once. */
+export async function cancelBatch(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(CancelBatchRequest, batchBody(request.bodyBytes));
+  const batchId = body.batch_id ?? undefined;
+  const db = ledgerDb(env.DB);
+  const listed = body.transactions?.map((item) => ({ transactionId: item.transaction_id, playerId: item.player_id ?? undefined }));
+  const items = listed?.length ? listed : await transactionsOfBatch(db, batchId ?? "");
+  requireBatchSize(items.length, request.config.maxBatchSize);
+
+  const owners = await findOwners(db, items.filter((item) => !item.playerId).map((item) => item.transactionId));
+  const resolved = items.map((item) => ({ ...item, playerId: item.playerId ?? owners.get(item.transactionId) }));
+  const owned = resolved.flatMap((item, index) => (item.playerId ? [{ index, op: { transactionId: item.transactionId, playerId: item.playerId, ...(batchId ? { batchId } : {}) } }] : []));
+
+  const answers: CancelAnswer[] = new Array(items.length);
+  const ownedAnswers = await byPlayer(
+    owned.map((item) => item.op),
+    (playerId, group) => playerWallet(env, playerId).cancelBatch(group),
+  );
+  owned.forEach((item, k) => (answers[item.index] = answerAt(ownedAnswers, k)));
+  // Ids nobody owns: tombstones, each settled as a single cancel would be (it handles the race).
+  await Promise.all(
+    resolved.map(async (item, index) => {
+      if (!item.playerId) answers[index] = await cancelTransaction(env, item.transactionId, undefined, batchId);
+    }),
+  );
+  refuseIfUnavailable(answers);
+  return jsonResponse(200, {
+    ...(batchId ? { batch_id: batchId } : {}),
+    results: items.map((item, i) => ({
+      transaction_id: item.transactionId,
+      ...itemOutcome(answerAt(answers, i), formatMinor),
+    })),
+  });
+}
