@@ -1,0 +1,104 @@
+// Starts the wallet as `wrangler dev` on 127.0.0.1 with its own local D1 (migrated) in a
+// temporary folder, for the tools that drive it over HTTP: the simulator's test, the bench,
+// the chaos run. Nothing here talks to anything but 127.0.0.1.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WRANGLER = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
+
+const QUIET_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * @param {{ vars?: Record<string, string>, config?: string, log?: (line: string) => void }} options
+ *   vars: extra [vars] (e.g. { ACCEPT_ZERO_VALUE_CREDITS: "false" }); config: another wrangler.toml;
+ *   log: receives wrangler's output lines (default: dropped).
+ * @returns {Promise<{ url: string, secret: string, adminToken: string, stop: () => Promise<void> }>}
+ */
+export async function startLocalWallet(options = {}) {
+  const config = options.config ?? join(REPO_ROOT, "wrangler.toml");
+  const persistDir = mkdtempSync(join(tmpdir(), "edge-wallet-"));
+  const port = await freePort();
+  const secret = randomBytes(24).toString("hex");
+  const adminToken = randomBytes(24).toString("hex");
+  const env = { ...process.env, ...QUIET_ENV };
+
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistDir], {
+    env,
+    encoding: "utf8",
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const vars = { WALLET_HMAC_SECRET: secret, ADMIN_TOKEN: adminToken, ...options.vars };
+  const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
+  args.push("--show-interactive-dev-session=false", "--inspector-port", String(await freePort()));
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // Its own process group, so stop() ends wrangler and the workerd it started.
+  const child = spawn(WRANGLER, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const log = options.log ?? (() => {});
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => chunk.split("\n").filter(Boolean).forEach(log));
+  }
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+          resolve();
+        }, 5000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    rmSync(persistDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`wrangler dev exited with ${child.exitCode} before answering`);
+    }
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the wallet did not answer ${url}/health in 120 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { url, secret, adminToken, stop };
+}
