@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import { readConfig, type Env } from "./config";
-import { createPlayer, createSession, getPlayer, playerLedger } from "./api/admin";
+import { createPlayer, createSession, getPlayer, playerLedger, reconcileLedger } from "./api/admin";
 import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
@@ -55,6 +55,7 @@ router
   .get("/admin/players/:player_id", getPlayer)
   .post("/admin/players/:player_id/sessions", createSession)
   .get("/admin/players/:player_id/ledger", playerLedger)
+  .get("/admin/reconcile", reconcileLedger)
   .all("*", () => {
     throw new ApiError("NOT_FOUND", "no such route");
   });

@@ -4,6 +4,7 @@ import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";
 import { insertSession, newToken } from "../ledger/sessions";
 import { ledgerPage } from "../ledger/transactions";
+import { reconcile } from "../ledger/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, parseJsonBody } from "./json";
@@ -99,5 +100,27 @@ export async function playerLedger(request: ApiRequest, env: Env): Promise<Respo
       created_at: new Date(entry.createdAtMs).toISOString(),
     })),
     next_before: entries.length === query.limit && last ? last.id : null,
+  });
+}
+
+/** GET /admin/reconcile: invariant 5 for every player; `ok` is false if anything disagrees. */
+export async function reconcileLedger(_request: ApiRequest, env: Env): Promise<Response> {
+  const report = await reconcile(ledgerDb(env.DB));
+  if (!report.ok) console.error(JSON.stringify({ event: "reconcile_failed", ...report }));
+  return jsonResponse(200, {
+    ok: report.ok,
+    players_checked: report.playersChecked,
+    transactions_checked: report.transactionsChecked,
+    balance_mismatches: report.balanceMismatches.map((m) => ({
+      player_id: m.playerId,
+      balance_minor: m.balanceMinor,
+      expected_minor: m.expectedMinor,
+    })),
+    transaction_problems: report.transactionProblems.map((p) => ({
+      transaction_id: p.transactionId,
+      status: p.status,
+      applying_entries: p.applies,
+      reversing_entries: p.reverses,
+    })),
   });
 }

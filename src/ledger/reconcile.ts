@@ -1,0 +1,67 @@
+import type { LedgerDb } from "./db";
+import { sql } from "drizzle-orm";
+
+// Invariant 5, checked for all players at once: the one query that needs every player (and so,
+// after sharding, runs once per shard).
+
+export interface BalanceMismatch {
+  playerId: string;
+  balanceMinor: number;
+  expectedMinor: number;
+}
+
+export interface TransactionProblem {
+  transactionId: string;
+  status: string | null;
+  applies: number;
+  reverses: number;
+}
+
+export interface ReconcileReport {
+  ok: boolean;
+  playersChecked: number;
+  transactionsChecked: number;
+  balanceMismatches: BalanceMismatch[];
+  transactionProblems: TransactionProblem[];
+}
+
+/** The most rows of each kind a report lists; counts above it still make `ok` false. */
+const REPORT_ROWS = 100;
+
+export async function reconcile(db: LedgerDb): Promise<ReconcileReport> {
+  // balance = opening balance + the sum of the player's ledger deltas.
+  const balanceMismatches = await db.all<BalanceMismatch>(sql`
+    SELECT p.id AS playerId, p.balance_minor AS balanceMinor,
+           p.opening_balance_minor + COALESCE(SUM(l.delta_minor), 0) AS expectedMinor
+    FROM players p LEFT JOIN ledger_entries l ON l.player_id = p.id
+    GROUP BY p.id
+    HAVING p.balance_minor != expectedMinor
+    LIMIT ${REPORT_ROWS}`);
+
+  // Every applied id has exactly one applying entry, a cancelled one also exactly one reversing
+  // entry, a tombstone none; and no ledger entry names an id the transactions table lacks.
+  const transactionProblems = await db.all<TransactionProblem>(sql`
+    SELECT ids.transaction_id AS transactionId, t.status AS status,
+           COUNT(CASE WHEN l.effect = 'apply' THEN 1 END) AS applies,
+           COUNT(CASE WHEN l.effect = 'reverse' THEN 1 END) AS reverses
+    FROM (SELECT transaction_id FROM transactions UNION SELECT transaction_id FROM ledger_entries) ids
+    LEFT JOIN transactions t ON t.transaction_id = ids.transaction_id
+    LEFT JOIN ledger_entries l ON l.transaction_id = ids.transaction_id
+    GROUP BY ids.transaction_id
+    HAVING NOT (
+         (t.status = 'applied' AND applies = 1 AND reverses = 0)
+      OR (t.status = 'cancelled' AND applies = 1 AND reverses = 1)
+      OR (t.status = 'tombstone' AND applies = 0 AND reverses = 0))
+    LIMIT ${REPORT_ROWS}`);
+
+  const counts = await db.get<{ players: number; transactions: number }>(sql`
+    SELECT (SELECT COUNT(*) FROM players) AS players, (SELECT COUNT(*) FROM transactions) AS transactions`);
+
+  return {
+    ok: balanceMismatches.length === 0 && transactionProblems.length === 0,
+    playersChecked: counts?.players ?? 0,
+    transactionsChecked: counts?.transactions ?? 0,
+    balanceMismatches,
+    transactionProblems,
+  };
+}
