@@ -2,8 +2,9 @@
 // Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
 // `wrangler dev` on 127.0.0.1:${PORT:-8787} and prints signed requests to paste.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { signBody } from "../src/auth/hmac.ts";
+import { readDevVars } from "./lib/dev-vars.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 // Miniflare would otherwise fetch a Request.cf sample from the internet at start-up.
@@ -22,17 +23,12 @@ function wrangler(args) {
   }
 }
 
-function readDevVars() {
+function ensureDevVars() {
   if (!existsSync(".dev.vars")) {
     copyFileSync(".dev.vars.example", ".dev.vars");
     console.log("Created .dev.vars from .dev.vars.example (development secrets).");
   }
-  const vars = {};
-  for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
-    if (match) vars[match[1]] = match[2];
-  }
-  return vars;
+  return readDevVars();
 }
 
 // Idempotent: INSERT OR IGNORE leaves players and balances that already exist alone.
@@ -91,7 +87,7 @@ Balance of player_00001 (the signature of the empty body):
 `);
 }
 
-const vars = readDevVars();
+const vars = ensureDevVars();
 wrangler(["d1", "migrations", "apply", "DB", "--local"]);
 mkdirSync(".wrangler", { recursive: true });
 writeFileSync(".wrangler/seed.sql", seedSql());

@@ -1,0 +1,31 @@
+// `npm run reconcile -- [--url http://127.0.0.1:8787] [--admin-token T]`: asks a running wallet to
+// prove invariant 5 (balance = opening + ledger, one applying and at most one reversing entry per
+// id) and prints what disagrees. Exits 1 if anything does. The token defaults to ADMIN_TOKEN from
+// the environment or .dev.vars.
+import { parseArgs } from "node:util";
+import { readDevVars } from "./lib/dev-vars.mjs";
+
+const { values } = parseArgs({
+  options: { url: { type: "string", default: "http://127.0.0.1:8787" }, "admin-token": { type: "string" } },
+});
+const token = values["admin-token"] ?? process.env.ADMIN_TOKEN ?? readDevVars().ADMIN_TOKEN;
+if (!token) {
+  console.error("no admin token: pass --admin-token, set ADMIN_TOKEN, or create .dev.vars (npm start does)");
+  process.exit(2);
+}
+
+const response = await fetch(`${values.url}/admin/reconcile`, { headers: { authorization: `Bearer ${token}` } });
+if (!response.ok) {
+  console.error(`reconcile answered ${response.status}: ${await response.text()}`);
+  process.exit(2);
+}
+const report = await response.json();
+console.log(`players checked: ${report.players_checked}, transactions checked: ${report.transactions_checked}`);
+for (const m of report.balance_mismatches) {
+  console.log(`player ${m.player_id}: balance ${m.balance_minor} minor units, ledger says ${m.expected_minor}`);
+}
+for (const p of report.transaction_problems) {
+  console.log(`transaction ${p.transaction_id} (${p.status ?? "no row"}): ${p.applying_entries} applying, ${p.reversing_entries} reversing entries`);
+}
+console.log(report.ok ? "reconciliation: exact" : "reconciliation: DISAGREES");
+process.exit(report.ok ? 0 : 1);
