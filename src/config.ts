@@ -6,6 +6,10 @@ export interface Env {
   PLAYER_WALLET: DurableObjectNamespace<PlayerWallet>;
   /** Shared with ThrillGate; signs every /wallet/* body. */
   WALLET_HMAC_SECRET: string;
+  /** The secret being replaced, accepted too during a key rotation (optional). */
+  WALLET_HMAC_SECRET_PREVIOUS?: string;
+  /** ISO 8601 end of the rotation window; after it the previous secret is refused (optional). */
+  WALLET_HMAC_SECRET_PREVIOUS_UNTIL?: string;
   /** Bearer token for /admin/*: never the HMAC secret. */
   ADMIN_TOKEN: string;
   ACCEPT_ZERO_VALUE_CREDITS: string;
@@ -26,6 +30,8 @@ const secret = z.string().min(16, "secrets must be at least 16 characters");
 
 const ConfigSchema = z.object({
   WALLET_HMAC_SECRET: secret,
+  WALLET_HMAC_SECRET_PREVIOUS: secret.optional(),
+  WALLET_HMAC_SECRET_PREVIOUS_UNTIL: z.iso.datetime({ offset: true }).optional(),
   ADMIN_TOKEN: secret,
   ACCEPT_ZERO_VALUE_CREDITS: z.stringbool().default(true),
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
@@ -53,8 +59,12 @@ export function readConfig(env: Env): Config {
     throw new Error(`invalid configuration: ${fields}`);
   }
   const c = parsed.data;
+  const previousLive =
+    c.WALLET_HMAC_SECRET_PREVIOUS !== undefined &&
+    (c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL === undefined || Date.now() < Date.parse(c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL));
   return {
-    hmacSecrets: [c.WALLET_HMAC_SECRET],
+    // The current secret first: during a rotation most requests are signed with it.
+    hmacSecrets: previousLive && c.WALLET_HMAC_SECRET_PREVIOUS ? [c.WALLET_HMAC_SECRET, c.WALLET_HMAC_SECRET_PREVIOUS] : [c.WALLET_HMAC_SECRET],
     adminToken: c.ADMIN_TOKEN,
     acceptZeroValueCredits: c.ACCEPT_ZERO_VALUE_CREDITS,
     maxBatchSize: c.MAX_BATCH_SIZE,
