@@ -1,3 +1,4 @@
+import type { RequestLog } from "./api/request";
 import type { Env } from "./config";
 import { router } from "./router";
 
@@ -11,14 +12,19 @@ export default {
     const startedMs = Date.now();
     const given = request.headers.get("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-    const response = await router.fetch(request, env, ctx);
+    const log: RequestLog = {};
+    const response = await router.fetch(request, env, ctx, log);
+    // itty-router leaves the pattern of the route that answered on the request.
+    const route: unknown = Reflect.get(request, "route");
     response.headers.set("x-request-id", requestId);
     // One JSON line per request: enough to reconstruct who called what and how it ended.
     console.log(
       JSON.stringify({
         request_id: requestId,
         method: request.method,
-        path: new URL(request.url).pathname,
+        route: typeof route === "string" ? route : new URL(request.url).pathname,
+        ...log,
+        outcome: log.outcome ?? (response.ok ? "OK" : String(response.status)),
         status: response.status,
         duration_ms: Date.now() - startedMs,
       }),

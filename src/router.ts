@@ -5,7 +5,7 @@ import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
-import type { ApiRequest } from "./api/request";
+import type { ApiRequest, RequestLog } from "./api/request";
 import { cancel, transaction } from "./api/transaction";
 import { authenticate, balance } from "./api/wallet";
 import { isAdminAuthorization } from "./auth/admin";
@@ -13,7 +13,8 @@ import { verifySignature } from "./auth/hmac";
 
 // Middleware returns nothing to pass the request on, or throws an ApiError to answer it.
 
-async function withBody(request: ApiRequest, env: Env): Promise<void> {
+async function withBody(request: ApiRequest, env: Env, _ctx: ExecutionContext, log: RequestLog): Promise<void> {
+  request.log = log;
   request.config = readConfig(env);
   request.bodyBytes = await readBodyCapped(request, request.config.maxBodyBytes);
 }
@@ -32,14 +33,18 @@ async function requireAdminToken(request: ApiRequest): Promise<void> {
   }
 }
 
-function renderError(error: unknown): Response {
-  if (error instanceof ApiError) return errorResponse(error);
+function renderError(error: unknown, _request: ApiRequest, _env: Env, _ctx: ExecutionContext, log: RequestLog): Response {
+  if (error instanceof ApiError) {
+    log.outcome = error.code;
+    return errorResponse(error);
+  }
+  log.outcome = "INTERNAL_ERROR";
   // Never echo internals: the message goes to the log, the client gets a retryable 500.
   console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
   return errorResponse(new ApiError("INTERNAL_ERROR", "internal error; safe to retry"));
 }
 
-export const router = Router<ApiRequest, [Env, ExecutionContext]>({ catch: renderError });
+export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({ catch: renderError });
 
 router
   .get("/health", () => jsonResponse(200, { status: "ok" }))

@@ -23,7 +23,9 @@ function playerBody(player: PlayerRow) {
   };
 }
 
-async function existingPlayer(env: Env, playerId: string | undefined): Promise<PlayerRow> {
+async function existingPlayer(request: ApiRequest, env: Env): Promise<PlayerRow> {
+  const playerId = request.params.player_id;
+  request.log.player_id = playerId;
   const player = playerId ? await findPlayer(ledgerDb(env.DB), playerId) : undefined;
   if (!player) throw new ApiError("PLAYER_NOT_FOUND", `no player ${playerId ?? ""}`);
   return player;
@@ -32,6 +34,7 @@ async function existingPlayer(env: Env, playerId: string | undefined): Promise<P
 /** POST /admin/players: creates a player with an opening balance. */
 export async function createPlayer(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CreatePlayerRequest, parseJsonBody(request.bodyBytes));
+  request.log.player_id = body.player_id;
   const opening = parseAmount(body.balance, body.currency);
   if (!opening.ok) throw new ApiError("INVALID_REQUEST", `balance: ${opening.reason}`);
   const player: PlayerRow = {
@@ -57,13 +60,13 @@ export async function createPlayer(request: ApiRequest, env: Env): Promise<Respo
 
 /** GET /admin/players/:player_id */
 export async function getPlayer(request: ApiRequest, env: Env): Promise<Response> {
-  return jsonResponse(200, playerBody(await existingPlayer(env, request.params.player_id)));
+  return jsonResponse(200, playerBody(await existingPlayer(request, env)));
 }
 
 /** POST /admin/players/:player_id/sessions: a launch token that /wallet/authenticate accepts. */
 export async function createSession(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CreateSessionRequest, request.bodyBytes.length ? parseJsonBody(request.bodyBytes) : {});
-  const player = await existingPlayer(env, request.params.player_id);
+  const player = await existingPlayer(request, env);
   const nowMs = Date.now();
   const expiresAtMs = nowMs + (body.ttl_seconds ?? request.config.tokenTtlSeconds) * 1000;
   const token = newToken();
@@ -83,7 +86,7 @@ export async function createSession(request: ApiRequest, env: Env): Promise<Resp
 /** GET /admin/players/:player_id/ledger?limit=&before=: entries newest first; `next_before` pages on. */
 export async function playerLedger(request: ApiRequest, env: Env): Promise<Response> {
   const query = parseWith(LedgerQuery, { limit: request.query.limit, before: request.query.before });
-  const player = await existingPlayer(env, request.params.player_id);
+  const player = await existingPlayer(request, env);
   const entries = await ledgerPage(ledgerDb(env.DB), player.id, query.limit, query.before);
   const last = entries.at(-1);
   return jsonResponse(200, {

@@ -68,6 +68,20 @@ function refuseIfUnavailable(answers: CancelAnswer[]): void {
   }
 }
 
+/** A batch's outcome for the log line: how many items ended in each status or error code. */
+function logOutcome(request: ApiRequest, batchId: string | undefined, results: { status: string; error?: { code: string } }[]): void {
+  const counts = new Map<string, number>();
+  for (const result of results) {
+    const key = result.error?.code ?? result.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  Object.assign(request.log, {
+    batch_id: batchId,
+    items: results.length,
+    outcome: [...counts].map(([key, count]) => `${key}:${count}`).join(" "),
+  });
+}
+
 function answerAt<A>(answers: A[], index: number): A {
   const answer = answers[index];
   if (answer === undefined) throw new Error(`no answer for batch item ${index}`);
@@ -100,14 +114,13 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   const rules = { acceptZeroValueCredits: request.config.acceptZeroValueCredits };
   const answers = await byPlayer(ops, (playerId, group) => playerWallet(env, playerId).transactBatch(group, rules));
   refuseIfUnavailable(answers);
-  return jsonResponse(200, {
-    ...(batchId ? { batch_id: batchId } : {}),
-    results: ops.map((op, i) => ({
-      transaction_id: op.transactionId,
-      player_id: op.playerId,
-      ...itemOutcome(answerAt(answers, i), moneyNumber),
-    })),
-  });
+  const results = ops.map((op, i) => ({
+    transaction_id: op.transactionId,
+    player_id: op.playerId,
+    ...itemOutcome(answerAt(answers, i), moneyNumber),
+  }));
+  logOutcome(request, batchId, results);
+  return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
 }
 
 /** DELETE /wallet/transaction/batch: each listed id (or every id of `batch_id`) cancelled once. */
@@ -136,11 +149,10 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
     }),
   );
   refuseIfUnavailable(answers);
-  return jsonResponse(200, {
-    ...(batchId ? { batch_id: batchId } : {}),
-    results: items.map((item, i) => ({
-      transaction_id: item.transactionId,
-      ...itemOutcome(answerAt(answers, i), formatMinor),
-    })),
-  });
+  const results = items.map((item, i) => ({
+    transaction_id: item.transactionId,
+    ...itemOutcome(answerAt(answers, i), formatMinor),
+  }));
+  logOutcome(request, batchId, results);
+  return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
 }

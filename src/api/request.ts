@@ -1,7 +1,18 @@
 import type { IRequest } from "itty-router";
-import type { Config, Env } from "../config";
+import type { Config } from "../config";
 
-/** A request after the router's middleware: raw body bytes read (capped) and settings parsed. */
-export type ApiRequest = IRequest & { bodyBytes: Uint8Array; config: Config };
+/**
+ * What the one log line of a request says beyond method, status and time. Handlers fill in the
+ * ids they learn; never a secret, token, signature or body.
+ */
+export interface RequestLog {
+  player_id?: string;
+  transaction_id?: string;
+  batch_id?: string;
+  items?: number;
+  /** "OK", an error code, or for batches the count of each item status. */
+  outcome?: string;
+}
 
-export type Handler = (request: ApiRequest, env: Env) => Promise<Response>;
+/** A request after the router's middleware: raw body bytes read (capped), settings parsed, log attached. */
+export type ApiRequest = IRequest & { bodyBytes: Uint8Array; config: Config; log: RequestLog };

@@ -26,6 +26,7 @@ export function transactionOp(body: TransactionRequest, batchId?: string): Trans
 /** POST /wallet/transaction: a Debit, Credit or None, applied exactly once. */
 export async function transaction(request: ApiRequest, env: Env): Promise<Response> {
   const op = transactionOp(parseWith(TransactionRequest, parseJsonBody(request.bodyBytes)));
+  Object.assign(request.log, { player_id: op.playerId, transaction_id: op.transactionId });
   const answer = await playerWallet(env, op.playerId).transact(op, { acceptZeroValueCredits: request.config.acceptZeroValueCredits });
   const { balanceMinor, currency } = settled(answer);
   return jsonResponse(200, { transaction_id: op.transactionId, balance: moneyNumber(balanceMinor, currency), currency });
@@ -72,6 +73,7 @@ export function cancelBalanceText(answer: CancelAnswer): string {
 /** DELETE /wallet/cancel: reverses a Debit or Credit at most once. */
 export async function cancel(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CancelRequest, parseJsonBody(request.bodyBytes));
+  Object.assign(request.log, { transaction_id: body.transaction_id, player_id: body.player_id ?? undefined });
   const answer = await cancelTransaction(env, body.transaction_id, body.player_id ?? undefined);
   return jsonResponse(200, { balance: cancelBalanceText(answer) });
 }

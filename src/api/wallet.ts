@@ -23,6 +23,7 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
     throw new ApiError("INVALID_TOKEN", "player token is unknown, expired or not issued for this operator and brand");
   }
   const { player } = found;
+  request.log.player_id = player.id;
   if (body.currency !== player.currency) {
     throw new ApiError("CURRENCY_MISMATCH", `the player's currency is ${player.currency}, not ${body.currency}`);
   }
@@ -52,6 +53,7 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
 /** GET /wallet/balance?player_id=: answered by the player's Durable Object. */
 export async function balance(request: ApiRequest, env: Env): Promise<Response> {
   const { player_id } = parseWith(BalanceQuery, { player_id: request.query.player_id });
+  request.log.player_id = player_id;
   const { balanceMinor, currency } = settled(await playerWallet(env, player_id).balance(player_id));
   return jsonResponse(200, { balance: moneyNumber(balanceMinor, currency) });
 }
