@@ -5,6 +5,7 @@ import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
+import { openApiDocument } from "./api/openapi";
 import type { ApiRequest, RequestLog } from "./api/request";
 import { cancel, transaction } from "./api/transaction";
 import { authenticate, balance } from "./api/wallet";
@@ -48,6 +49,7 @@ export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({ 
 
 router
   .get("/health", () => jsonResponse(200, { status: "ok" }))
+  .get("/openapi.json", () => jsonResponse(200, openApiDocument()))
   .all("/wallet/*", withBody, requireSignature)
   .post("/wallet/authenticate", authenticate)
   .get("/wallet/balance", balance)

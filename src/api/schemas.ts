@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { TRANSACTION_TYPES } from "../ledger/schema";
 import { isKnownCurrency } from "../money";
-import { ApiError } from "./errors";
+import { ApiError, ERROR_STATUS } from "./errors";
 
 // Every request body and query the API accepts. Choices the public ThrillGate documentation
 // leaves open live here (see the spec's [ours] marks), so a correction is a one-file change.
@@ -15,7 +15,7 @@ const MAX_SEGMENTS = 100;
 const id = z.string().min(1).max(MAX_ID_LENGTH);
 const currency = z.string().refine(isKnownCurrency, "unknown currency code");
 /** Money after json.ts: a JSON number's source text, or a string as sent. */
-const decimal = z.string().max(64);
+export const decimal = z.string().max(64);
 const profileField = z.string().max(MAX_PROFILE_FIELD_LENGTH).nullish();
 
 export const AuthenticateRequest = z.object({
@@ -79,6 +79,49 @@ export type CreatePlayerRequest = z.infer<typeof CreatePlayerRequest>;
 export const CreateSessionRequest = z.strictObject({
   ttl_seconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
 });
+
+// Responses: the shapes handlers answer, for the OpenAPI document (handlers build them directly).
+
+/** Written as an exact decimal with the currency's decimals, e.g. 1000.00 (EUR) or 1500 (JPY). */
+const money = z.number().meta({ description: "exact decimal with the currency's decimals, e.g. 1000.00" });
+const moneyText = z.string().meta({ description: "exact decimal text with the currency's decimals, e.g. \"1000.00\"" });
+const ErrorDetail = z.object({ code: z.literal(Object.keys(ERROR_STATUS)), message: z.string() });
+
+export const ErrorResponse = z.object({ error: ErrorDetail, balance: money.optional() });
+
+export const AuthenticateResponse = z.object({
+  id: z.string(),
+  token: z.string(),
+  currency: z.string(),
+  balance: money,
+  operator_id: z.string(),
+  brand_id: z.string(),
+  nickname: z.string().nullable(),
+  gender: z.string().nullable(),
+  country: z.string().nullable(),
+  date_of_birth: z.string().nullable(),
+  jurisdiction: z.string().nullable(),
+  segments: z.array(z.string()),
+});
+
+export const BalanceResponse = z.object({ balance: money });
+export const TransactionResponse = z.object({ transaction_id: z.string(), balance: money, currency: z.string() });
+export const CancelResponse = z.object({ balance: moneyText });
+
+const itemStatus = z.enum(["OK", "ERROR"]);
+export const TransactionBatchResponse = z.object({
+  batch_id: z.string().optional(),
+  results: z.array(
+    z.object({ transaction_id: z.string(), player_id: z.string(), status: itemStatus, balance: money.optional(), error: ErrorDetail.optional() }),
+  ),
+});
+export const CancelBatchResponse = z.object({
+  batch_id: z.string().optional(),
+  results: z.array(z.object({ transaction_id: z.string(), status: itemStatus, balance: moneyText.optional(), error: ErrorDetail.optional() })),
+});
+
+export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({ balance: money });
+export const SessionResponse = z.object({ player_token: z.string(), expires_at: z.iso.datetime() });
 
 /** Validates `value`, or throws the 400 that names the first field in error. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
