@@ -2,25 +2,14 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { playerWallet } from "../src/wallet/player-wallet";
-import { balanceText, cancel, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
-
-/** Makes D1 itself fail any ledger insert for this transaction id, from inside the write's batch. */
-async function failLedgerWritesFor(transactionId: string): Promise<() => Promise<void>> {
-  const trigger = `fail_${transactionId.replace(/\W/g, "_")}`;
-  await env.DB.exec(
-    `CREATE TRIGGER ${trigger} BEFORE INSERT ON ledger_entries WHEN NEW.transaction_id = '${transactionId}' BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`,
-  );
-  return async () => {
-    await env.DB.exec(`DROP TRIGGER ${trigger}`);
-  };
-}
+import { balanceText, cancel, countRows, expectErrorShape, failLedgerWrites, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
 
 describe("faults (invariant 4: durable before acknowledged)", () => {
   it("a failed D1 write answers 503, leaves nothing half-applied, and the next call recovers", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     await transact(playerId, { amount: "1.00" });
     const transactionId = uniqueId("tx");
-    const heal = await failLedgerWritesFor(transactionId);
+    const heal = await failLedgerWrites(`NEW.transaction_id = '${transactionId}'`);
 
     const failed = await transact(playerId, { transaction_id: transactionId, amount: "4.00" });
     expectErrorShape(failed, 503, "UNAVAILABLE");
@@ -40,7 +29,7 @@ describe("faults (invariant 4: durable before acknowledged)", () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     const transactionId = uniqueId("tx");
     await transact(playerId, { transaction_id: transactionId, amount: "4.00" });
-    const heal = await failLedgerWritesFor(transactionId);
+    const heal = await failLedgerWrites(`NEW.transaction_id = '${transactionId}'`);
     expectErrorShape(await cancel(transactionId, playerId), 503, "UNAVAILABLE");
     expect(await storedBalanceMinor(playerId)).toBe(600);
     await heal();

@@ -157,3 +157,15 @@ export function batchItem(playerId: string, fields: Record<string, unknown> = {}
     ...fields,
   };
 }
+
+/**
+ * Makes D1 itself refuse ledger inserts that match `when` (an SQL condition on NEW), from
+ * inside the wallet's own write batch. Returns the function that heals it.
+ */
+export async function failLedgerWrites(when: string): Promise<() => Promise<void>> {
+  const trigger = uniqueId("fail").replace(/\W/g, "_");
+  await env.DB.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON ledger_entries WHEN ${when} BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`);
+  return async () => {
+    await env.DB.exec(`DROP TRIGGER ${trigger}`);
+  };
+}

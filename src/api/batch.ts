@@ -1,6 +1,6 @@
 import type { Env } from "../config";
 import { ledgerDb } from "../ledger/db";
-import { findOwners, transactionsOfBatch } from "../ledger/transactions";
+import { findTransactions, transactionsOfBatch } from "../ledger/transactions";
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
 import type { TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
@@ -132,8 +132,8 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
   const items = listed?.length ? listed : await transactionsOfBatch(db, batchId ?? "");
   requireBatchSize(items.length, request.config.maxBatchSize);
 
-  const owners = await findOwners(db, items.filter((item) => !item.playerId).map((item) => item.transactionId));
-  const resolved = items.map((item) => ({ ...item, playerId: item.playerId ?? owners.get(item.transactionId) }));
+  const known = await findTransactions(db, items.filter((item) => !item.playerId).map((item) => item.transactionId));
+  const resolved = items.map((item) => ({ ...item, playerId: item.playerId ?? known.get(item.transactionId)?.playerId ?? undefined }));
   const owned = resolved.flatMap((item, index) => (item.playerId ? [{ index, op: { transactionId: item.transactionId, playerId: item.playerId, ...(batchId ? { batchId } : {}) } }] : []));
 
   const answers: CancelAnswer[] = new Array(items.length);

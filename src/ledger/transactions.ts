@@ -4,38 +4,36 @@ import type { KnownTransaction, LedgerWrite } from "../wallet/decide";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
 
+const KNOWN_COLUMNS = {
+  transactionId: transactions.transactionId,
+  playerId: transactions.playerId,
+  status: transactions.status,
+  type: transactions.type,
+  amountMinor: transactions.amountMinor,
+  currency: transactions.currency,
+  batchId: transactions.batchId,
+  balanceAfterMinor: transactions.balanceAfterMinor,
+};
+
 export async function findTransaction(db: LedgerDb, transactionId: string): Promise<KnownTransaction | undefined> {
-  return db
-    .select({
-      transactionId: transactions.transactionId,
-      playerId: transactions.playerId,
-      status: transactions.status,
-      type: transactions.type,
-      amountMinor: transactions.amountMinor,
-      currency: transactions.currency,
-      batchId: transactions.batchId,
-      balanceAfterMinor: transactions.balanceAfterMinor,
-    })
-    .from(transactions)
-    .where(eq(transactions.transactionId, transactionId))
-    .get();
+  return db.select(KNOWN_COLUMNS).from(transactions).where(eq(transactions.transactionId, transactionId)).get();
 }
 
 // D1 binds at most 100 parameters per statement.
 const IDS_PER_QUERY = 90;
 
-/** The owning player of each id that has one (ids of tombstones without a player are absent). */
-export async function findOwners(db: LedgerDb, transactionIds: string[]): Promise<Map<string, string>> {
-  const owners = new Map<string, string>();
+/** What D1 knows of each of these ids (unknown ids are absent from the map). */
+export async function findTransactions(db: LedgerDb, transactionIds: string[]): Promise<Map<string, KnownTransaction>> {
+  const known = new Map<string, KnownTransaction>();
   for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
     const rows = await db
-      .select({ transactionId: transactions.transactionId, playerId: transactions.playerId })
+      .select(KNOWN_COLUMNS)
       .from(transactions)
       .where(inArray(transactions.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)))
       .all();
-    for (const row of rows) if (row.playerId) owners.set(row.transactionId, row.playerId);
+    for (const row of rows) known.set(row.transactionId, row);
   }
-  return owners;
+  return known;
 }
 
 /** Every transaction recorded with `batchId` that belongs to a player, in the order they were recorded. */

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
-import { commitWrites, findTransaction, isConstraintError } from "../ledger/transactions";
+import { commitWrites, findTransactions, isConstraintError } from "../ledger/transactions";
 import type { MinorUnits } from "../money";
 import {
   decideCancel,
@@ -11,15 +11,21 @@ import {
   type CancelOp,
   type Decision,
   type KnownTransaction,
+  type LedgerWrite,
   type PlayerState,
   type Refusal,
   type Rules,
   type TransactionOp,
 } from "./decide";
-import { SerialQueue } from "./serial-queue";
 
 /** Recent transaction ids kept in memory per player; older ones are read from D1 again. */
 export const ID_CACHE_ENTRIES = 1024;
+
+/**
+ * The most operations written in one D1 batch (each is 2–4 statements). Bounds one batch's
+ * size and the work a failure sends back to the one-at-a-time path.
+ */
+export const GROUP_MAX_OPS = 50;
 
 export type WalletAnswer =
   | { kind: "ok"; balanceMinor: MinorUnits; currency: string }
@@ -27,81 +33,156 @@ export type WalletAnswer =
   /** D1 did not commit: nothing was applied, and the caller may retry. */
   | { kind: "unavailable"; message: string };
 
+/** One caller's operation, waiting its turn. */
+interface Work {
+  playerId: string;
+  /** The id whose history the decision needs; none for a balance read. */
+  transactionId?: string;
+  decide: (state: PlayerState, known: KnownTransaction | undefined) => Decision;
+}
+
+interface Queued extends Work {
+  settle: (answer: WalletAnswer) => void;
+}
+
 const PLAYER_NOT_FOUND = (playerId: string): WalletAnswer => ({
   kind: "refused",
   refusal: { code: "PLAYER_NOT_FOUND", message: `no player ${playerId}` },
   currency: null,
 });
 
+const UNAVAILABLE: WalletAnswer = { kind: "unavailable", message: "the ledger did not accept the write; nothing was applied" };
+
 /**
- * One object per player id. Every operation on the player's balance runs here, one at a time
- * (see SerialQueue), and is answered only after D1 committed it. State is loaded from D1 once
- * and kept in memory; after any failed write it is dropped and loaded again.
+ * One object per player id: every operation on the player's balance runs here. Operations queue
+ * in arrival order and one drain loop decides them, so no two decisions ever interleave (a D1
+ * await opens the object's input gate, so the runtime alone would not guarantee that).
+ *
+ * Group commit: while one D1 batch is in flight, arriving operations queue up; the next round
+ * decides all of them in order against the running balance and writes them in one D1 batch.
+ * Every caller is answered only after the batch holding its write committed (invariant 4).
  */
 export class PlayerWallet extends DurableObject<Env> {
-  readonly #queue = new SerialQueue();
   readonly #db = ledgerDb(this.env.DB);
+  readonly #queue: Queued[] = [];
+  #draining = false;
   #state: PlayerState | undefined;
   readonly #known = new Map<string, KnownTransaction>();
 
   balance(playerId: string): Promise<WalletAnswer> {
-    return this.#queue.run(async () => {
-      const state = await this.#load(playerId);
-      return state ? { kind: "ok", balanceMinor: state.balanceMinor, currency: state.currency } : PLAYER_NOT_FOUND(playerId);
-    });
+    return this.#submit({ playerId, decide: (state) => ({ kind: "answer", balanceMinor: state.balanceMinor }) });
   }
 
   transact(op: TransactionOp, rules: Rules): Promise<WalletAnswer> {
-    return this.#queue.run(() => this.#transactOne(op, rules));
+    return this.#submit(transactionWork(op, rules));
   }
 
   cancel(op: CancelOp): Promise<WalletAnswer> {
-    return this.#queue.run(() => this.#cancelOne(op));
+    return this.#submit(cancelWork(op));
   }
 
   /** A batch's items for this player, decided in request order against the running balance. */
   transactBatch(ops: TransactionOp[], rules: Rules): Promise<WalletAnswer[]> {
-    return this.#queue.run(() => inOrder(ops, (op) => this.#transactOne(op, rules)));
+    return Promise.all(ops.map((op) => this.#submit(transactionWork(op, rules))));
   }
 
   cancelBatch(ops: CancelOp[]): Promise<WalletAnswer[]> {
-    return this.#queue.run(() => inOrder(ops, (op) => this.#cancelOne(op)));
+    return Promise.all(ops.map((op) => this.#submit(cancelWork(op))));
   }
 
-  #transactOne(op: TransactionOp, rules: Rules): Promise<WalletAnswer> {
-    return this.#decideAndCommit(op.playerId, op.transactionId, (state, known) => decideTransaction(state, known, op, rules));
+  #submit(work: Work): Promise<WalletAnswer> {
+    const answer = new Promise<WalletAnswer>((settle) => this.#queue.push({ ...work, settle }));
+    if (!this.#draining) void this.#drain();
+    return answer;
   }
 
-  #cancelOne(op: CancelOp): Promise<WalletAnswer> {
-    return this.#decideAndCommit(op.playerId, op.transactionId, (state, known) => decideCancel(state, known, op));
-  }
-
-  async #decideAndCommit(
-    playerId: string,
-    transactionId: string,
-    decide: (state: PlayerState, known: KnownTransaction | undefined) => Decision,
-  ): Promise<WalletAnswer> {
-    // A constraint failure means another writer (another player's object, a cancel without a
-    // player id) took this id between our read and our write: decide once more on fresh state.
-    for (let attempt = 1; ; attempt++) {
-      const state = await this.#load(playerId);
-      if (!state) return PLAYER_NOT_FOUND(playerId);
-      const known = await this.#lookup(transactionId);
-      const decision = decide(state, known);
-      if (decision.kind === "refuse") return { kind: "refused", refusal: decision.refusal, currency: state.currency };
-      if (decision.kind === "write") {
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0, GROUP_MAX_OPS);
         try {
-          await commitWrites(this.#db, [decision.write]);
+          await this.#runGroup(group);
         } catch (error) {
+          // A read failed (D1 unreachable): nothing of this group was written.
           this.#forget();
-          console.error(JSON.stringify({ event: "write_failed", player_id: playerId, transaction_id: transactionId, attempt, error: String(error) }));
-          if (attempt === 1 && isConstraintError(error)) continue;
-          return { kind: "unavailable", message: "the ledger did not accept the write; nothing was applied" };
+          console.error(JSON.stringify({ event: "group_failed", error: String(error) }));
+          for (const work of group) work.settle(UNAVAILABLE);
         }
-        state.balanceMinor = decision.balanceMinor;
-        this.#remember(knownAfter(decision.write, known));
       }
-      return { kind: "ok", balanceMinor: decision.balanceMinor, currency: state.currency };
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #runGroup(group: Queued[]): Promise<void> {
+    const first = group[0];
+    if (!first) return;
+    if (group.length === 1) return first.settle(await this.#runAlone(first));
+    const state = await this.#load(first.playerId);
+    if (!state) {
+      for (const work of group) work.settle(PLAYER_NOT_FOUND(work.playerId));
+      return;
+    }
+    await this.#prefetch(group);
+
+    // Decide each operation in order against the running balance and what the earlier
+    // operations of the group will have written.
+    let balanceMinor = state.balanceMinor;
+    const written = new Map<string, KnownTransaction>();
+    const writes: LedgerWrite[] = [];
+    const answers: WalletAnswer[] = [];
+    for (const work of group) {
+      const known = work.transactionId ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId)) : undefined;
+      const decision = work.decide({ ...state, balanceMinor }, known);
+      if (decision.kind === "write") {
+        writes.push(decision.write);
+        written.set(decision.write.transactionId, knownAfter(decision.write, known));
+        balanceMinor = decision.balanceMinor;
+      }
+      answers.push(answerOf(decision, state.currency));
+    }
+
+    if (writes.length > 0) {
+      try {
+        await commitWrites(this.#db, writes);
+      } catch (error) {
+        this.#forget();
+        console.error(JSON.stringify({ event: "group_write_failed", player_id: state.playerId, operations: group.length, error: String(error) }));
+        // Nobody of this group is told anything yet. Run them again one at a time on fresh
+        // state, so that one bad write fails alone.
+        for (const work of group) work.settle(await this.#runAlone(work));
+        return;
+      }
+      state.balanceMinor = balanceMinor;
+      for (const known of written.values()) this.#remember(known);
+    }
+    group.forEach((work, i) => work.settle(answers[i] ?? UNAVAILABLE));
+  }
+
+  /** The one-at-a-time path: decide, write, and on a constraint failure decide once more. */
+  async #runAlone(work: Work): Promise<WalletAnswer> {
+    // A constraint failure means another writer (another player's object, a cancel without a
+    // player id) took this id between our read and our write; fresh state settles it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const state = await this.#load(work.playerId);
+        if (!state) return PLAYER_NOT_FOUND(work.playerId);
+        await this.#prefetch([work]);
+        const known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
+        const decision = work.decide(state, known);
+        if (decision.kind === "write") {
+          await commitWrites(this.#db, [decision.write]);
+          state.balanceMinor = decision.balanceMinor;
+          this.#remember(knownAfter(decision.write, known));
+        }
+        return answerOf(decision, state.currency);
+      } catch (error) {
+        this.#forget();
+        console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
+        if (attempt === 1 && isConstraintError(error)) continue;
+        return UNAVAILABLE;
+      }
     }
   }
 
@@ -113,15 +194,14 @@ export class PlayerWallet extends DurableObject<Env> {
     return this.#state;
   }
 
-  // D1 is the authority on ids; the cache only saves reads of ids this object wrote or read.
-  async #lookup(transactionId: string): Promise<KnownTransaction | undefined> {
-    const cached = this.#known.get(transactionId);
-    if (cached) return cached;
-    const row = await findTransaction(this.#db, transactionId);
-    if (row) this.#remember(row);
-    return row;
+  /** Reads from D1, in one query, what is known of the ids the cache does not hold. */
+  async #prefetch(group: Work[]): Promise<void> {
+    const missing = [...new Set(group.flatMap((work) => (work.transactionId && !this.#known.has(work.transactionId) ? [work.transactionId] : [])))];
+    if (missing.length === 0) return;
+    for (const known of (await findTransactions(this.#db, missing)).values()) this.#remember(known);
   }
 
+  // D1 is the authority on ids; the cache only saves reads of ids this object wrote or read.
   #remember(known: KnownTransaction): void {
     this.#known.delete(known.transactionId);
     this.#known.set(known.transactionId, known);
@@ -138,11 +218,18 @@ export class PlayerWallet extends DurableObject<Env> {
   }
 }
 
-// Each item is its own atomic write, so a failing item fails alone and nothing is half-applied.
-async function inOrder<Op>(ops: Op[], run: (op: Op) => Promise<WalletAnswer>): Promise<WalletAnswer[]> {
-  const answers: WalletAnswer[] = [];
-  for (const op of ops) answers.push(await run(op));
-  return answers;
+function transactionWork(op: TransactionOp, rules: Rules): Work {
+  return { playerId: op.playerId, transactionId: op.transactionId, decide: (state, known) => decideTransaction(state, known, op, rules) };
+}
+
+function cancelWork(op: CancelOp): Work {
+  return { playerId: op.playerId, transactionId: op.transactionId, decide: (state, known) => decideCancel(state, known, op) };
+}
+
+function answerOf(decision: Decision, currency: string): WalletAnswer {
+  return decision.kind === "refuse"
+    ? { kind: "refused", refusal: decision.refusal, currency }
+    : { kind: "ok", balanceMinor: decision.balanceMinor, currency };
 }
 
 /** The Durable Object that owns `playerId`'s balance. */
