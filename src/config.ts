@@ -16,6 +16,7 @@ export interface Env {
   MAX_BATCH_SIZE: string;
   MAX_BODY_BYTES: string;
   TOKEN_TTL_SECONDS: string;
+  GROUP_COMMIT_MAX_OPS: string;
 }
 
 // Types `env` from "cloudflare:workers" and "cloudflare:test" in the tests.
@@ -37,6 +38,8 @@ const ConfigSchema = z.object({
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  // Each operation is 2–4 statements of one D1 batch; 1 turns group commit off.
+  GROUP_COMMIT_MAX_OPS: z.coerce.number().int().min(1).max(100).default(50),
 });
 
 export interface Config {
@@ -46,6 +49,7 @@ export interface Config {
   maxBatchSize: number;
   maxBodyBytes: number;
   tokenTtlSeconds: number;
+  groupCommitMaxOps: number;
 }
 
 /**
@@ -70,5 +74,6 @@ export function readConfig(env: Env): Config {
     maxBatchSize: c.MAX_BATCH_SIZE,
     maxBodyBytes: c.MAX_BODY_BYTES,
     tokenTtlSeconds: c.TOKEN_TTL_SECONDS,
+    groupCommitMaxOps: c.GROUP_COMMIT_MAX_OPS,
   };
 }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../config";
+import { readConfig, type Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
 import { commitWrites, findTransactions, isConstraintError } from "../ledger/transactions";
@@ -20,12 +20,6 @@ import {
 
 /** Recent transaction ids kept in memory per player; older ones are read from D1 again. */
 export const ID_CACHE_ENTRIES = 1024;
-
-/**
- * The most operations written in one D1 batch (each is 2–4 statements). Bounds one batch's
- * size and the work a failure sends back to the one-at-a-time path.
- */
-export const GROUP_MAX_OPS = 50;
 
 export type WalletAnswer =
   | { kind: "ok"; balanceMinor: MinorUnits; currency: string }
@@ -64,6 +58,9 @@ const UNAVAILABLE: WalletAnswer = { kind: "unavailable", message: "the ledger di
  */
 export class PlayerWallet extends DurableObject<Env> {
   readonly #db = ledgerDb(this.env.DB);
+  // GROUP_COMMIT_MAX_OPS bounds one D1 batch and the work a failed group sends back to the
+  // one-at-a-time path.
+  readonly #groupMaxOps = readConfig(this.env).groupCommitMaxOps;
   readonly #queue: Queued[] = [];
   #draining = false;
   #state: PlayerState | undefined;
@@ -100,7 +97,7 @@ export class PlayerWallet extends DurableObject<Env> {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0, GROUP_MAX_OPS);
+        const group = this.#queue.splice(0, this.#groupMaxOps);
         try {
           await this.#runGroup(group);
         } catch (error) {
