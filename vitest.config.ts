@@ -14,6 +14,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             WALLET_HMAC_SECRET: "test-hmac-secret-0123456789",
             ADMIN_TOKEN: "test-admin-token-0123456789",
+            // Never set in wrangler.toml: only test and chaos runs may arm faults.
+            FAULT_INJECTION: "enabled",
           },
         },
       }),

@@ -17,6 +17,8 @@ export interface Env {
   MAX_BODY_BYTES: string;
   TOKEN_TTL_SECONDS: string;
   GROUP_COMMIT_MAX_OPS: string;
+  /** "enabled" only in local chaos and test runs; never set in wrangler.toml (see wallet/faults.ts). */
+  FAULT_INJECTION?: string;
 }
 
 // Types `env` from "cloudflare:workers" and "cloudflare:test" in the tests.

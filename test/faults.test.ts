@@ -2,7 +2,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { playerWallet } from "../src/wallet/player-wallet";
-import { balanceText, cancel, countRows, expectErrorShape, failLedgerWrites, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
+import { admin, balanceText, cancel, countRows, expectErrorShape, failLedgerWrites, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
 
 describe("faults (invariant 4: durable before acknowledged)", () => {
   it("a failed D1 write answers 503, leaves nothing half-applied, and the next call recovers", async () => {
@@ -64,5 +64,46 @@ describe("faults (invariant 4: durable before acknowledged)", () => {
     expect((await transact(playerId, { amount: "1.00" })).text).toContain('"balance":3.00');
     expect(await storedBalanceMinor(playerId)).toBe(300);
     expect(await ledgerAddsUp(playerId)).toBe(true);
+  });
+
+  it("POST /admin/faults does not exist unless FAULT_INJECTION is enabled", async () => {
+    const { playerId } = await newPlayer();
+    const answer = await admin("POST", "/admin/faults", { player_id: playerId, fail_next_writes: 1 }, env.ADMIN_TOKEN, { FAULT_INJECTION: "" });
+    expectErrorShape(answer, 404, "NOT_FOUND");
+    expect((await transact(playerId)).status).toBe(200);
+  });
+
+  it("an armed D1 failure answers 503 with nothing applied; the retry applies once", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    expect((await admin("POST", "/admin/faults", { player_id: playerId, fail_next_writes: 1 })).status).toBe(200);
+    const transactionId = uniqueId("tx");
+    expectErrorShape(await transact(playerId, { transaction_id: transactionId }), 503, "UNAVAILABLE");
+    expect(await countRows("transactions", playerId)).toBe(0);
+    expect((await transact(playerId, { transaction_id: transactionId })).text).toContain('"balance":9.00');
+    expect(await storedBalanceMinor(playerId)).toBe(900);
+  });
+
+  it("an answer lost after commit: the retry answers the first result and applies nothing twice", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    await admin("POST", "/admin/faults", { player_id: playerId, lose_next_answers: 1 });
+    const transactionId = uniqueId("tx");
+    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "2.00" }), 503, "UNAVAILABLE");
+    expect(await storedBalanceMinor(playerId)).toBe(800);
+    await transact(playerId, { amount: "1.00" });
+    expect((await transact(playerId, { transaction_id: transactionId, amount: "2.00" })).text).toContain('"balance":8.00');
+    expect(await storedBalanceMinor(playerId)).toBe(700);
+    expect(await countRows("ledger_entries", playerId)).toBe(2);
+  });
+
+  it("a player object that restarts mid-stream fails the call in flight, and the retry applies once", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    await transact(playerId, { amount: "1.00" });
+    await admin("POST", "/admin/faults", { player_id: playerId, restart: true });
+    const transactionId = uniqueId("tx");
+    const during = await transact(playerId, { transaction_id: transactionId, amount: "2.00" });
+    expect(during.status).toBeGreaterThanOrEqual(500);
+    const retry = await transact(playerId, { transaction_id: transactionId, amount: "2.00" });
+    expect(retry.text).toContain('"balance":7.00');
+    expect(await storedBalanceMinor(playerId)).toBe(700);
   });
 });

@@ -49,11 +49,17 @@ export async function wallet(
 }
 
 /** An operator call to the admin API; a string body is sent as it is. */
-export async function admin(method: string, path: string, body?: unknown, token = env.ADMIN_TOKEN): Promise<Answer> {
+export async function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+  token = env.ADMIN_TOKEN,
+  vars: Partial<Cloudflare.Env> = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   const raw = body === undefined || typeof body === "string" ? body : JSON.stringify(body);
-  return send(path, { method, headers, body: raw });
+  return send(path, { method, headers, body: raw }, { ...env, ...vars });
 }
 
 let counter = 0;

@@ -9,7 +9,9 @@ import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
-import { CreatePlayerRequest, CreateSessionRequest, LedgerQuery, parseWith } from "./schemas";
+import { CreatePlayerRequest, CreateSessionRequest, FaultRequest, LedgerQuery, parseWith } from "./schemas";
+import { faultsEnabled } from "../wallet/faults";
+import { playerWallet } from "../wallet/player-wallet";
 import { moneyNumber, playerProfile } from "./views";
 
 function playerBody(player: PlayerRow) {
@@ -126,4 +128,17 @@ export async function reconcileLedger(_request: ApiRequest, env: Env): Promise<R
       reversing_entries: p.reverses,
     })),
   });
+}
+
+/** POST /admin/faults: arms faults in one player's object. Exists only with FAULT_INJECTION=enabled. */
+export async function injectFaults(request: ApiRequest, env: Env): Promise<Response> {
+  if (!faultsEnabled(env)) throw new ApiError("NOT_FOUND", "no such route");
+  const body = parseWith(FaultRequest, parseJsonBody(request.bodyBytes));
+  request.log.player_id = body.player_id;
+  await playerWallet(env, body.player_id).injectFaults({
+    failNextWrites: body.fail_next_writes ?? 0,
+    loseNextAnswers: body.lose_next_answers ?? 0,
+    restart: body.restart ?? false,
+  });
+  return jsonResponse(200, { armed: body });
 }

@@ -56,6 +56,13 @@ export const CancelBatchRequest = z
   .object({ batch_id: id.nullish(), transactions: z.array(CancelBatchItem).optional() })
   .refine((body) => (body.transactions?.length ?? 0) > 0 || body.batch_id, "name transactions, a batch_id, or both");
 
+export const FaultRequest = z.strictObject({
+  player_id: id,
+  fail_next_writes: z.number().int().min(0).max(10).optional(),
+  lose_next_answers: z.number().int().min(0).max(10).optional(),
+  restart: z.boolean().optional(),
+});
+
 export const LedgerQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.coerce.number().int().min(1).optional(),

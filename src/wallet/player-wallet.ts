@@ -17,6 +17,7 @@ import {
   type Rules,
   type TransactionOp,
 } from "./decide";
+import { faultsEnabled, NO_FAULTS, type FaultPlan } from "./faults";
 
 /** Recent transaction ids kept in memory per player; older ones are read from D1 again. */
 export const ID_CACHE_ENTRIES = 1024;
@@ -65,6 +66,13 @@ export class PlayerWallet extends DurableObject<Env> {
   #draining = false;
   #state: PlayerState | undefined;
   readonly #known = new Map<string, KnownTransaction>();
+  #faults: FaultPlan = NO_FAULTS;
+
+  /** Arms faults for the next operations (local and test runs only). */
+  injectFaults(plan: Partial<FaultPlan>): void {
+    if (!faultsEnabled(this.env)) throw new Error("fault injection is disabled");
+    this.#faults = { ...NO_FAULTS, ...plan };
+  }
 
   balance(playerId: string): Promise<WalletAnswer> {
     return this.#submit({ playerId, decide: (state) => ({ kind: "answer", balanceMinor: state.balanceMinor }) });
@@ -97,6 +105,10 @@ export class PlayerWallet extends DurableObject<Env> {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
+        if (this.#faults.restart) {
+          this.#faults = NO_FAULTS;
+          this.ctx.abort("injected restart");
+        }
         const group = this.#queue.splice(0, this.#groupMaxOps);
         try {
           await this.#runGroup(group);
@@ -142,7 +154,7 @@ export class PlayerWallet extends DurableObject<Env> {
 
     if (writes.length > 0) {
       try {
-        await commitWrites(this.#db, writes);
+        await this.#commit(writes);
       } catch (error) {
         this.#forget();
         console.error(JSON.stringify({ event: "group_write_failed", player_id: state.playerId, operations: group.length, error: String(error) }));
@@ -169,7 +181,7 @@ export class PlayerWallet extends DurableObject<Env> {
         const known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
         const decision = work.decide(state, known);
         if (decision.kind === "write") {
-          await commitWrites(this.#db, [decision.write]);
+          await this.#commit([decision.write]);
           state.balanceMinor = decision.balanceMinor;
           this.#remember(knownAfter(decision.write, known));
         }
@@ -180,6 +192,18 @@ export class PlayerWallet extends DurableObject<Env> {
         if (attempt === 1 && isConstraintError(error)) continue;
         return UNAVAILABLE;
       }
+    }
+  }
+
+  async #commit(writes: LedgerWrite[]): Promise<void> {
+    if (this.#faults.failNextWrites > 0) {
+      this.#faults = { ...this.#faults, failNextWrites: this.#faults.failNextWrites - 1 };
+      throw new Error("injected fault: D1 refused the write");
+    }
+    await commitWrites(this.#db, writes);
+    if (this.#faults.loseNextAnswers > 0) {
+      this.#faults = { ...this.#faults, loseNextAnswers: this.#faults.loseNextAnswers - 1 };
+      throw new Error("injected fault: the write committed but its answer was lost");
     }
   }
 
