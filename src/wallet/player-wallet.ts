@@ -25,7 +25,7 @@ export const ID_CACHE_ENTRIES = 1024;
 export type WalletAnswer =
   | { kind: "ok"; balanceMinor: MinorUnits; currency: string }
   | { kind: "refused"; refusal: Refusal; currency: string | null }
-  /** D1 did not commit: nothing was applied, and the caller may retry. */
+  /** D1 did not confirm the write: the caller may retry, and gets the same answer if it had committed. */
   | { kind: "unavailable"; message: string };
 
 /** One caller's operation, waiting its turn. */
@@ -46,7 +46,8 @@ const PLAYER_NOT_FOUND = (playerId: string): WalletAnswer => ({
   currency: null,
 });
 
-const UNAVAILABLE: WalletAnswer = { kind: "unavailable", message: "the ledger did not accept the write; nothing was applied" };
+// Said also when a write committed but its confirmation was lost: a retry then answers the same.
+const UNAVAILABLE: WalletAnswer = { kind: "unavailable", message: "the ledger write did not complete; retrying is safe" };
 
 /**
  * One object per player id: every operation on the player's balance runs here. Operations queue
