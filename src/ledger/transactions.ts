@@ -56,6 +56,33 @@ function checkedBalanceAfter(playerId: string, balanceAfterMinor: number) {
   return sql`(SELECT ${players.balanceMinor} FROM ${players} WHERE ${players.id} = ${playerId} AND ${players.balanceMinor} = ${balanceAfterMinor})`;
 }
 
+/** The balance change and its ledger entry: the two statements every applied or reversed id writes. */
+function moveBalance(
+  db: LedgerDb,
+  write: Extract<LedgerWrite, { kind: "apply" | "reverse" }>,
+  effect: "apply" | "reverse",
+  metadata: Record<string, unknown> | null,
+  nowMs: number,
+): BatchItem<"sqlite">[] {
+  return [
+    db
+      .update(players)
+      .set({ balanceMinor: sql`${players.balanceMinor} + ${write.deltaMinor}` })
+      .where(eq(players.id, write.playerId)),
+    db.insert(ledgerEntries).values({
+      playerId: write.playerId,
+      transactionId: write.transactionId,
+      effect,
+      type: write.type,
+      deltaMinor: write.deltaMinor,
+      balanceAfterMinor: checkedBalanceAfter(write.playerId, write.balanceAfterMinor),
+      currency: write.currency,
+      metadata,
+      createdAtMs: nowMs,
+    }),
+  ];
+}
+
 function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchItem<"sqlite">[] {
   switch (write.kind) {
     case "apply":
@@ -72,21 +99,7 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
           balanceAfterMinor: write.balanceAfterMinor,
           createdAtMs: nowMs,
         }),
-        db
-          .update(players)
-          .set({ balanceMinor: sql`${players.balanceMinor} + ${write.deltaMinor}` })
-          .where(eq(players.id, write.playerId)),
-        db.insert(ledgerEntries).values({
-          playerId: write.playerId,
-          transactionId: write.transactionId,
-          effect: "apply",
-          type: write.type,
-          deltaMinor: write.deltaMinor,
-          balanceAfterMinor: checkedBalanceAfter(write.playerId, write.balanceAfterMinor),
-          currency: write.currency,
-          metadata: write.metadata,
-          createdAtMs: nowMs,
-        }),
+        ...moveBalance(db, write, "apply", write.metadata, nowMs),
       ];
     case "reverse":
       return [
@@ -102,21 +115,7 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
           .update(transactions)
           .set({ status: "cancelled" })
           .where(and(eq(transactions.transactionId, write.transactionId), eq(transactions.status, "applied"))),
-        db
-          .update(players)
-          .set({ balanceMinor: sql`${players.balanceMinor} + ${write.deltaMinor}` })
-          .where(eq(players.id, write.playerId)),
-        db.insert(ledgerEntries).values({
-          playerId: write.playerId,
-          transactionId: write.transactionId,
-          effect: "reverse",
-          type: write.type,
-          deltaMinor: write.deltaMinor,
-          balanceAfterMinor: checkedBalanceAfter(write.playerId, write.balanceAfterMinor),
-          currency: write.currency,
-          metadata: null,
-          createdAtMs: nowMs,
-        }),
+        ...moveBalance(db, write, "reverse", null, nowMs),
       ];
     case "tombstone":
       return [
