@@ -1,30 +1,51 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Tests run inside workerd with the real local D1 and Durable Objects of wrangler.toml;
-// only the secrets are fixed here, since .dev.vars is not committed.
+// Two projects. "workers": test/*.test.ts run inside workerd with the real local D1 and Durable
+// Objects of wrangler.toml; only the secrets are fixed here, since .dev.vars is not committed.
+// "node": test-node/*.test.ts run in Node and drive a real `wrangler dev` over HTTP, as ThrillGate
+// and the operator's tools do (the simulator).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            WALLET_HMAC_SECRET: "test-hmac-secret-0123456789",
-            ADMIN_TOKEN: "test-admin-token-0123456789",
-            // Never set in wrangler.toml: only test and chaos runs may arm faults.
-            FAULT_INJECTION: "enabled",
+    test: {
+      // The Worker's one-line-per-request logs would bury the test report. (A root-only option
+      // in vitest 4: projects cannot set it.)
+      onConsoleLog: (log: string) => !log.startsWith('{"request_id"'),
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  WALLET_HMAC_SECRET: "test-hmac-secret-0123456789",
+                  ADMIN_TOKEN: "test-admin-token-0123456789",
+                  // Never set in wrangler.toml: only test and chaos runs may arm faults.
+                  FAULT_INJECTION: "enabled",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            setupFiles: ["./test/setup.ts"],
+            testTimeout: 60_000,
           },
         },
-      }),
-    ],
-    test: {
-      setupFiles: ["./test/setup.ts"],
-      testTimeout: 60_000,
-      // The Worker's one-line-per-request logs would bury the test report.
-      onConsoleLog: (log: string) => !log.startsWith('{"request_id"'),
+        {
+          test: {
+            name: "node",
+            environment: "node",
+            include: ["test-node/**/*.test.ts"],
+            // Starting wrangler dev (migrations, workerd) takes seconds, more on a busy machine.
+            testTimeout: 180_000,
+            hookTimeout: 180_000,
+          },
+        },
+      ],
     },
   };
 });
