@@ -142,6 +142,20 @@ describe("POST /wallet/transaction", () => {
     expect(await countRows("transactions", playerId)).toBe(0);
   });
 
+  it("a body with a key twice in one object is refused, since parsers disagree on which one counts", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const body = (amounts: string) =>
+      `{"player_id":"${playerId}","transaction_id":"${uniqueId("tx")}","transaction_type":"Debit","provider_id":"p",${amounts},"meta":{"a":1,"b":{"a":2},"list":[{"a":3},{"a":4}]}}`;
+    const twice = await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amount":"9.00"`));
+    expectErrorShape(twice, 400, "INVALID_REQUEST");
+    expect(twice.body.error.message).toContain('"amount"');
+    // An escaped spelling of the same key is the same key.
+    expectErrorShape(await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amou\\u006et":"9.00"`)), 400, "INVALID_REQUEST");
+    expect(await countRows("transactions", playerId)).toBe(0);
+    // Equal keys in different objects, and equal strings as values, are fine.
+    expect((await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","note":"amount"`))).text).toContain('"balance":9.00');
+  });
+
   it("an unknown player is refused with PLAYER_NOT_FOUND", async () => {
     expectErrorShape(await transact("no-such-player"), 404, "PLAYER_NOT_FOUND");
   });

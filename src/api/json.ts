@@ -25,11 +25,52 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
     throw new ApiError("INVALID_REQUEST", "body is not valid UTF-8");
   }
   if (text.trim() === "") throw new ApiError("INVALID_REQUEST", "body must be a JSON document");
+  let parsed: unknown;
   try {
-    return JSON.parse(text, keepMoneySourceText);
+    parsed = JSON.parse(text, keepMoneySourceText);
   } catch {
     throw new ApiError("INVALID_REQUEST", "body is not valid JSON");
   }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) throw new ApiError("INVALID_REQUEST", `key "${duplicate.slice(0, 64)}" appears twice in one object`);
+  return parsed;
+}
+
+/**
+ * JSON.parse keeps the last of two equal keys, while another parser on the way (a proxy, a log
+ * reader) may keep the first: with money in the body that is two readings of one signed request,
+ * so a body with a repeated key is refused. Runs on text JSON.parse has accepted, so it only
+ * tracks strings and nesting.
+ */
+function firstDuplicateKey(text: string): string | undefined {
+  // One entry per open bracket: the keys seen so far for an object, undefined for an array.
+  const open: (Set<string> | undefined)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === "\"") {
+      let end = i + 1;
+      while (text[end] !== "\"") end += text[end] === "\\" ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      expectKey = false;
+      i = end;
+    } else if (char === "{") {
+      open.push(new Set());
+      expectKey = true;
+    } else if (char === "[") {
+      open.push(undefined);
+    } else if (char === "}" || char === "]") {
+      open.pop();
+    } else if (char === ",") {
+      expectKey = open[open.length - 1] !== undefined;
+    }
+  }
+  return undefined;
 }
 
 declare global {
