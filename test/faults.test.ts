@@ -53,6 +53,18 @@ describe("faults (invariant 4: durable before acknowledged)", () => {
     expect(await countRows("ledger_entries", playerId)).toBe(3);
   });
 
+  it("after a restart, a replay the balance could no longer pay still answers its first result", async () => {
+    // The restarted object does not hold the id; deciding it as new would refuse it for funds.
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    const first = await transact(playerId, { transaction_id: transactionId, amount: "8.00" });
+    await evictDurableObject(playerWallet(env, playerId));
+    expect((await transact(playerId, { transaction_id: transactionId, amount: "8.00" })).text).toBe(first.text);
+    await evictDurableObject(playerWallet(env, playerId));
+    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "9.00" }), 409, "DUPLICATE_TRANSACTION");
+    expect(await countRows("ledger_entries", playerId)).toBe(1);
+  });
+
   it("a player object whose memory is stale cannot write a wrong balance", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     await transact(playerId, { amount: "1.00" });

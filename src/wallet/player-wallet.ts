@@ -170,17 +170,26 @@ export class PlayerWallet extends DurableObject<Env> {
     group.forEach((work, i) => work.settle(answers[i] ?? UNAVAILABLE));
   }
 
-  /** The one-at-a-time path: decide, write, and on a constraint failure decide once more. */
+  /**
+   * The one-at-a-time path. An id the cache does not hold is first decided as if D1 had never
+   * seen it: if that decision writes, the write itself asks D1 (its primary keys refuse an id
+   * already taken: a replay, another player's id, a tombstone) and saves a read per new id. Only
+   * a decision that writes nothing, such as a refusal, could be wrong for an id seen before
+   * without D1 saying so, so those read D1 first.
+   */
   async #runAlone(work: Work): Promise<WalletAnswer> {
-    // A constraint failure means another writer (another player's object, a cancel without a
-    // player id) took this id between our read and our write; fresh state settles it.
     for (let attempt = 1; ; attempt++) {
       try {
         const state = await this.#load(work.playerId);
         if (!state) return PLAYER_NOT_FOUND(work.playerId);
-        await this.#prefetch([work]);
-        const known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
-        const decision = work.decide(state, known);
+        if (attempt > 1) await this.#prefetch([work]);
+        let known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
+        let decision = work.decide(state, known);
+        if (decision.kind !== "write" && known === undefined && attempt === 1) {
+          await this.#prefetch([work]);
+          known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
+          decision = work.decide(state, known);
+        }
         if (decision.kind === "write") {
           await this.#commit([decision.write]);
           state.balanceMinor = decision.balanceMinor;
@@ -189,8 +198,10 @@ export class PlayerWallet extends DurableObject<Env> {
         return answerOf(decision, state.currency);
       } catch (error) {
         this.#forget();
-        console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
+        // A constraint failure on the first attempt is D1 saying the id is taken; decide again on
+        // what D1 holds. Anything else is a failed write, and worth a log line.
         if (attempt === 1 && isConstraintError(error)) continue;
+        console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
         return UNAVAILABLE;
       }
     }
