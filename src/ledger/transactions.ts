@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { KnownTransaction, LedgerWrite } from "../wallet/decide";
+import { knownAfter, type KnownTransaction, type LedgerWrite } from "../wallet/decide";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
 
@@ -88,17 +88,7 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
     case "apply":
       return [
         // The primary key refuses an id some other writer took meanwhile (another player, a tombstone).
-        db.insert(transactions).values({
-          transactionId: write.transactionId,
-          playerId: write.playerId,
-          status: "applied",
-          type: write.type,
-          amountMinor: write.amountMinor,
-          currency: write.currency,
-          batchId: write.batchId,
-          balanceAfterMinor: write.balanceAfterMinor,
-          createdAtMs: nowMs,
-        }),
+        db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs }),
         ...moveBalance(db, write, "apply", write.metadata, nowMs),
       ];
     case "reverse":
@@ -119,13 +109,7 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
       ];
     case "tombstone":
       return [
-        db.insert(transactions).values({
-          transactionId: write.transactionId,
-          playerId: write.playerId,
-          status: "tombstone",
-          batchId: write.batchId,
-          createdAtMs: nowMs,
-        }),
+        db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs }),
         db.insert(cancellations).values({
           transactionId: write.transactionId,
           playerId: write.playerId,
