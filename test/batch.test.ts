@@ -106,6 +106,24 @@ describe("POST /wallet/transaction/batch", () => {
     expect(await storedBalanceMinor(playerId)).toBe(900);
   });
 
+  it("one id twice in a batch, once without currency, is one transaction; two currencies are refused", async () => {
+    const { playerId } = await newPlayer({ balance: "10.00" });
+    const transactionId = uniqueId("tx");
+    const same = await postBatch([
+      batchItem(playerId, { transaction_id: transactionId, currency: undefined }),
+      batchItem(playerId, { transaction_id: transactionId, currency: "EUR" }),
+    ]);
+    expect(same.body.results.map((r: { balance: number }) => r.balance)).toEqual([9, 9]);
+    const other = uniqueId("tx");
+    const conflicting = await postBatch([
+      batchItem(playerId, { transaction_id: other, currency: "EUR" }),
+      batchItem(playerId, { transaction_id: other, currency: undefined }),
+      batchItem(playerId, { transaction_id: other, currency: "USD" }),
+    ]);
+    expectErrorShape(conflicting, 409, "DUPLICATE_TRANSACTION");
+    expect(await storedBalanceMinor(playerId)).toBe(900);
+  });
+
   it("refuses empty, oversized and malformed batches whole, applying nothing", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     expectErrorShape(await postBatch([]), 400, "INVALID_REQUEST");

@@ -23,16 +23,19 @@ function requireBatchSize(items: number, maxBatchSize: number): void {
   if (items > maxBatchSize) throw new ApiError("INVALID_REQUEST", `a batch holds at most ${maxBatchSize} items, not ${items}`);
 }
 
-/** One id twice with different content is a whole-batch error: nothing is applied. */
+/**
+ * One id twice with different content is a whole-batch error: nothing is applied. A missing
+ * currency means the player's, so only two different named currencies differ, as for single repeats.
+ */
 function refuseConflictingDuplicates(ops: TransactionOp[]): void {
-  const seen = new Map<string, string>();
+  const seen = new Map<string, { content: string; currency?: string }>();
   for (const op of ops) {
-    const content = JSON.stringify([op.playerId, op.type, canonicalDecimal(op.amount), op.currency ?? null]);
+    const content = JSON.stringify([op.playerId, op.type, canonicalDecimal(op.amount)]);
     const earlier = seen.get(op.transactionId);
-    if (earlier !== undefined && earlier !== content) {
+    if (earlier && (earlier.content !== content || (earlier.currency && op.currency && earlier.currency !== op.currency))) {
       throw new ApiError("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} appears twice with different content`);
     }
-    seen.set(op.transactionId, content);
+    seen.set(op.transactionId, { content, currency: earlier?.currency ?? op.currency });
   }
 }
 
