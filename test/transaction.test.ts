@@ -156,6 +156,12 @@ describe("POST /wallet/transaction", () => {
     expect((await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","note":"amount"`))).text).toContain('"balance":9.00');
   });
 
+  it("a body nested deeper than the parser can go is refused as such, not as broken JSON", async () => {
+    const answer = await wallet("POST", "/wallet/transaction", `{"meta":${"[".repeat(100_000)}${"]".repeat(100_000)}}`);
+    expectErrorShape(answer, 400, "INVALID_REQUEST");
+    expect(answer.body.error.message).toBe("body is nested too deeply");
+  });
+
   it("an unknown player is refused with PLAYER_NOT_FOUND", async () => {
     expectErrorShape(await transact("no-such-player"), 404, "PLAYER_NOT_FOUND");
   });

@@ -28,8 +28,9 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text, keepMoneySourceText);
-  } catch {
-    throw new ApiError("INVALID_REQUEST", "body is not valid JSON");
+  } catch (error) {
+    // Deep nesting overflows the parser's stack: valid JSON, but not something to accept.
+    throw new ApiError("INVALID_REQUEST", error instanceof RangeError ? "body is nested too deeply" : "body is not valid JSON");
   }
   const duplicate = firstDuplicateKey(text);
   if (duplicate !== undefined) throw new ApiError("INVALID_REQUEST", `key "${duplicate.slice(0, 64)}" appears twice in one object`);
