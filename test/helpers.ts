@@ -175,3 +175,26 @@ export async function failLedgerWrites(when: string): Promise<() => Promise<void
     await env.DB.exec(`DROP TRIGGER ${trigger}`);
   };
 }
+
+/**
+ * Sends a request to the Worker exactly as given (raw bytes, a stream, hand-made headers, no
+ * signing): for the fuzz and security tests, which need what `wallet` and `admin` tidy away.
+ */
+export function sendRaw(path: string, init: RequestInit, vars: Partial<Cloudflare.Env> = {}): Promise<Answer> {
+  return send(path, init, { ...env, ...vars });
+}
+
+/**
+ * What a refused request must leave as it found: every balance, and the row counts of every table
+ * a request can write. Compare one taken before with one taken after.
+ */
+export async function databaseSnapshot(): Promise<Record<string, unknown> | null> {
+  return env.DB.prepare(
+    `SELECT
+       (SELECT group_concat(id || '=' || balance_minor, ',') FROM (SELECT id, balance_minor FROM players ORDER BY id)) AS balances,
+       (SELECT count(*) FROM ledger_entries) AS ledger_entries,
+       (SELECT count(*) FROM transactions) AS transactions,
+       (SELECT count(*) FROM cancellations) AS cancellations,
+       (SELECT count(*) FROM sessions) AS sessions`,
+  ).first();
+}
