@@ -153,6 +153,23 @@ describe("every wallet route refuses what the wallet secret did not sign (invari
     expect(replay.text).toBe(first.text);
     expect(await databaseSnapshot()).toEqual(before);
   });
+
+  it("a captured transaction or batch body, replayed with its signature on a cancel route, reverses nothing", async () => {
+    // The signature covers the body only; what stops this is that a cancel never carries an amount.
+    const player = await newPlayer({ balance: "100.00" });
+    const debit = { player_id: player.playerId, transaction_id: uniqueId("sec"), transaction_type: "Debit", provider_id: "thrillpots", amount: "1.00" };
+    const single = JSON.stringify(debit);
+    const batch = JSON.stringify({ transactions: [{ ...debit, transaction_id: uniqueId("sec") }] });
+    expect((await send({ method: "POST", path: "/wallet/transaction", body: single }, { "x-server-authorization": await sign(single) })).status).toBe(200);
+    expect((await send({ method: "POST", path: "/wallet/transaction/batch", body: batch }, { "x-server-authorization": await sign(batch) })).status).toBe(200);
+
+    const before = await databaseSnapshot();
+    const onCancel = await send({ method: "DELETE", path: "/wallet/cancel", body: single }, { "x-server-authorization": await sign(single) });
+    expectErrorShape(onCancel, 400, "INVALID_REQUEST");
+    const onBatchCancel = await send({ method: "DELETE", path: "/wallet/transaction/batch", body: batch }, { "x-server-authorization": await sign(batch) });
+    expectErrorShape(onBatchCancel, 400, "INVALID_REQUEST");
+    expect(await databaseSnapshot()).toEqual(before);
+  });
 });
 
 describe("admin routes take only the admin token", () => {

@@ -40,10 +40,20 @@ export const TransactionRequest = z.looseObject({
 });
 export type TransactionRequest = z.infer<typeof TransactionRequest>;
 
-export const CancelRequest = z.looseObject({
-  transaction_id: id,
-  player_id: id.nullish(),
-});
+// The signature covers the body, not the route: a captured transaction body, sent to a cancel
+// route with its signature, would reverse what it applied. A cancel never carries an amount or a
+// type, so a body that does is refused there.
+function notATransactionBody(body: Record<string, unknown>): boolean {
+  return !("amount" in body) && !("transaction_type" in body);
+}
+const NOT_A_TRANSACTION = { message: "a cancel carries no amount or transaction_type", path: ["amount"] };
+
+export const CancelRequest = z
+  .looseObject({
+    transaction_id: id,
+    player_id: id.nullish(),
+  })
+  .refine(notATransactionBody, NOT_A_TRANSACTION);
 
 // A batch body is {batch_id?, transactions: [...]}, or a bare array of the items (see batch.ts).
 export const TransactionBatchRequest = z.object({
@@ -51,7 +61,7 @@ export const TransactionBatchRequest = z.object({
   transactions: z.array(TransactionRequest).min(1, "a batch needs at least one transaction"),
 });
 
-export const CancelBatchItem = z.looseObject({ transaction_id: id, player_id: id.nullish() });
+export const CancelBatchItem = z.looseObject({ transaction_id: id, player_id: id.nullish() }).refine(notATransactionBody, NOT_A_TRANSACTION);
 export const CancelBatchRequest = z
   .object({ batch_id: id.nullish(), transactions: z.array(CancelBatchItem).optional() })
   .refine((body) => (body.transactions?.length ?? 0) > 0 || body.batch_id, "name transactions, a batch_id, or both");
