@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { runBank, type Send } from "./bank/run";
+import { admin, wallet } from "./helpers";
+
+// The bank (test/bank/): seeded random operations over 50 players, each request sent up to 3
+// times (some copies at once), with faults armed in the players' objects, checked answer by
+// answer against an independent model, then balance by balance, ledger by ledger, and by
+// reconciliation. A failure prints its seed: runBank({ seed, ... }) replays it exactly, and
+// `npm run chaos -- --seed S --ops N` replays it against wrangler dev.
+const send: Send = (method, path, body) => (path.startsWith("/admin/") ? admin(method, path, body) : wallet(method, path, body));
+
+describe("the bank: random operations with retries and faults agree with the model exactly", () => {
+  for (const seed of [1, 20261125]) {
+    it(`seed ${seed}: every answer, balance and ledger entry as the model says; no double apply, no overdraft`, async () => {
+      const report = await runBank({ seed, operations: 300, send, faultRate: 0.15, backoffMs: 1 });
+      console.log(`bank seed ${seed}: ${report.operations} operations, ${report.requests} requests, ${report.faultsArmed} faults armed, ${report.durationMs} ms`);
+      expect(report.problems).toEqual([]);
+      expect(report).toMatchObject({ disagreements: 0, doubleApplies: 0, negativeBalances: 0, reconciliationProblems: 0 });
+      // The run did what it claims: faults were armed and every op was sent.
+      expect(report.faultsArmed).toBeGreaterThan(0);
+      expect(report.requests).toBeGreaterThanOrEqual(report.operations);
+    });
+  }
+
+  it("the bank notices money the model did not send: one applied transaction sent again under another id", async () => {
+    // A wallet that double-applies looks like this from outside; the check must say so.
+    let twinSent = false;
+    const doubling: Send = async (method, path, body) => {
+      const answer = await send(method, path, body);
+      if (!twinSent && path === "/wallet/transaction" && answer.status === 200 && typeof body === "object" && body !== null && "transaction_id" in body) {
+        twinSent = true;
+        await send(method, path, { ...body, transaction_id: `${String(body.transaction_id)}-twin` });
+      }
+      return answer;
+    };
+    const report = await runBank({ seed: 7, operations: 60, send: doubling, faultRate: 0 });
+    expect(twinSent).toBe(true);
+    expect(report.disagreements).toBeGreaterThan(0);
+    expect(report.problems.join("\n")).toContain("-twin");
+  });
+});

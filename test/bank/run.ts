@@ -1,0 +1,427 @@
+// The bank: plays a seeded operation sequence against a wallet through any `send`, with resends,
+// concurrent copies and armed faults, and checks every answer, every final balance, every
+// player's ledger and the wallet's own reconciliation against the model. Used in-process by
+// test/bank.test.ts and over HTTP by scripts/chaos.ts.
+import { generate, type PlannedOp } from "./generate";
+import { CURRENCY, execute, Ledger, money, type CancelItem, type Expected, type Op, type TxItem } from "./model";
+
+/** One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0: no answer. */
+export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>;
+
+export interface BankOptions {
+  seed: number;
+  operations: number;
+  send: Send;
+  players?: number;
+  faultRate?: number;
+  /** See GenerateOptions.failWritesInBatches. */
+  failWritesInBatches?: boolean;
+  /** ThrillGate's wait before retry n is backoffMs × 2^(n−1). */
+  backoffMs?: number;
+  /** Ops in flight at once (each one's copies and retries included). */
+  maxInFlight?: number;
+  /** Unique per run, so runs can share one wallet; defaults to the seed and the clock. */
+  runId?: string;
+}
+
+export interface BankReport {
+  seed: number;
+  operations: number;
+  /** Wallet requests sent, every copy and retry counted. */
+  requests: number;
+  faultsArmed: number;
+  /** Ops whose repeat would change the wallet (see runOp): sent once, without faults. */
+  sentOnce: number;
+  disagreements: number;
+  doubleApplies: number;
+  negativeBalances: number;
+  reconciliationProblems: number;
+  /** The first few disagreements, readable. */
+  problems: string[];
+  durationMs: number;
+}
+
+// ThrillGate retries a call up to 3 times on 5xx or no answer. Past that, the bank resends a few
+// more times (as a later ThrillGate retry or an operator would) until the outcome is known.
+const THRILLGATE_ATTEMPTS = 4;
+const SETTLE_ATTEMPTS = 6;
+const PROBLEMS_KEPT = 20;
+// This many requests in a row without any answer (connection refused, timeouts): the wallet is
+// gone, and the run stops instead of resending every remaining op for minutes.
+const GONE_AFTER_NO_ANSWERS = 40;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The wire: requests as ThrillGate writes them, answers read back into the model's lines.
+
+function wireAmount(item: TxItem): string | number {
+  const text = money(item.amountMinor);
+  return item.form === "number" ? Number(text) : item.form === "padded" ? `${text}0` : text;
+}
+
+function wireTx(item: TxItem): Record<string, unknown> {
+  return {
+    player_id: item.playerId,
+    transaction_id: item.transactionId,
+    transaction_type: item.type,
+    provider_id: "thrillpots",
+    amount: wireAmount(item),
+    ...(item.currency === null ? {} : { currency: item.currency }),
+    game_id: "bank", // an extra field, kept by the wallet as metadata
+  };
+}
+
+function wireCancel(item: CancelItem, absentIfNull: boolean): Record<string, unknown> {
+  return item.playerId === null && absentIfNull ? { transaction_id: item.transactionId } : { transaction_id: item.transactionId, player_id: item.playerId };
+}
+
+function requestOf(op: Op): { method: string; path: string; body?: unknown } {
+  switch (op.kind) {
+    case "balance":
+      return { method: "GET", path: `/wallet/balance?player_id=${encodeURIComponent(op.playerId)}` };
+    case "transaction":
+      return { method: "POST", path: "/wallet/transaction", body: wireTx(op.item) };
+    case "cancel":
+      return { method: "DELETE", path: "/wallet/cancel", body: wireCancel(op.item, false) };
+    case "batch": {
+      const items = op.items.map(wireTx);
+      return { method: "POST", path: "/wallet/transaction/batch", body: op.bare ? items : { ...(op.batchId ? { batch_id: op.batchId } : {}), transactions: items } };
+    }
+    case "cancelBatch": {
+      const items = op.items?.map((item) => wireCancel(item, true));
+      const body = op.bare && items ? items : { ...(op.batchId ? { batch_id: op.batchId } : {}), ...(items ? { transactions: items } : {}) };
+      return { method: "DELETE", path: "/wallet/transaction/batch", body };
+    }
+  }
+}
+
+/** JSON.parse, but every number stays its source text marked "#": 12.30 reads "#12.30", not 12.3. */
+function parseExact(text: string): unknown {
+  let marked = "";
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charAt(i);
+    if (char === '"') {
+      let end = i + 1;
+      while (end < text.length && text.charAt(end) !== '"') end += text.charAt(end) === "\\" ? 2 : 1;
+      marked += text.slice(i, end + 1);
+      i = end;
+    } else if (char === "-" || (char >= "0" && char <= "9")) {
+      let end = i;
+      while (end < text.length && /[-+0-9.eE]/.test(text.charAt(end))) end++;
+      marked += `"#${text.slice(i, end)}"`;
+      i = end - 1;
+    } else {
+      marked += char;
+    }
+  }
+  return JSON.parse(marked);
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null ? new Map(Object.entries(value)).get(key) : undefined;
+}
+
+/** A number as written (12.30), a string with its quotes ("12.30"): the spec's two balance forms. */
+function shown(value: unknown): string {
+  return typeof value === "string" && value.startsWith("#") ? value.slice(1) : String(JSON.stringify(value));
+}
+
+function errorOf(value: unknown, withStatus: string): string {
+  const balance = field(value, "balance");
+  return `${withStatus} ${String(field(field(value, "error"), "code"))}${balance === undefined ? "" : ` ${shown(balance)}`}`;
+}
+
+/** The wallet's answer as the model writes it (see model.ts). */
+interface Seen {
+  header: string;
+  items: { id: string; line: string }[];
+}
+
+function observed(op: Op, status: number, text: string): Seen {
+  let body: unknown;
+  try {
+    body = parseExact(text);
+  } catch {
+    return { header: `${status} (not JSON) ${text.slice(0, 120)}`, items: [] };
+  }
+  if (status !== 200) return { header: errorOf(body, String(status)), items: [] };
+  const results = field(body, "results");
+  const list = Array.isArray(results) ? results : [];
+  const item = (result: unknown, withPlayer: boolean) => {
+    const id = String(field(result, "transaction_id"));
+    const who = withPlayer ? `${id} ${String(field(result, "player_id"))}` : id;
+    const line = field(result, "status") === "OK" ? `${who} OK ${shown(field(result, "balance"))}` : `${who} ${errorOf(result, "ERROR")}`;
+    return { id, line };
+  };
+  switch (op.kind) {
+    case "balance":
+    case "cancel":
+      return { header: `200 ${shown(field(body, "balance"))}`, items: [] };
+    case "transaction":
+      return { header: `200 ${String(field(body, "transaction_id"))} ${shown(field(body, "balance"))} ${String(field(body, "currency"))}`, items: [] };
+    case "batch":
+    case "cancelBatch":
+      return { header: `200 batch=${String(field(body, "batch_id") ?? "-")}`, items: list.map((result) => item(result, op.kind === "batch")) };
+  }
+}
+
+// A balance below zero anywhere in an answer: "-1.00" or "\"-1.00\"".
+const NEGATIVE = /(^|\s)"?-[0-9]/;
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runBank(options: BankOptions): Promise<BankReport> {
+  const startedMs = Date.now();
+  const { seed, operations, send, faultRate = 0.1, backoffMs = 5, maxInFlight = 16 } = options;
+  const runId = options.runId ?? `bank${seed}-${Date.now().toString(36)}`;
+  const plan = generate({
+    seed,
+    operations,
+    runId,
+    faultRate,
+    failWritesInBatches: options.failWritesInBatches ?? false,
+    ...(options.players ? { players: options.players } : {}),
+  });
+  const report: BankReport = {
+    seed,
+    operations,
+    requests: 0,
+    faultsArmed: 0,
+    sentOnce: 0,
+    disagreements: 0,
+    doubleApplies: 0,
+    negativeBalances: 0,
+    reconciliationProblems: 0,
+    problems: [],
+    durationMs: 0,
+  };
+  const disagree = (what: string) => {
+    report.disagreements += 1;
+    if (report.problems.length < PROBLEMS_KEPT) report.problems.push(`seed ${seed}: ${what}`);
+  };
+
+  let noAnswers = 0;
+  let gone = false;
+
+  /** An operator call; resent on 5xx or no answer, since arming a fault or reading is safe to repeat. */
+  async function adminCall(method: string, path: string, body?: unknown): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      if (gone) throw new Error("the wallet stopped answering");
+      const answer = await send(method, path, body);
+      if (answer.status >= 200 && answer.status <= 299) return parseExact(answer.text);
+      // A player created by an attempt whose answer was lost (the transport may resend too)
+      // exists already; were it someone else's, the final balance check would say so.
+      if (answer.status === 409 && path === "/admin/players") return undefined;
+      if ((answer.status > 0 && answer.status < 500) || attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) {
+        throw new Error(`${method} ${path} answered ${answer.status} ${answer.text}`);
+      }
+      await sleep(backoffMs * 2 ** Math.min(attempt - 1, 5));
+    }
+  }
+
+  // The model starts where the wallet does.
+  const base = new Ledger();
+  for (const { playerId, openingMinor } of plan.players) base.setBalance(playerId, openingMinor);
+  const ledger = base.fork();
+  await inParallel(plan.players, 10, ({ playerId, openingMinor }) =>
+    adminCall("POST", "/admin/players", { player_id: playerId, operator_id: "thrilltech", brand_id: "bank", currency: CURRENCY, balance: money(openingMinor) }),
+  );
+
+  /** One copy of a request, resent as ThrillGate resends it; the last answer, and whether any attempt failed. */
+  async function sendResending(request: ReturnType<typeof requestOf>): Promise<{ status: number; text: string; failed: boolean }> {
+    let failed = false;
+    for (let attempt = 1; ; attempt++) {
+      if (gone) throw new Error(`the wallet stopped answering (${GONE_AFTER_NO_ANSWERS} requests in a row without an answer)`);
+      report.requests += 1;
+      const answer = await send(request.method, request.path, request.body).catch((error: unknown) => ({ status: 0, text: String(error) }));
+      noAnswers = answer.status === 0 ? noAnswers + 1 : 0;
+      gone ||= noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
+      if (answer.status > 0 && answer.status < 500) return { ...answer, failed };
+      failed = true;
+      if (attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) return { ...answer, failed };
+      await sleep(backoffMs * 2 ** Math.min(attempt - 1, 5));
+    }
+  }
+
+  async function runOp(planned: PlannedOp): Promise<void> {
+    const { op, index } = planned;
+    // Play the op twice on the model: what its first execution answers, and what a repeat
+    // answers (a resend, or a copy that lost the race). A repeat of a single call answers the
+    // same. A batch's repeat may answer other balances in its refusals and cancels, but changes
+    // nothing, except when an item refused first would pass on the repeat (a debit refused,
+    // then a credit of the same player later in the batch). The wallet decides refused items
+    // again on every call, so such a batch is sent once and without faults; see the report.
+    const first = ledger.fork();
+    const once = execute(first, op);
+    const again = first.fork();
+    const twice = execute(again, op);
+    const stable = !again.differsFromParent();
+    first.commit();
+    if (!stable) report.sentOnce += 1;
+    const copies = stable ? planned.copies : 1;
+    const fault = stable ? planned.fault : null;
+
+    if (fault) {
+      report.faultsArmed += 1;
+      await adminCall("POST", "/admin/faults", { player_id: fault.playerId, ...fault.plan });
+    }
+    const request = requestOf(op);
+    const answers: { status: number; text: string; failed: boolean }[] = [];
+    if (planned.concurrent) {
+      answers.push(...(await Promise.all(Array.from({ length: copies }, () => sendResending(request)))));
+    } else {
+      for (let copy = 0; copy < copies; copy++) answers.push(await sendResending(request));
+    }
+    // A plan not used up would hit this player's next op, which the model does not expect.
+    if (fault) await adminCall("POST", "/admin/faults", { player_id: fault.playerId });
+
+    const label = `op #${index} ${op.kind}${fault ? ` (faults ${JSON.stringify(fault.plan)} at ${fault.playerId})` : ""}`;
+    const seen = answers.map((answer) => observed(op, answer.status, answer.text));
+    for (const line of seen.flatMap((s) => [s.header, ...s.items.map((item) => item.line)])) if (NEGATIVE.test(line)) report.negativeBalances += 1;
+    const faulted = fault !== null || answers.some((answer) => answer.failed);
+    for (const problem of compare(once, twice, seen, faulted)) disagree(`${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
+  }
+
+  // Ops start in generation order, each once every earlier op sharing a key (player, id, batch)
+  // has finished: different operations of one player never overlap, so the model played in
+  // generation order is exact, while other players' ops run alongside. Only copies of one
+  // request race each other, as ThrillGate's retries do.
+  const tails = new Map<string, Promise<unknown>>();
+  const gate = limiter(maxInFlight);
+  const running = plan.ops.map((planned) => {
+    const before = planned.keys.flatMap((key) => tails.get(key) ?? []);
+    const done = Promise.all(before).then(() => gate(() => runOp(planned)));
+    const finished = done.catch(() => undefined);
+    for (const key of planned.keys) tails.set(key, finished);
+    return done;
+  });
+  await Promise.all(running);
+
+  await checkFinalState(plan.players.map((p) => p.playerId));
+  report.durationMs = Date.now() - startedMs;
+  return report;
+
+  /** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
+  async function checkFinalState(playerIds: string[]): Promise<void> {
+    const expectedEntries = new Map<string, Map<string, { apply: number; reverse: number }>>();
+    for (const [transactionId, record] of ledger.ids()) {
+      if (record.playerId === null || record.status === "tombstone") continue;
+      const entries = expectedEntries.get(record.playerId) ?? new Map();
+      entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
+      expectedEntries.set(record.playerId, entries);
+    }
+    await inParallel(playerIds, 8, async (playerId) => {
+      const want = money(ledger.balance(playerId));
+      const answer = await send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
+      const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
+      if (got !== `200 ${want}`) disagree(`final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
+      const stored = shown(field(await adminCall("GET", `/admin/players/${encodeURIComponent(playerId)}`), "balance"));
+      if (stored !== want) disagree(`final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
+      if (stored.startsWith("-") || got.includes(" -")) report.negativeBalances += 1;
+
+      const entries = new Map<string, { apply: number; reverse: number }>();
+      for (let before: unknown = null; ; ) {
+        const page = await adminCall("GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${shown(before)}`}`);
+        const list = field(page, "entries");
+        for (const entry of Array.isArray(list) ? list : []) {
+          const id = String(field(entry, "transaction_id"));
+          const counts = entries.get(id) ?? { apply: 0, reverse: 0 };
+          if (field(entry, "effect") === "apply") counts.apply += 1;
+          else counts.reverse += 1;
+          entries.set(id, counts);
+        }
+        before = field(page, "next_before");
+        if (before === null || before === undefined) break;
+      }
+      const expected = expectedEntries.get(playerId) ?? new Map<string, { apply: number; reverse: number }>();
+      for (const [id, counts] of entries) {
+        if (counts.apply > 1 || counts.reverse > 1) report.doubleApplies += 1;
+        const want = expected.get(id) ?? { apply: 0, reverse: 0 };
+        if (counts.apply !== want.apply || counts.reverse !== want.reverse) {
+          disagree(`ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`);
+        }
+      }
+      for (const [id, want] of expected) if (!entries.has(id)) disagree(`ledger of ${playerId}: ${id} has no entries, the model ${want.apply} applying and ${want.reverse} reversing`);
+    });
+
+    const reconciliation = await adminCall("GET", "/admin/reconcile");
+    const mismatches = field(reconciliation, "balance_mismatches");
+    const problems = field(reconciliation, "transaction_problems");
+    const count = (Array.isArray(mismatches) ? mismatches.length : 0) + (Array.isArray(problems) ? problems.length : 0);
+    report.reconciliationProblems = field(reconciliation, "ok") === true ? count : Math.max(count, 1);
+    if (report.reconciliationProblems > 0 && report.problems.length < PROBLEMS_KEPT) {
+      report.problems.push(`seed ${seed}: reconciliation ${JSON.stringify(reconciliation)}`);
+    }
+  }
+}
+
+/**
+ * Each copy's answer against the model's first execution (`once`) and its repeat (`twice`),
+ * part by part (a batch's items of one player; see Expected.parts).
+ *
+ * Without faults, at each part exactly one copy answers as the first execution and the others
+ * as repeats. With faults (a write failed, an answer lost after its write committed, a batch
+ * answered 5xx after some players' items committed), the first execution may never be seen,
+ * and after a lost answer the wallet decides the group's items again one by one, so a part
+ * may mix them: each item must then answer as the first execution or as a repeat. Either way an
+ * applied item answers its one balance-after, and the final balances and ledgers are exact.
+ */
+function compare(once: Expected, twice: Expected, seen: Seen[], faulted: boolean): string[] {
+  const problems: string[] = [];
+  seen.forEach((copy, k) => {
+    if (copy.header !== once.header && copy.header !== twice.header) problems.push(`copy ${k + 1} answered "${copy.header}", the model "${once.header}"`);
+    else if (copy.items.length !== once.items.length) problems.push(`copy ${k + 1} answered ${copy.items.length} items, the model ${once.items.length}`);
+  });
+  if (problems.length > 0) return problems;
+  const partOf = new Map(once.ids.map((id, i) => [id, once.parts[i] ?? "?"]));
+  const expected = (lines: string[], part: string) => lines.filter((_, i) => once.parts[i] === part);
+  const answered = (copy: Seen, part: string) => copy.items.filter((item) => (partOf.get(item.id) ?? "?") === part).map((item) => item.line);
+  for (const part of new Set([...once.parts, ...seen.flatMap((copy) => copy.items.map((item) => partOf.get(item.id) ?? "?"))])) {
+    const first = expected(once.items, part);
+    const repeat = expected(twice.items, part);
+    const copies = seen.map((copy) => answered(copy, part));
+    const [firstText, repeatText] = [first.join(" | "), repeat.join(" | ")];
+    const model = `the model [${firstText}]${repeatText === firstText ? "" : ` or on a repeat [${repeatText}]`}`;
+    copies.forEach((got, k) => {
+      const valid = faulted
+        ? got.length === first.length && got.every((line, j) => line === first[j] || line === repeat[j])
+        : got.join(" | ") === firstText || got.join(" | ") === repeatText;
+      if (!valid) problems.push(`copy ${k + 1} at ${part}: answered [${got.join(" | ")}], ${model}`);
+    });
+    const firsts = copies.filter((got) => got.join(" | ") === firstText).length;
+    if (!faulted && firstText !== repeatText && firsts !== 1) {
+      problems.push(`at ${part}, ${firsts} copies answered as a first execution; ${model}`);
+    }
+  }
+  return problems;
+}
+
+/** Runs `task` over `items`, at most `width` at a time. */
+async function inParallel<T>(items: T[], width: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        if (item !== undefined) await task(item);
+      }
+    }),
+  );
+}
+
+/** At most `width` tasks at once; the others wait in arrival order. */
+function limiter(width: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= width) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
