@@ -2,7 +2,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { playerWallet } from "../src/wallet/player-wallet";
-import { admin, balanceText, cancel, countRows, expectErrorShape, failLedgerWrites, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
+import { admin, balanceText, batchItem, cancel, countRows, expectErrorShape, failLedgerWrites, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
 
 describe("faults (invariant 4: durable before acknowledged)", () => {
   it("a failed D1 write answers 503, leaves nothing half-applied, and the next call recovers", async () => {
@@ -105,6 +105,20 @@ describe("faults (invariant 4: durable before acknowledged)", () => {
     expect((await transact(playerId, { transaction_id: transactionId, amount: "2.00" })).text).toContain('"balance":8.00');
     expect(await storedBalanceMinor(playerId)).toBe(700);
     expect(await countRows("ledger_entries", playerId)).toBe(2);
+  });
+
+  it("a batch item that could not be written holds back the player's later items, so the retry keeps request order", async () => {
+    const { playerId } = await newPlayer({ balance: "12.00" });
+    await admin("POST", "/admin/faults", { player_id: playerId, fail_next_writes: 1 });
+    const body = [batchItem(playerId, { amount: "10.00" }), batchItem(playerId, { amount: "5.00" })];
+    expectErrorShape(await wallet("POST", "/wallet/transaction/batch", body), 503, "UNAVAILABLE");
+    expect(await storedBalanceMinor(playerId)).toBe(1200);
+    const retry = await wallet("POST", "/wallet/transaction/batch", body);
+    expect(retry.body.results.map((r: { status: string; balance: number }) => [r.status, r.balance])).toEqual([
+      ["OK", 2],
+      ["ERROR", 2],
+    ]);
+    expect(await storedBalanceMinor(playerId)).toBe(200);
   });
 
   it("a player object that restarts mid-stream fails the call in flight, and the retry applies once", async () => {

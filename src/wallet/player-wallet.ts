@@ -34,6 +34,11 @@ interface Work {
   /** The id whose history the decision needs; none for a balance read. */
   transactionId?: string;
   decide: (state: PlayerState, known: KnownTransaction | undefined) => Decision;
+  /**
+   * Shared by the items of one batch call. Once one of them could not be written, the later ones
+   * are not decided either: deciding them without it would apply the batch out of request order.
+   */
+  batch?: { failed: boolean };
 }
 
 interface Queued extends Work {
@@ -89,15 +94,23 @@ export class PlayerWallet extends DurableObject<Env> {
 
   /** A batch's items for this player, decided in request order against the running balance. */
   transactBatch(ops: TransactionOp[], rules: Rules): Promise<WalletAnswer[]> {
-    return Promise.all(ops.map((op) => this.#submit(transactionWork(op, rules))));
+    const batch = { failed: false };
+    return Promise.all(ops.map((op) => this.#submit({ ...transactionWork(op, rules), batch })));
   }
 
   cancelBatch(ops: CancelOp[]): Promise<WalletAnswer[]> {
-    return Promise.all(ops.map((op) => this.#submit(cancelWork(op))));
+    const batch = { failed: false };
+    return Promise.all(ops.map((op) => this.#submit({ ...cancelWork(op), batch })));
   }
 
   #submit(work: Work): Promise<WalletAnswer> {
-    const answer = new Promise<WalletAnswer>((settle) => this.#queue.push({ ...work, settle }));
+    const answer = new Promise<WalletAnswer>((resolve) => {
+      const settle = (answer: WalletAnswer) => {
+        if (answer.kind === "unavailable" && work.batch) work.batch.failed = true;
+        resolve(answer);
+      };
+      this.#queue.push({ ...work, settle });
+    });
     if (!this.#draining) void this.#drain();
     return answer;
   }
@@ -143,6 +156,10 @@ export class PlayerWallet extends DurableObject<Env> {
     const writes: LedgerWrite[] = [];
     const answers: WalletAnswer[] = [];
     for (const work of group) {
+      if (work.batch?.failed) {
+        answers.push(UNAVAILABLE);
+        continue;
+      }
       const known = work.transactionId ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId)) : undefined;
       const decision = work.decide({ ...state, balanceMinor }, known);
       if (decision.kind === "write") {
@@ -178,6 +195,7 @@ export class PlayerWallet extends DurableObject<Env> {
    * without D1 saying so, so those read D1 first.
    */
   async #runAlone(work: Work): Promise<WalletAnswer> {
+    if (work.batch?.failed) return UNAVAILABLE;
     for (let attempt = 1; ; attempt++) {
       try {
         const state = await this.#load(work.playerId);
