@@ -19,7 +19,6 @@ const { values } = parseArgs({
     ops: { type: "string", default: "500" },
     "fault-rate": { type: "string", default: "0.1" },
     "in-flight": { type: "string", default: "32" },
-    "fail-writes-in-batches": { type: "boolean", default: false },
     url: { type: "string" },
     secret: { type: "string" },
     "admin-token": { type: "string" },
@@ -35,7 +34,6 @@ if (values.help) {
   --ops N                   operations per seed (default 500: 20 seeds make 10,000)
   --fault-rate F            share of operations with faults armed first (default 0.1)
   --in-flight N             operations in flight at once, on different players (default 32)
-  --fail-writes-in-batches  also fail writes at players with several items in a batch (shows a known issue)
   --url U --secret S --admin-token T   drive a running wallet (started with FAULT_INJECTION=enabled)
   --verbose                 show wrangler's output`);
   process.exit(0);
@@ -110,7 +108,6 @@ try {
           operations,
           send,
           faultRate: Number(values["fault-rate"]),
-          failWritesInBatches: values["fail-writes-in-batches"],
           backoffMs: client.policy.backoffMs,
           maxInFlight: Number(values["in-flight"]),
         });

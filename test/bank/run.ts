@@ -14,8 +14,6 @@ export interface BankOptions {
   send: Send;
   players?: number;
   faultRate?: number;
-  /** See GenerateOptions.failWritesInBatches. */
-  failWritesInBatches?: boolean;
   /** ThrillGate's wait before retry n is backoffMs × 2^(n−1). */
   backoffMs?: number;
   /** Ops in flight at once (each one's copies and retries included). */
@@ -180,7 +178,6 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     operations,
     runId,
     faultRate,
-    failWritesInBatches: options.failWritesInBatches ?? false,
     ...(options.players ? { players: options.players } : {}),
   });
   const report: BankReport = {
