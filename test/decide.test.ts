@@ -21,9 +21,25 @@ describe("the pure decisions of the wallet", () => {
     });
   });
 
+  it("records a refusal, and answers a later copy the same even when it could now be paid", () => {
+    const debit: TransactionOp = { transactionId: "t4", playerId: "p1", type: "Debit", amount: "12.00", metadata: {} };
+    const refused = decideTransaction(state, undefined, debit, { acceptZeroValueCredits: true });
+    expect(refused).toMatchObject({ kind: "refuse", refusal: { code: "INSUFFICIENT_FUNDS", balanceMinor: 1000 }, write: { kind: "refusal" } });
+    if (refused.kind !== "refuse" || !refused.write) throw new Error("the refusal was not recorded");
+    const write = refused.write;
+    const known = knownAfter(write, undefined);
+    const richer = { ...state, balanceMinor: 5000 };
+    expect(decideTransaction(richer, known, debit, { acceptZeroValueCredits: true })).toEqual({ kind: "refuse", refusal: refused.refusal });
+    expect(decideTransaction(richer, known, { ...debit, amount: "1.00" }, { acceptZeroValueCredits: true })).toMatchObject({
+      refusal: { code: "DUPLICATE_TRANSACTION" },
+    });
+    // Nothing was applied, so a cancel has nothing to reverse.
+    expect(decideCancel(richer, known, { transactionId: "t4", playerId: "p1" })).toEqual({ kind: "answer", balanceMinor: 5000 });
+  });
+
   it("reverses a debit by giving the amount back, and a credit by taking it", () => {
     const debit: KnownTransaction = {
-      transactionId: "t2", playerId: "p1", status: "applied", type: "Debit", amountMinor: 300, currency: "EUR", batchId: null, balanceAfterMinor: 700,
+      transactionId: "t2", playerId: "p1", status: "applied", type: "Debit", amountMinor: 300, currency: "EUR", batchId: null, balanceAfterMinor: 700, refusalCode: null, refusalMessage: null,
     };
     expect(decideCancel(state, debit, { transactionId: "t2", playerId: "p1" })).toMatchObject({ kind: "write", balanceMinor: 1300 });
     const bigCredit = { ...debit, type: "Credit" as const, amountMinor: 1001 };
@@ -36,7 +52,7 @@ describe("the pure decisions of the wallet", () => {
 
   it("refuses to cancel another player's transaction", () => {
     const theirs: KnownTransaction = {
-      transactionId: "t3", playerId: "p2", status: "applied", type: "Debit", amountMinor: 1, currency: "EUR", batchId: null, balanceAfterMinor: 0,
+      transactionId: "t3", playerId: "p2", status: "applied", type: "Debit", amountMinor: 1, currency: "EUR", batchId: null, balanceAfterMinor: 0, refusalCode: null, refusalMessage: null,
     };
     expect(decideCancel(state, theirs, { transactionId: "t3", playerId: "p1" })).toMatchObject({ kind: "refuse", refusal: { code: "INVALID_REQUEST" } });
   });

@@ -186,14 +186,16 @@ export function sendRaw(path: string, init: RequestInit, vars: Partial<Cloudflar
 
 /**
  * What a refused request must leave as it found: every balance, and the row counts of every table
- * a request can write. Compare one taken before with one taken after.
+ * a request can write. Compare one taken before with one taken after. A refusal decided on the
+ * player's state (funds, currency) is recorded as a "refused" id, so that a copy gets the same
+ * answer; that record moves no money and is left out here.
  */
 export async function databaseSnapshot(): Promise<Record<string, unknown> | null> {
   return env.DB.prepare(
     `SELECT
        (SELECT group_concat(id || '=' || balance_minor, ',') FROM (SELECT id, balance_minor FROM players ORDER BY id)) AS balances,
        (SELECT count(*) FROM ledger_entries) AS ledger_entries,
-       (SELECT count(*) FROM transactions) AS transactions,
+       (SELECT count(*) FROM transactions WHERE status != 'refused') AS transactions,
        (SELECT count(*) FROM cancellations) AS cancellations,
        (SELECT count(*) FROM sessions) AS sessions`,
   ).first();

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, balanceText, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
+import { admin, balanceText, cancel, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
 
 describe("POST /wallet/transaction", () => {
   it("a debit takes the amount and answers transaction_id, balance and currency", async () => {
@@ -95,14 +95,29 @@ describe("POST /wallet/transaction", () => {
     expectErrorShape(answer, 402, "INSUFFICIENT_FUNDS");
     expect(answer.text).toContain('"balance":5.00');
     expect(await storedBalanceMinor(playerId)).toBe(500);
-    expect(await countRows("transactions", playerId)).toBe(0);
+    expect(await countRows("ledger_entries", playerId)).toBe(0);
     expect((await transact(playerId, { amount: "5.00" })).text).toContain('"balance":0.00');
+  });
+
+  it("a refused transaction stays refused: a copy sent when it could be paid gets the same answer", async () => {
+    // ThrillGate was told no; applying a late copy would take money it never accounted for.
+    const { playerId } = await newPlayer({ balance: "5.00" });
+    const transactionId = uniqueId("tx");
+    const refused = await transact(playerId, { transaction_id: transactionId, amount: "9.00" });
+    expectErrorShape(refused, 402, "INSUFFICIENT_FUNDS");
+    await transact(playerId, { transaction_type: "Credit", amount: "10.00" });
+    const copy = await transact(playerId, { transaction_id: transactionId, amount: "9.00" });
+    expect([copy.status, copy.text]).toEqual([refused.status, refused.text]);
+    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "1.00" }), 409, "DUPLICATE_TRANSACTION");
+    expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "15.00" });
+    expect(await storedBalanceMinor(playerId)).toBe(1500);
+    expect(await countRows("ledger_entries", playerId)).toBe(1);
   });
 
   it("a currency that is not the player's is refused with CURRENCY_MISMATCH", async () => {
     const { playerId } = await newPlayer();
     expectErrorShape(await transact(playerId, { currency: "USD" }), 400, "CURRENCY_MISMATCH");
-    expect(await countRows("transactions", playerId)).toBe(0);
+    expect(await countRows("ledger_entries", playerId)).toBe(0);
   });
 
   it("amounts the currency cannot hold exactly are refused, not rounded", async () => {

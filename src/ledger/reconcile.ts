@@ -39,7 +39,7 @@ export async function reconcile(db: LedgerDb): Promise<ReconcileReport> {
     LIMIT ${REPORT_ROWS}`);
 
   // Every applied id has exactly one applying entry, a cancelled one also exactly one reversing
-  // entry, a tombstone none; and no ledger entry names an id the transactions table lacks.
+  // entry, a tombstone or a refused id none; and no ledger entry names an id the transactions table lacks.
   const transactionProblems = await db.all<TransactionProblem>(sql`
     SELECT ids.transaction_id AS transactionId, t.status AS status,
            COUNT(CASE WHEN l.effect = 'apply' THEN 1 END) AS applies,
@@ -51,7 +51,7 @@ export async function reconcile(db: LedgerDb): Promise<ReconcileReport> {
     HAVING NOT (
          (t.status = 'applied' AND applies = 1 AND reverses = 0)
       OR (t.status = 'cancelled' AND applies = 1 AND reverses = 1)
-      OR (t.status = 'tombstone' AND applies = 0 AND reverses = 0))
+      OR (t.status IN ('tombstone', 'refused') AND applies = 0 AND reverses = 0))
     LIMIT ${REPORT_ROWS}`);
 
   const counts = await db.get<{ players: number; transactions: number }>(sql`

@@ -51,14 +51,16 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 // One row per transaction id, across all players: the primary key is the final judge of
 // "seen before". A cancel for an id never seen leaves a tombstone row here, so a late
-// original loses the insert race and is refused.
+// original loses the insert race and is refused. A refused transaction leaves a "refused" row,
+// so that a copy of it arriving later (a retry, a batch resent) gets the same refusal and is
+// never applied after ThrillGate was told it was not.
 export const transactions = sqliteTable(
   "transactions",
   {
     transactionId: text("transaction_id").primaryKey(),
     // Null only for a tombstone whose cancel named no player.
     playerId: text("player_id"),
-    status: text("status", { enum: ["applied", "cancelled", "tombstone"] }).notNull(),
+    status: text("status", { enum: ["applied", "cancelled", "tombstone", "refused"] }).notNull(),
     // Type, amount and currency are null for a tombstone: no content was ever seen.
     type: text("type", { enum: TRANSACTION_TYPES }),
     amountMinor: integer("amount_minor"),
@@ -66,6 +68,9 @@ export const transactions = sqliteTable(
     batchId: text("batch_id"),
     // What the first call answered, so a replay answers the same.
     balanceAfterMinor: integer("balance_after_minor"),
+    // For a refused id: the error it was answered (the balance of INSUFFICIENT_FUNDS is above).
+    refusalCode: text("refusal_code"),
+    refusalMessage: text("refusal_message"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [

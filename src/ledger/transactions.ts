@@ -13,6 +13,8 @@ const KNOWN_COLUMNS = {
   currency: transactions.currency,
   batchId: transactions.batchId,
   balanceAfterMinor: transactions.balanceAfterMinor,
+  refusalCode: transactions.refusalCode,
+  refusalMessage: transactions.refusalMessage,
 };
 
 export async function findTransaction(db: LedgerDb, transactionId: string): Promise<KnownTransaction | undefined> {
@@ -107,6 +109,8 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
           .where(and(eq(transactions.transactionId, write.transactionId), eq(transactions.status, "applied"))),
         ...moveBalance(db, write, "reverse", null, nowMs),
       ];
+    case "refusal":
+      return [db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs })];
     case "tombstone":
       return [
         db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs }),

@@ -14,12 +14,14 @@ export interface PlayerState {
 export interface KnownTransaction {
   transactionId: string;
   playerId: string | null;
-  status: "applied" | "cancelled" | "tombstone";
+  status: "applied" | "cancelled" | "tombstone" | "refused";
   type: TransactionType | null;
   amountMinor: MinorUnits | null;
   currency: string | null;
   batchId: string | null;
   balanceAfterMinor: MinorUnits | null;
+  refusalCode: string | null;
+  refusalMessage: string | null;
 }
 
 export interface TransactionOp {
@@ -75,16 +77,36 @@ export type LedgerWrite =
       batchId: string | null;
       balanceAfterMinor: MinorUnits;
     }
-  | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null };
+  | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
+  | {
+      kind: "refusal";
+      transactionId: string;
+      playerId: string;
+      type: TransactionType;
+      amountMinor: MinorUnits;
+      currency: string;
+      batchId: string | null;
+      refusal: Refusal;
+    };
 
 export type Decision =
-  | { kind: "refuse"; refusal: Refusal }
+  /** Refused; `write`, if set, records the refusal so that a later copy gets the same answer. */
+  | { kind: "refuse"; refusal: Refusal; write?: LedgerWrite }
   /** Nothing to write: a replay, or a cancel already done. Answer this balance. */
   | { kind: "answer"; balanceMinor: MinorUnits }
   | { kind: "write"; write: LedgerWrite; balanceMinor: MinorUnits };
 
+function refusalOf(code: ErrorCode, message: string, balanceMinor?: MinorUnits): Refusal {
+  return balanceMinor === undefined ? { code, message } : { code, message, balanceMinor };
+}
+
 function refuse(code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision {
-  return { kind: "refuse", refusal: balanceMinor === undefined ? { code, message } : { code, message, balanceMinor } };
+  return { kind: "refuse", refusal: refusalOf(code, message, balanceMinor) };
+}
+
+/** What a decision writes to D1, if anything. */
+export function writeOf(decision: Decision): LedgerWrite | undefined {
+  return decision.kind === "answer" ? undefined : decision.write;
 }
 
 const DELTA_SIGN: Record<TransactionType, number> = { Debit: -1, Credit: 1, None: 0 };
@@ -111,26 +133,35 @@ export function decideTransaction(
       known.type === op.type &&
       known.amountMinor === amountMinor &&
       known.currency === currency;
+    if (sameContent && known.status === "refused" && known.refusalCode !== null) {
+      return refuse(known.refusalCode as ErrorCode, known.refusalMessage ?? "refused", known.balanceAfterMinor ?? undefined);
+    }
     if (!sameContent || known.balanceAfterMinor === null) {
       return refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
     }
     return { kind: "answer", balanceMinor: known.balanceAfterMinor };
   }
 
+  // A refusal from here on depends on the player's state, so it is recorded: its copies get it too.
+  const refuseAndRecord = (code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision => {
+    const refusal = refusalOf(code, message, balanceMinor);
+    const { transactionId, playerId, type } = op;
+    return { kind: "refuse", refusal, write: { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId: op.batchId ?? null, refusal } };
+  };
   if (currency !== state.currency) {
-    return refuse("CURRENCY_MISMATCH", `the player's currency is ${state.currency}, not ${currency}`);
+    return refuseAndRecord("CURRENCY_MISMATCH", `the player's currency is ${state.currency}, not ${currency}`);
   }
-  if (op.type === "None" && amountMinor !== 0) return refuse("INVALID_REQUEST", "amount: a None transaction has amount 0");
+  if (op.type === "None" && amountMinor !== 0) return refuseAndRecord("INVALID_REQUEST", "amount: a None transaction has amount 0");
   if (op.type === "Credit" && amountMinor === 0 && !rules.acceptZeroValueCredits) {
-    return refuse("INVALID_REQUEST", "amount: zero-value credits are not accepted");
+    return refuseAndRecord("INVALID_REQUEST", "amount: zero-value credits are not accepted");
   }
   const deltaMinor = DELTA_SIGN[op.type] * amountMinor;
   const balanceAfterMinor = state.balanceMinor + deltaMinor;
   // Invariant 3: no overdraft.
   if (balanceAfterMinor < 0) {
-    return refuse("INSUFFICIENT_FUNDS", "the balance is lower than the debit", state.balanceMinor);
+    return refuseAndRecord("INSUFFICIENT_FUNDS", "the balance is lower than the debit", state.balanceMinor);
   }
-  if (balanceAfterMinor > MAX_MINOR_UNITS) return refuse("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
+  if (balanceAfterMinor > MAX_MINOR_UNITS) return refuseAndRecord("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
 
   return {
     kind: "write",
@@ -204,6 +235,21 @@ export function knownAfter(write: LedgerWrite, previous: KnownTransaction | unde
         currency: write.currency,
         batchId: write.batchId,
         balanceAfterMinor: write.balanceAfterMinor,
+        refusalCode: null,
+        refusalMessage: null,
+      };
+    case "refusal":
+      return {
+        transactionId: write.transactionId,
+        playerId: write.playerId,
+        status: "refused",
+        type: write.type,
+        amountMinor: write.amountMinor,
+        currency: write.currency,
+        batchId: write.batchId,
+        balanceAfterMinor: write.refusal.balanceMinor ?? null,
+        refusalCode: write.refusal.code,
+        refusalMessage: write.refusal.message,
       };
     case "reverse":
       if (!previous) throw new Error(`reversal of ${write.transactionId} without its transaction`);
@@ -218,6 +264,8 @@ export function knownAfter(write: LedgerWrite, previous: KnownTransaction | unde
         currency: null,
         batchId: write.batchId,
         balanceAfterMinor: null,
+        refusalCode: null,
+        refusalMessage: null,
       };
   }
 }

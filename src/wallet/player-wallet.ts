@@ -8,6 +8,7 @@ import {
   decideCancel,
   decideTransaction,
   knownAfter,
+  writeOf,
   type CancelOp,
   type Decision,
   type KnownTransaction,
@@ -162,11 +163,12 @@ export class PlayerWallet extends DurableObject<Env> {
       }
       const known = work.transactionId ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId)) : undefined;
       const decision = work.decide({ ...state, balanceMinor }, known);
-      if (decision.kind === "write") {
-        writes.push(decision.write);
-        written.set(decision.write.transactionId, knownAfter(decision.write, known));
-        balanceMinor = decision.balanceMinor;
+      const write = writeOf(decision);
+      if (write) {
+        writes.push(write);
+        written.set(write.transactionId, knownAfter(write, known));
       }
+      if (decision.kind === "write") balanceMinor = decision.balanceMinor;
       answers.push(answerOf(decision, state.currency));
     }
 
@@ -203,15 +205,16 @@ export class PlayerWallet extends DurableObject<Env> {
         if (attempt > 1) await this.#prefetch([work]);
         let known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
         let decision = work.decide(state, known);
-        if (decision.kind !== "write" && known === undefined && attempt === 1) {
+        if (!writeOf(decision) && known === undefined && attempt === 1) {
           await this.#prefetch([work]);
           known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
           decision = work.decide(state, known);
         }
-        if (decision.kind === "write") {
-          await this.#commit([decision.write]);
-          state.balanceMinor = decision.balanceMinor;
-          this.#remember(knownAfter(decision.write, known));
+        const write = writeOf(decision);
+        if (write) {
+          await this.#commit([write]);
+          if (decision.kind === "write") state.balanceMinor = decision.balanceMinor;
+          this.#remember(knownAfter(write, known));
         }
         return answerOf(decision, state.currency);
       } catch (error) {

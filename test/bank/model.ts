@@ -64,12 +64,14 @@ export function money(minor: number): string {
 
 /** What the wallet knows of a transaction id. Records are replaced, never mutated (see Ledger.fork). */
 export interface IdRecord {
-  status: "applied" | "cancelled" | "tombstone";
+  status: "applied" | "cancelled" | "tombstone" | "refused";
   /** null only for a tombstone whose cancel named no player. */
   playerId: string | null;
-  content: { type: TxType; amountMinor: number } | null;
+  content: { type: TxType; amountMinor: number; currency: string } | null;
   balanceAfterMinor: number | null;
   batchId: string | null;
+  /** What a refused id was answered; every later copy of it is answered the same. */
+  refusal?: Outcome;
 }
 
 /**
@@ -153,31 +155,28 @@ const SIGN: Record<TxType, number> = { Debit: -1, Credit: 1, None: 0 };
 /** POST /wallet/transaction, as the spec states it. */
 function decideTransaction(ledger: Ledger, item: TxItem, batchId: string | null): Outcome {
   const currency = item.currency ?? CURRENCY; // a missing currency is the player's
+  const content = { type: item.type, amountMinor: item.amountMinor, currency };
   const known = ledger.record(item.transactionId);
   if (known) {
     // An id cancelled before it arrived is never applied.
     if (known.status === "tombstone") return refused(409, "TRANSACTION_CANCELLED");
-    const same =
-      known.playerId === item.playerId &&
-      known.content?.type === item.type &&
-      known.content.amountMinor === item.amountMinor &&
-      currency === CURRENCY;
-    // A repeat answers the balance right after the first call; other content is refused.
-    return same ? { ok: true, balanceMinor: known.balanceAfterMinor } : refused(409, "DUPLICATE_TRANSACTION");
+    const same = known.playerId === item.playerId && JSON.stringify(known.content) === JSON.stringify(content);
+    if (!same) return refused(409, "DUPLICATE_TRANSACTION");
+    // A repeat answers what the first call answered: the balance right after it, or its refusal.
+    return known.refusal ?? { ok: true, balanceMinor: known.balanceAfterMinor };
   }
-  if (currency !== CURRENCY) return refused(400, "CURRENCY_MISMATCH");
-  if (item.type === "None" && item.amountMinor !== 0) return refused(400, "INVALID_REQUEST"); // "None" has amount 0
+  // A refusal that depends on the player is remembered with the id, so a copy is refused alike.
+  const refuse = (outcome: Outcome): Outcome => {
+    ledger.setRecord(item.transactionId, { status: "refused", playerId: item.playerId, content, balanceAfterMinor: null, batchId, refusal: outcome });
+    return outcome;
+  };
+  if (currency !== CURRENCY) return refuse(refused(400, "CURRENCY_MISMATCH"));
+  if (item.type === "None" && item.amountMinor !== 0) return refuse(refused(400, "INVALID_REQUEST")); // "None" has amount 0
   const before = ledger.balance(item.playerId);
   const after = before + SIGN[item.type] * item.amountMinor;
-  if (after < 0) return refused(402, "INSUFFICIENT_FUNDS", before);
+  if (after < 0) return refuse(refused(402, "INSUFFICIENT_FUNDS", before));
   ledger.setBalance(item.playerId, after);
-  ledger.setRecord(item.transactionId, {
-    status: "applied",
-    playerId: item.playerId,
-    content: { type: item.type, amountMinor: item.amountMinor },
-    balanceAfterMinor: after,
-    batchId,
-  });
+  ledger.setRecord(item.transactionId, { status: "applied", playerId: item.playerId, content, balanceAfterMinor: after, batchId });
   return { ok: true, balanceMinor: after };
 }
 

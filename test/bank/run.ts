@@ -303,7 +303,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   async function checkFinalState(playerIds: string[]): Promise<void> {
     const expectedEntries = new Map<string, Map<string, { apply: number; reverse: number }>>();
     for (const [transactionId, record] of ledger.ids()) {
-      if (record.playerId === null || record.status === "tombstone") continue;
+      if (record.playerId === null || record.status === "tombstone" || record.status === "refused") continue;
       const entries = expectedEntries.get(record.playerId) ?? new Map();
       entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
       expectedEntries.set(record.playerId, entries);

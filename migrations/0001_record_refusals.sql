@@ -1,0 +1,2 @@
+ALTER TABLE `transactions` ADD `refusal_code` text;--> statement-breakpoint
+ALTER TABLE `transactions` ADD `refusal_message` text;
