@@ -39,7 +39,7 @@ describe("the pure decisions of the wallet", () => {
 
   it("reverses a debit by giving the amount back, and a credit by taking it", () => {
     const debit: KnownTransaction = {
-      transactionId: "t2", playerId: "p1", status: "applied", type: "Debit", amountMinor: 300, currency: "EUR", batchId: null, balanceAfterMinor: 700, refusalCode: null, refusalMessage: null,
+      transactionId: "t2", playerId: "p1", status: "applied", type: "Debit", amountMinor: 300, currency: "EUR", batchId: null, balanceAfterMinor: 700, refusalCode: null, refusalMessage: null, refusalBalanceMinor: null,
     };
     expect(decideCancel(state, debit, { transactionId: "t2", playerId: "p1" })).toMatchObject({ kind: "write", balanceMinor: 1300 });
     const bigCredit = { ...debit, type: "Credit" as const, amountMinor: 1001 };
@@ -52,7 +52,7 @@ describe("the pure decisions of the wallet", () => {
 
   it("refuses to cancel another player's transaction", () => {
     const theirs: KnownTransaction = {
-      transactionId: "t3", playerId: "p2", status: "applied", type: "Debit", amountMinor: 1, currency: "EUR", batchId: null, balanceAfterMinor: 0, refusalCode: null, refusalMessage: null,
+      transactionId: "t3", playerId: "p2", status: "applied", type: "Debit", amountMinor: 1, currency: "EUR", batchId: null, balanceAfterMinor: 0, refusalCode: null, refusalMessage: null, refusalBalanceMinor: null,
     };
     expect(decideCancel(state, theirs, { transactionId: "t3", playerId: "p1" })).toMatchObject({ kind: "refuse", refusal: { code: "INVALID_REQUEST" } });
   });

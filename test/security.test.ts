@@ -169,6 +169,10 @@ describe("every wallet route refuses what the wallet secret did not sign (invari
     const onBatchCancel = await send({ method: "DELETE", path: "/wallet/transaction/batch", body: batch }, { "x-server-authorization": await sign(batch) });
     expectErrorShape(onBatchCancel, 400, "INVALID_REQUEST");
     expect(await databaseSnapshot()).toEqual(before);
+    // A cancel with fields of its own, even a type and an amount that are not a transaction's, is a cancel.
+    const ownFields = JSON.stringify({ transaction_id: debit.transaction_id, player_id: player.playerId, transaction_type: "Rollback", amount: "1.00", round_id: "r-1" });
+    const cancelled = await send({ method: "DELETE", path: "/wallet/cancel", body: ownFields }, { "x-server-authorization": await sign(ownFields) });
+    expect(cancelled.body).toEqual({ balance: "99.00" });
   });
 });
 

@@ -105,6 +105,11 @@ describe("POST /wallet/transaction", () => {
     const transactionId = uniqueId("tx");
     const refused = await transact(playerId, { transaction_id: transactionId, amount: "9.00" });
     expectErrorShape(refused, 402, "INSUFFICIENT_FUNDS");
+    // No balance_after_minor: code from before refusals were recorded answers a copy 409, never 200.
+    const row = await env.DB.prepare("SELECT status, balance_after_minor, refusal_code, refusal_balance_minor FROM transactions WHERE transaction_id = ?")
+      .bind(transactionId)
+      .first();
+    expect(row).toEqual({ status: "refused", balance_after_minor: null, refusal_code: "INSUFFICIENT_FUNDS", refusal_balance_minor: 500 });
     await transact(playerId, { transaction_type: "Credit", amount: "10.00" });
     const copy = await transact(playerId, { transaction_id: transactionId, amount: "9.00" });
     expect([copy.status, copy.text]).toEqual([refused.status, refused.text]);

@@ -25,7 +25,8 @@ function requireBatchSize(items: number, maxBatchSize: number): void {
 
 /**
  * One id twice with different content is a whole-batch error: nothing is applied. A missing
- * currency means the player's, so only two different named currencies differ, as for single repeats.
+ * currency means the player's, which only the player's object knows: there, an item without
+ * currency whose twin names another one is refused alone, as DUPLICATE_TRANSACTION.
  */
 function refuseConflictingDuplicates(ops: TransactionOp[]): void {
   const seen = new Map<string, { content: string; currency?: string }>();

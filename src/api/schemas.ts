@@ -41,12 +41,13 @@ export const TransactionRequest = z.looseObject({
 export type TransactionRequest = z.infer<typeof TransactionRequest>;
 
 // The signature covers the body, not the route: a captured transaction body, sent to a cancel
-// route with its signature, would reverse what it applied. A cancel never carries an amount or a
-// type, so a body that does is refused there.
+// route with its signature, would reverse what it applied. Only that shape is refused (a Debit,
+// Credit or None type with an amount); other unknown fields stay welcome, as on every route.
 function notATransactionBody(body: Record<string, unknown>): boolean {
-  return !("amount" in body) && !("transaction_type" in body);
+  const type = body.transaction_type;
+  return !("amount" in body && (type === "Debit" || type === "Credit" || type === "None"));
 }
-const NOT_A_TRANSACTION = { message: "a cancel carries no amount or transaction_type", path: ["amount"] };
+const NOT_A_TRANSACTION = { message: "a cancel is not a transaction: it carries no transaction_type and amount" };
 
 export const CancelRequest = z
   .looseObject({

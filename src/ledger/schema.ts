@@ -68,9 +68,11 @@ export const transactions = sqliteTable(
     batchId: text("batch_id"),
     // What the first call answered, so a replay answers the same.
     balanceAfterMinor: integer("balance_after_minor"),
-    // For a refused id: the error it was answered (the balance of INSUFFICIENT_FUNDS is above).
+    // For a refused id: the error it was answered. Its balance_after_minor stays NULL, so that code
+    // from before refusals were recorded (a rollback) answers a copy DUPLICATE_TRANSACTION, not OK.
     refusalCode: text("refusal_code"),
     refusalMessage: text("refusal_message"),
+    refusalBalanceMinor: integer("refusal_balance_minor"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [

@@ -15,6 +15,7 @@ const KNOWN_COLUMNS = {
   balanceAfterMinor: transactions.balanceAfterMinor,
   refusalCode: transactions.refusalCode,
   refusalMessage: transactions.refusalMessage,
+  refusalBalanceMinor: transactions.refusalBalanceMinor,
 };
 
 export async function findTransaction(db: LedgerDb, transactionId: string): Promise<KnownTransaction | undefined> {
@@ -132,9 +133,18 @@ export async function commitWrites(db: LedgerDb, writes: LedgerWrite[], nowMs = 
   await db.batch([first, ...rest]);
 }
 
-/** True if D1 refused a write for a uniqueness or constraint reason (someone else took the id). */
+function errorText(error: unknown): string {
+  return String(error instanceof Error && error.cause ? `${error.message} ${String(error.cause)}` : error);
+}
+
+/** True if D1 refused a write for a constraint: the id was taken, or the balance was not as cached. */
 export function isConstraintError(error: unknown): boolean {
-  return /constraint/i.test(String(error instanceof Error && error.cause ? `${error.message} ${String(error.cause)}` : error));
+  return /constraint/i.test(errorText(error));
+}
+
+/** True if the constraint was a primary key or unique index: someone else wrote this id first. */
+export function isIdTakenError(error: unknown): boolean {
+  return /(UNIQUE|PRIMARY KEY) constraint failed/i.test(errorText(error));
 }
 
 export interface LedgerPageEntry {

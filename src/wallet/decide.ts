@@ -1,6 +1,6 @@
 // The wallet's rules as pure functions of (state, operation) → decision, with no I/O: the
 // PlayerWallet object only orders operations, loads state and persists what is decided here.
-import type { ErrorCode } from "../api/errors";
+import { isErrorCode, type ErrorCode } from "../api/errors";
 import type { TransactionType } from "../ledger/schema";
 import { MAX_MINOR_UNITS, parseAmount, type MinorUnits } from "../money";
 
@@ -22,6 +22,7 @@ export interface KnownTransaction {
   balanceAfterMinor: MinorUnits | null;
   refusalCode: string | null;
   refusalMessage: string | null;
+  refusalBalanceMinor: MinorUnits | null;
 }
 
 export interface TransactionOp {
@@ -78,20 +79,22 @@ export type LedgerWrite =
       balanceAfterMinor: MinorUnits;
     }
   | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
-  | {
-      kind: "refusal";
-      transactionId: string;
-      playerId: string;
-      type: TransactionType;
-      amountMinor: MinorUnits;
-      currency: string;
-      batchId: string | null;
-      refusal: Refusal;
-    };
+  | RefusalWrite;
+
+/** A refused transaction, recorded so that a later copy of it gets the same answer. */
+interface RefusalWrite {
+  kind: "refusal";
+  transactionId: string;
+  playerId: string;
+  type: TransactionType;
+  amountMinor: MinorUnits;
+  currency: string;
+  batchId: string | null;
+  refusal: Refusal;
+}
 
 export type Decision =
-  /** Refused; `write`, if set, records the refusal so that a later copy gets the same answer. */
-  | { kind: "refuse"; refusal: Refusal; write?: LedgerWrite }
+  | { kind: "refuse"; refusal: Refusal; write?: RefusalWrite }
   /** Nothing to write: a replay, or a cancel already done. Answer this balance. */
   | { kind: "answer"; balanceMinor: MinorUnits }
   | { kind: "write"; write: LedgerWrite; balanceMinor: MinorUnits };
@@ -133,8 +136,10 @@ export function decideTransaction(
       known.type === op.type &&
       known.amountMinor === amountMinor &&
       known.currency === currency;
-    if (sameContent && known.status === "refused" && known.refusalCode !== null) {
-      return refuse(known.refusalCode as ErrorCode, known.refusalMessage ?? "refused", known.balanceAfterMinor ?? undefined);
+    if (known.status === "refused") {
+      return sameContent && known.refusalCode !== null && isErrorCode(known.refusalCode)
+        ? refuse(known.refusalCode, known.refusalMessage ?? "refused", known.refusalBalanceMinor ?? undefined)
+        : refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
     }
     if (!sameContent || known.balanceAfterMinor === null) {
       return refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
@@ -142,11 +147,13 @@ export function decideTransaction(
     return { kind: "answer", balanceMinor: known.balanceAfterMinor };
   }
 
-  // A refusal from here on depends on the player's state, so it is recorded: its copies get it too.
+  // A refusal from here on may depend on the player's balance or on settings that can change, so
+  // it is recorded with the id: a later copy gets the same answer, never a different one.
   const refuseAndRecord = (code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision => {
     const refusal = refusalOf(code, message, balanceMinor);
     const { transactionId, playerId, type } = op;
-    return { kind: "refuse", refusal, write: { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId: op.batchId ?? null, refusal } };
+    const batchId = op.batchId ?? null;
+    return { kind: "refuse", refusal, write: { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId, refusal } };
   };
   if (currency !== state.currency) {
     return refuseAndRecord("CURRENCY_MISMATCH", `the player's currency is ${state.currency}, not ${currency}`);
@@ -237,6 +244,7 @@ export function knownAfter(write: LedgerWrite, previous: KnownTransaction | unde
         balanceAfterMinor: write.balanceAfterMinor,
         refusalCode: null,
         refusalMessage: null,
+        refusalBalanceMinor: null,
       };
     case "refusal":
       return {
@@ -247,9 +255,10 @@ export function knownAfter(write: LedgerWrite, previous: KnownTransaction | unde
         amountMinor: write.amountMinor,
         currency: write.currency,
         batchId: write.batchId,
-        balanceAfterMinor: write.refusal.balanceMinor ?? null,
+        balanceAfterMinor: null,
         refusalCode: write.refusal.code,
         refusalMessage: write.refusal.message,
+        refusalBalanceMinor: write.refusal.balanceMinor ?? null,
       };
     case "reverse":
       if (!previous) throw new Error(`reversal of ${write.transactionId} without its transaction`);
@@ -266,6 +275,7 @@ export function knownAfter(write: LedgerWrite, previous: KnownTransaction | unde
         balanceAfterMinor: null,
         refusalCode: null,
         refusalMessage: null,
+        refusalBalanceMinor: null,
       };
   }
 }

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
-import { commitWrites, findTransactions, isConstraintError } from "../ledger/transactions";
+import { commitWrites, findTransactions, isConstraintError, isIdTakenError } from "../ledger/transactions";
 import type { MinorUnits } from "../money";
 import {
   decideCancel,
@@ -205,7 +205,7 @@ export class PlayerWallet extends DurableObject<Env> {
         if (attempt > 1) await this.#prefetch([work]);
         let known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
         let decision = work.decide(state, known);
-        if (!writeOf(decision) && known === undefined && attempt === 1) {
+        if (!writeOf(decision) && known === undefined) {
           await this.#prefetch([work]);
           known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
           decision = work.decide(state, known);
@@ -219,10 +219,14 @@ export class PlayerWallet extends DurableObject<Env> {
         return answerOf(decision, state.currency);
       } catch (error) {
         this.#forget();
-        // A constraint failure on the first attempt is D1 saying the id is taken; decide again on
-        // what D1 holds. Anything else is a failed write, and worth a log line.
+        // An id already taken is D1 answering the question the first attempt did not ask: the
+        // normal path of a replay the cache did not hold, not worth a log line. Any other
+        // constraint (a balance that was not as cached) is, and both are decided once more on
+        // what D1 holds.
+        if (attempt > 1 || !isIdTakenError(error)) {
+          console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
+        }
         if (attempt === 1 && isConstraintError(error)) continue;
-        console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
         return UNAVAILABLE;
       }
     }
