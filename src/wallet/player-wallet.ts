@@ -218,14 +218,16 @@ export class PlayerWallet extends DurableObject<Env> {
         }
         return answerOf(decision, state.currency);
       } catch (error) {
-        this.#forget();
         // An id already taken is D1 answering the question the first attempt did not ask: the
-        // normal path of a replay the cache did not hold, not worth a log line. Any other
-        // constraint (a balance that was not as cached) is, and both are decided once more on
-        // what D1 holds.
-        if (attempt > 1 || !isIdTakenError(error)) {
-          console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
+        // normal path of a replay the cache did not hold. The write rolled back whole, so only
+        // what is known of that id is read again; no log line. Anything else (a balance that was
+        // not as cached, D1 failing) drops all memory and is logged.
+        if (attempt === 1 && isIdTakenError(error)) {
+          if (work.transactionId) this.#known.delete(work.transactionId);
+          continue;
         }
+        this.#forget();
+        console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
         if (attempt === 1 && isConstraintError(error)) continue;
         return UNAVAILABLE;
       }
