@@ -39,7 +39,8 @@ export async function reconcile(db: LedgerDb): Promise<ReconcileReport> {
     LIMIT ${REPORT_ROWS}`);
 
   // Every applied id has exactly one applying entry, a cancelled one also exactly one reversing
-  // entry, a tombstone or a refused id none; and no ledger entry names an id the transactions table lacks.
+  // entry, a tombstone or a refused id none; and no ledger entry names an id the transactions
+  // table lacks.
   const transactionProblems = await db.all<TransactionProblem>(sql`
     SELECT ids.transaction_id AS transactionId, t.status AS status,
            COUNT(CASE WHEN l.effect = 'apply' THEN 1 END) AS applies,

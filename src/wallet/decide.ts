@@ -152,8 +152,8 @@ export function decideTransaction(
   const refuseAndRecord = (code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision => {
     const refusal = refusalOf(code, message, balanceMinor);
     const { transactionId, playerId, type } = op;
-    const batchId = op.batchId ?? null;
-    return { kind: "refuse", refusal, write: { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId, refusal } };
+    const write: RefusalWrite = { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId: op.batchId ?? null, refusal };
+    return { kind: "refuse", refusal, write };
   };
   if (currency !== state.currency) {
     return refuseAndRecord("CURRENCY_MISMATCH", `the player's currency is ${state.currency}, not ${currency}`);

@@ -205,7 +205,7 @@ export class PlayerWallet extends DurableObject<Env> {
         if (attempt > 1) await this.#prefetch([work]);
         let known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
         let decision = work.decide(state, known);
-        if (!writeOf(decision) && known === undefined) {
+        if (!writeOf(decision) && known === undefined && work.transactionId) {
           await this.#prefetch([work]);
           known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
           decision = work.decide(state, known);
