@@ -231,6 +231,14 @@ function invalidUtf8(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
   }));
 }
 
+/** The share of every endpoint's mix that no parser reads as a request: bytes that are not UTF-8, or text that is no request. */
+function unreadable(valid: Record<string, unknown>) {
+  return [
+    { weight: 1, arbitrary: invalidUtf8(valid) },
+    { weight: 2, arbitrary: notARequest(valid) },
+  ];
+}
+
 /** Not a JSON request at all: a cut-off valid body, text, another JSON value, deep nesting. */
 function notARequest(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
   const whole = serialize(valid);
@@ -492,8 +500,7 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
     const bodies = fc.oneof(
       { weight: 14, arbitrary: brokenFields(valid, fields) },
       { weight: 1, arbitrary: duplicateKey(valid) },
-      { weight: 1, arbitrary: invalidUtf8(valid) },
-      { weight: 2, arbitrary: notARequest(valid) },
+      ...unreadable(valid),
     );
     await fuzz(SEEDS.authenticate, requests(bodies), (c) => sendCase("POST", "/wallet/authenticate", c));
   }, PROPERTY_TIMEOUT_MS);
@@ -558,8 +565,7 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
       { weight: 2, arbitrary: brokenFields(transactionTemplate(rich, "Debit"), transactionFields(rich, true)) },
       { weight: 1, arbitrary: overdraw },
       { weight: 1, arbitrary: duplicateKey(valid) },
-      { weight: 1, arbitrary: invalidUtf8(valid) },
-      { weight: 2, arbitrary: notARequest(valid) },
+      ...unreadable(valid),
     );
     await fuzz(SEEDS.transaction, requests(bodies), (c) => sendCase("POST", "/wallet/transaction", withFreshIds(c)));
   }, PROPERTY_TIMEOUT_MS);
@@ -584,8 +590,7 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
     const bodies = fc.oneof(
       { weight: 14, arbitrary: brokenFields(valid, fields) },
       { weight: 1, arbitrary: duplicateKey(valid) },
-      { weight: 1, arbitrary: invalidUtf8(valid) },
-      { weight: 2, arbitrary: notARequest(valid) },
+      ...unreadable(valid),
     );
     await fuzz(SEEDS.cancel, requests(bodies), (c) => sendCase("DELETE", "/wallet/cancel", c));
   }, PROPERTY_TIMEOUT_MS);
@@ -630,8 +635,7 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
       { weight: 1, arbitrary: tooMany },
       { weight: 1, arbitrary: conflicting },
       { weight: 1, arbitrary: duplicateKey(second, (doubled) => ({ ...valid, transactions: [first, doubled] })) },
-      { weight: 1, arbitrary: invalidUtf8(valid) },
-      { weight: 2, arbitrary: notARequest(valid) },
+      ...unreadable(valid),
     );
     await fuzz(SEEDS.transactionBatch, requests(bodies), (c) => sendCase("POST", "/wallet/transaction/batch", c));
   }, PROPERTY_TIMEOUT_MS);
@@ -666,8 +670,7 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
       { weight: 1, arbitrary: tooMany },
       { weight: 1, arbitrary: duplicateKey(item, (doubled) => ({ ...valid, transactions: [doubled] })) },
       { weight: 1, arbitrary: duplicateKey(valid) },
-      { weight: 1, arbitrary: invalidUtf8(valid) },
-      { weight: 2, arbitrary: notARequest(valid) },
+      ...unreadable(valid),
     );
     await fuzz(SEEDS.cancelBatch, requests(bodies), (c) => sendCase("DELETE", "/wallet/transaction/batch", c));
   }, PROPERTY_TIMEOUT_MS);
