@@ -86,12 +86,17 @@ function moveBalance(
   ];
 }
 
+/** The transactions row of an id: what D1 will know of it once `write` has committed. */
+function idRow(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchItem<"sqlite"> {
+  return db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs });
+}
+
 function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchItem<"sqlite">[] {
   switch (write.kind) {
     case "apply":
       return [
         // The primary key refuses an id some other writer took meanwhile (another player, a tombstone).
-        db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs }),
+        idRow(db, write, nowMs),
         ...moveBalance(db, write, "apply", write.metadata, nowMs),
       ];
     case "reverse":
@@ -111,10 +116,10 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
         ...moveBalance(db, write, "reverse", null, nowMs),
       ];
     case "refusal":
-      return [db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs })];
+      return [idRow(db, write, nowMs)];
     case "tombstone":
       return [
-        db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs }),
+        idRow(db, write, nowMs),
         db.insert(cancellations).values({
           transactionId: write.transactionId,
           playerId: write.playerId,

@@ -136,11 +136,10 @@ export function decideTransaction(
       known.type === op.type &&
       known.amountMinor === amountMinor &&
       known.currency === currency;
-    if (known.status === "refused") {
-      return sameContent && known.refusalCode !== null && isErrorCode(known.refusalCode)
-        ? refuse(known.refusalCode, known.refusalMessage ?? "refused", known.refusalBalanceMinor ?? undefined)
-        : refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
+    if (sameContent && known.status === "refused" && known.refusalCode !== null && isErrorCode(known.refusalCode)) {
+      return refuse(known.refusalCode, known.refusalMessage ?? "refused", known.refusalBalanceMinor ?? undefined);
     }
+    // A refused row keeps balance_after NULL, so other content or an unreadable refusal lands here.
     if (!sameContent || known.balanceAfterMinor === null) {
       return refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
     }

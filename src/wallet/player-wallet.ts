@@ -202,12 +202,12 @@ export class PlayerWallet extends DurableObject<Env> {
       try {
         const state = await this.#load(work.playerId);
         if (!state) return PLAYER_NOT_FOUND(work.playerId);
-        if (attempt > 1) await this.#prefetch([work]);
-        let known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
+        let known = this.#cached(work);
         let decision = work.decide(state, known);
-        if (!writeOf(decision) && known === undefined && work.transactionId) {
+        // After an attempt failed, or for a decision that writes nothing, ask D1 what it knows.
+        if (known === undefined && work.transactionId && (attempt > 1 || !writeOf(decision))) {
           await this.#prefetch([work]);
-          known = work.transactionId ? this.#known.get(work.transactionId) : undefined;
+          known = this.#cached(work);
           decision = work.decide(state, known);
         }
         const write = writeOf(decision);
@@ -252,6 +252,10 @@ export class PlayerWallet extends DurableObject<Env> {
     const row = await findPlayer(this.#db, playerId);
     if (row) this.#state = { playerId: row.id, currency: row.currency, balanceMinor: row.balanceMinor };
     return this.#state;
+  }
+
+  #cached(work: Work): KnownTransaction | undefined {
+    return work.transactionId ? this.#known.get(work.transactionId) : undefined;
   }
 
   /** Reads from D1, in one query, what is known of the ids the cache does not hold. */
