@@ -126,9 +126,9 @@ function clip(text) {
 /** "200", or the status and the error code of the spec's error shape ("402 INSUFFICIENT_FUNDS"). */
 function outcome(answer) {
   if (answer.status >= 200 && answer.status < 300) return String(answer.status);
-  const error = answer.body?.error;
-  if (typeof error?.code !== "string" || typeof error?.message !== "string") return `${answer.status} (not the error shape)`;
-  return `${answer.status} ${error.code}`;
+  const { code, message } = answer.body ?? {};
+  if (typeof code !== "string" || typeof message !== "string") return `${answer.status} (not the error shape)`;
+  return `${answer.status} ${code}`;
 }
 
 /** One batch item's result as "OK 90.00" or "ERROR INSUFFICIENT_FUNDS" (source text of the balance). */

@@ -99,7 +99,7 @@ describe("POST /wallet/authenticate", () => {
     for (const [change, field] of cases) {
       const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player, change));
       expectErrorShape(answer, 400, "INVALID_REQUEST");
-      expect(answer.body.error.message).toContain(field);
+      expect(answer.body.message).toContain(field);
     }
     const notAnObject = await wallet("POST", "/wallet/authenticate", [1, 2]);
     expectErrorShape(notAnObject, 400, "INVALID_REQUEST");

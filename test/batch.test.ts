@@ -132,10 +132,10 @@ describe("POST /wallet/transaction/batch", () => {
     const tooMany = Array.from({ length: Number(env.MAX_BATCH_SIZE) + 1 }, () => batchItem(playerId, { amount: "0.01" }));
     const oversized = await postBatch(tooMany);
     expectErrorShape(oversized, 400, "INVALID_REQUEST");
-    expect(oversized.body.error.message).toContain(String(env.MAX_BATCH_SIZE));
+    expect(oversized.body.message).toContain(String(env.MAX_BATCH_SIZE));
     const oneBad = await postBatch([batchItem(playerId), batchItem(playerId, { amount: undefined })]);
     expectErrorShape(oneBad, 400, "INVALID_REQUEST");
-    expect(oneBad.body.error.message).toContain("transactions.1.amount");
+    expect(oneBad.body.message).toContain("transactions.1.amount");
     expect(await countRows("ledger_entries", playerId)).toBe(0);
   });
 });

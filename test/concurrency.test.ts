@@ -56,7 +56,7 @@ describe("concurrency", () => {
       expect(cancelled.status).toBe(200);
       // Either the original came first and was reversed, or the cancel came first and it was refused.
       expect([200, 409]).toContain(original.status);
-      if (original.status === 409) expect(original.body.error.code).toBe("TRANSACTION_CANCELLED");
+      if (original.status === 409) expect(original.body.code).toBe("TRANSACTION_CANCELLED");
     }
     expect(await storedBalanceMinor(playerId)).toBe(10000);
     expect(await ledgerAddsUp(playerId)).toBe(true);

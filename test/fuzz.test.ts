@@ -382,11 +382,11 @@ async function sendCase(method: string, path: string, c: Case): Promise<{ answer
 function assertRefused(answer: Answer, expected: Expect | undefined): void {
   const body = answer.body;
   const shaped =
-    typeof body?.error?.code === "string" &&
-    typeof body?.error?.message === "string" &&
-    Object.keys(body).every((key) => key === "error" || key === "balance") &&
+    typeof body?.code === "string" &&
+    typeof body?.message === "string" &&
+    Object.keys(body).every((key) => key === "code" || key === "message" || key === "balance") &&
     /^application\/json\b/.test(answer.headers.get("content-type") ?? "");
-  const matches = expected ? answer.status === expected.status && body?.error?.code === expected.code : answer.status >= 400 && answer.status < 500;
+  const matches = expected ? answer.status === expected.status && body?.code === expected.code : answer.status >= 400 && answer.status < 500;
   if (!shaped || !matches) {
     throw new Error(
       `expected ${expected ? `${expected.status} ${expected.code}` : "a 4xx"} in the error format, got ${answer.status} ` +

@@ -11,6 +11,6 @@ describe("health", () => {
   it("answers unknown routes with a 404 in the error format", async () => {
     const response = await SELF.fetch("http://wallet.test/nowhere");
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect(await response.json()).toMatchObject({ code: "NOT_FOUND" });
   });
 });

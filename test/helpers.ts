@@ -102,7 +102,7 @@ export async function countRows(table: "sessions" | "players" | "ledger_entries"
 }
 
 export function expectErrorShape(answer: Answer, status: number, code: string): void {
-  if (answer.status !== status || answer.body?.error?.code !== code || typeof answer.body?.error?.message !== "string") {
+  if (answer.status !== status || answer.body?.code !== code || typeof answer.body?.message !== "string") {
     throw new Error(`expected ${status} ${code}, got ${answer.status} ${answer.text}`);
   }
 }

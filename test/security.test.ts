@@ -98,7 +98,7 @@ describe("every wallet route refuses what the wallet secret did not sign (invari
       for (const [name, headers] of Object.entries(await forgedHeaders(request.body))) {
         const answer = await send(request, headers);
         expect(answer.status, name).toBe(401);
-        expect(answer.body, name).toEqual({ error: { code: "INVALID_SIGNATURE", message: expect.any(String) } });
+        expect(answer.body, name).toEqual({ code: "INVALID_SIGNATURE", message: expect.any(String) });
       }
       expect(await databaseSnapshot()).toEqual(before);
       // The very same request, signed, is accepted: the refusals above were the signature's.
@@ -206,7 +206,7 @@ describe("admin routes take only the admin token", () => {
       for (const headers of forged) {
         const answer = await send(route, headers);
         expect(answer.status, `${route.method} ${route.path} with ${JSON.stringify(headers)}`).toBe(401);
-        expect(answer.body).toEqual({ error: { code: "UNAUTHORIZED", message: expect.any(String) } });
+        expect(answer.body).toEqual({ code: "UNAUTHORIZED", message: expect.any(String) });
       }
     }
     expect(await databaseSnapshot()).toEqual(before);

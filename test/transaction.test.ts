@@ -157,7 +157,7 @@ describe("POST /wallet/transaction", () => {
     ] as const) {
       const answer = await transact(playerId, change);
       expectErrorShape(answer, 400, "INVALID_REQUEST");
-      expect(answer.body.error.message).toContain(field);
+      expect(answer.body.message).toContain(field);
     }
     expect(await countRows("transactions", playerId)).toBe(0);
   });
@@ -168,7 +168,7 @@ describe("POST /wallet/transaction", () => {
       `{"player_id":"${playerId}","transaction_id":"${uniqueId("tx")}","transaction_type":"Debit","provider_id":"p",${amounts},"meta":{"a":1,"b":{"a":2},"list":[{"a":3},{"a":4}]}}`;
     const twice = await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amount":"9.00"`));
     expectErrorShape(twice, 400, "INVALID_REQUEST");
-    expect(twice.body.error.message).toContain('"amount"');
+    expect(twice.body.message).toContain('"amount"');
     // An escaped spelling of the same key is the same key.
     expectErrorShape(await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amou\\u006et":"9.00"`)), 400, "INVALID_REQUEST");
     expect(await countRows("transactions", playerId)).toBe(0);
@@ -179,7 +179,7 @@ describe("POST /wallet/transaction", () => {
   it("a body nested deeper than the parser can go is refused as such, not as broken JSON", async () => {
     const answer = await wallet("POST", "/wallet/transaction", `{"meta":${"[".repeat(100_000)}${"]".repeat(100_000)}}`);
     expectErrorShape(answer, 400, "INVALID_REQUEST");
-    expect(answer.body.error.message).toBe("body is nested too deeply");
+    expect(answer.body.message).toBe("body is nested too deeply");
   });
 
   it("an unknown player is refused with PLAYER_NOT_FOUND", async () => {

@@ -1,5 +1,6 @@
 // The one error type of the API and the one place that renders it in the spec's shape:
-// {"error": {"code", "message"}} (plus the fields the spec names, such as balance).
+// a flat {"code", "message"} (plus the fields the spec names, such as balance): ThrillGate's
+// error_response_rules match on "<status>:<code>", so the code sits at the top level.
 
 export const ERROR_STATUS = {
   INVALID_REQUEST: 400,

@@ -93,5 +93,5 @@ export function jsonResponse(status: number, body: unknown, headers: HeadersInit
 }
 
 export function errorResponse(error: ApiError): Response {
-  return jsonResponse(error.status, { error: { code: error.code, message: error.message }, ...error.extra });
+  return jsonResponse(error.status, { code: error.code, message: error.message, ...error.extra });
 }

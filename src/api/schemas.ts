@@ -105,7 +105,7 @@ const money = z.number().meta({ description: "exact decimal with the currency's 
 const moneyText = z.string().meta({ description: "exact decimal text with the currency's decimals, e.g. \"1000.00\"" });
 const ErrorDetail = z.object({ code: z.literal(Object.keys(ERROR_STATUS)), message: z.string() });
 
-export const ErrorResponse = z.object({ error: ErrorDetail, balance: money.optional() });
+export const ErrorResponse = ErrorDetail.extend({ balance: money.optional() });
 
 export const AuthenticateResponse = z.object({
   id: z.string(),

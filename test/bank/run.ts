@@ -125,9 +125,10 @@ function shown(value: unknown): string {
   return typeof value === "string" && value.startsWith("#") ? value.slice(1) : String(JSON.stringify(value));
 }
 
-function errorOf(value: unknown, withStatus: string): string {
+/** An error body carries its code at the top level; a batch result carries it under "error". */
+function errorOf(value: unknown, withStatus: string, code: unknown): string {
   const balance = field(value, "balance");
-  return `${withStatus} ${String(field(field(value, "error"), "code"))}${balance === undefined ? "" : ` ${shown(balance)}`}`;
+  return `${withStatus} ${String(code)}${balance === undefined ? "" : ` ${shown(balance)}`}`;
 }
 
 /** The wallet's answer as the model writes it (see model.ts). */
@@ -143,13 +144,13 @@ function observed(op: Op, status: number, text: string): Seen {
   } catch {
     return { header: `${status} (not JSON) ${text.slice(0, 120)}`, items: [] };
   }
-  if (status !== 200) return { header: errorOf(body, String(status)), items: [] };
+  if (status !== 200) return { header: errorOf(body, String(status), field(body, "code")), items: [] };
   const results = field(body, "results");
   const list = Array.isArray(results) ? results : [];
   const item = (result: unknown, withPlayer: boolean) => {
     const id = String(field(result, "transaction_id"));
     const who = withPlayer ? `${id} ${String(field(result, "player_id"))}` : id;
-    const line = field(result, "status") === "OK" ? `${who} OK ${shown(field(result, "balance"))}` : `${who} ${errorOf(result, "ERROR")}`;
+    const line = field(result, "status") === "OK" ? `${who} OK ${shown(field(result, "balance"))}` : `${who} ${errorOf(result, "ERROR", field(field(result, "error"), "code"))}`;
     return { id, line };
   };
   switch (op.kind) {
