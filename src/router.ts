@@ -7,6 +7,7 @@ import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
 import { openApiDocument } from "./api/openapi";
 import type { ApiRequest, RequestLog } from "./api/request";
+import { WALLET_ENDPOINTS as W } from "./api/routes";
 import { cancel, transaction } from "./api/transaction";
 import { authenticate, balance } from "./api/wallet";
 import { isAdminAuthorization } from "./auth/admin";
@@ -51,12 +52,12 @@ router
   .get("/health", () => jsonResponse(200, { status: "ok" }))
   .get("/openapi.json", () => jsonResponse(200, openApiDocument()))
   .all("/wallet/*", withBody, requireSignature)
-  .post("/wallet/authenticate", authenticate)
-  .get("/wallet/balance", balance)
-  .post("/wallet/transaction", transaction)
-  .delete("/wallet/cancel", cancel)
-  .post("/wallet/transaction/batch", transactionBatch)
-  .delete("/wallet/transaction/batch", cancelBatch)
+  .post(W.auth, authenticate)
+  .get(W.balance, balance)
+  .post(W.transaction, transaction)
+  .delete(W.cancel_bet, cancel)
+  .post(W.transaction_batch, transactionBatch)
+  .delete(W.cancel_batch, cancelBatch)
   .all("/admin/*", withBody, requireAdminToken)
   .post("/admin/players", createPlayer)
   .get("/admin/players/:player_id", getPlayer)

@@ -1,25 +1,15 @@
+import { ERROR_RULES } from "./error-rules";
+
 // The one error type of the API and the one place that renders it in the spec's shape:
 // a flat {"code", "message"} (plus the fields the spec names, such as balance): ThrillGate's
 // error_response_rules match on "<status>:<code>", so the code sits at the top level.
 
-export const ERROR_STATUS = {
-  INVALID_REQUEST: 400,
-  CURRENCY_MISMATCH: 400,
-  INVALID_SIGNATURE: 401,
-  INVALID_TOKEN: 401,
-  UNAUTHORIZED: 401,
-  INSUFFICIENT_FUNDS: 402,
-  PLAYER_NOT_FOUND: 404,
-  NOT_FOUND: 404,
-  DUPLICATE_TRANSACTION: 409,
-  TRANSACTION_CANCELLED: 409,
-  PLAYER_EXISTS: 409,
-  BODY_TOO_LARGE: 413,
-  INTERNAL_ERROR: 500,
-  UNAVAILABLE: 503,
-} as const;
+export type ErrorCode = keyof typeof ERROR_RULES;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+/** The HTTP status of each code, from the one table of error rules. */
+export const ERROR_STATUS = Object.fromEntries(Object.entries(ERROR_RULES).map(([code, rule]) => [code, rule.status])) as {
+  readonly [C in ErrorCode]: (typeof ERROR_RULES)[C]["status"];
+};
 
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERROR_STATUS, code);
