@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, countRows, expectErrorShape, newPlayer, wallet, type TestPlayer } from "./helpers";
 
@@ -48,6 +49,28 @@ describe("POST /wallet/authenticate", () => {
     const player = await newPlayer({ balance: 1000 });
     const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player));
     expect(answer.text).toContain('"balance":1000.00');
+  });
+
+  it("accepts game_code (an older request) in place of source_id, or neither, and records the source", async () => {
+    const player = await newPlayer();
+    const { source_id: _unused, ...withoutSource } = authenticateBody(player);
+    const byGameCode = await wallet("POST", "/wallet/authenticate", { ...withoutSource, game_code: "AwesomeJackpotGameCode", other: 1 });
+    expect(byGameCode.status).toBe(200);
+    const neither = await wallet("POST", "/wallet/authenticate", withoutSource);
+    expect(neither.status).toBe(200);
+    const both = await wallet("POST", "/wallet/authenticate", { ...authenticateBody(player), game_code: "ignored" });
+    expect(both.status).toBe(200);
+    const sources = await Promise.all(
+      [byGameCode, neither, both].map((a) => env.DB.prepare("SELECT source_id FROM sessions WHERE token = ?").bind(a.body.token).first<{ source_id: string | null }>()),
+    );
+    expect(sources.map((row) => row?.source_id)).toEqual(["AwesomeJackpotGameCode", null, "game1"]);
+  });
+
+  it("refuses a game_code that is not a string", async () => {
+    const player = await newPlayer();
+    const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player, { game_code: 12 }));
+    expectErrorShape(answer, 400, "INVALID_REQUEST");
+    expect(answer.body.message).toContain("game_code");
   });
 
   it("refuses an unknown token with INVALID_TOKEN", async () => {

@@ -38,6 +38,28 @@ describe("POST /wallet/transaction", () => {
     expect(await storedBalanceMinor(playerId)).toBe(30);
   });
 
+  it("pays a Credit that carries an expired or unknown session token, keeping the token as metadata", async () => {
+    // ThrillGate may send the session token from authenticate; a win must be paid even after the
+    // session expired, so the token's state is never checked, only kept.
+    const player = await newPlayer();
+    const session = await admin("POST", `/admin/players/${player.playerId}/sessions`, { ttl_seconds: 1 });
+    const auth = await wallet("POST", "/wallet/authenticate", {
+      operator_id: "thrilltech",
+      brand_id: "brand1",
+      player_token: session.body.player_token,
+      currency: "EUR",
+    });
+    expect(auth.status).toBe(200);
+    await env.DB.prepare("UPDATE sessions SET expires_at_ms = 1 WHERE token = ?").bind(auth.body.token).run();
+    const expired = await transact(player.playerId, { transaction_type: "Credit", amount: "5.00", token: auth.body.token });
+    expect(expired.status).toBe(200);
+    const unknown = await transact(player.playerId, { transaction_type: "Credit", amount: "1.00", token: "no-such-token" });
+    expect(unknown.status).toBe(200);
+    expect(await balanceText(player.playerId)).toBe("1006.00");
+    const ledger = await admin("GET", `/admin/players/${player.playerId}/ledger`);
+    expect(ledger.body.entries.map((e: { metadata: { token?: string } }) => e.metadata.token)).toEqual(["no-such-token", auth.body.token]);
+  });
+
   it("keeps unknown request fields with the ledger entry as metadata", async () => {
     const { playerId } = await newPlayer();
     const transactionId = uniqueId("tx");

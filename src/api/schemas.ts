@@ -23,6 +23,8 @@ export const AuthenticateRequest = z.object({
   brand_id: id,
   player_token: z.string().min(1).max(MAX_TOKEN_LENGTH),
   source_id: z.string().max(MAX_ID_LENGTH).nullish(),
+  // An older published request names the source `game_code`; either, or neither, is accepted.
+  game_code: z.string().max(MAX_ID_LENGTH).nullish(),
   currency: z.string().min(1).max(16),
 });
 

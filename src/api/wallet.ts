@@ -35,7 +35,7 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
     operatorId: body.operator_id,
     brandId: body.brand_id,
     currency: player.currency,
-    sourceId: body.source_id ?? null,
+    sourceId: body.source_id ?? body.game_code ?? null,
     expiresAtMs: nowMs + request.config.tokenTtlSeconds * 1000,
     createdAtMs: nowMs,
   });
