@@ -11,16 +11,25 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { currencyExponent } from "../src/money.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
+import { startFaultProxy } from "./lib/fault-proxy.mjs";
 import { createThrillGateClient, THRILLGATE_POLICY } from "./lib/thrillgate-client.mjs";
+import { errorResponseRules } from "./lib/wallet-definition.mjs";
 
 const OPENING_MINOR = 10_000; // every scenario's player starts at 100.00 (in a 2-decimal currency)
 const CONCURRENT_DEBITS = 100;
 const CONCURRENT_OPENING_MINOR = 5_000; // 50.00: room for exactly half of the concurrent 1.00 debits
+const CONTRIBUTION_MINOR = 100; // a jackpot round's Debit: 1.00
+const WIN_MINOR = 2_500; // its Credit when the round wins: 25.00
+/** A failure path's attempts time out after this (then ×2 per retry): fast, but far above a local answer. */
+const FAULT_TIMEOUT_MS = 500;
+
+/** The two sets of error_response_rules the simulator plays: ThrillGate's defaults and the wallet's. */
+export const RULE_SETS = { default: {}, wallet: errorResponseRules() };
 
 // ---------------------------------------------------------------------------------------------
 // What a scenario sees: the signed client, player creation, unique ids, money text, and checks.
 
-function scenarioContext({ client, settings, runId, name }) {
+function scenarioContext({ client, settings, runId, name, proxy, rules }) {
   const decimals = currencyExponent(settings.currency);
   const checks = [];
   let adminMs = 0;
@@ -64,6 +73,40 @@ function scenarioContext({ client, settings, runId, name }) {
 
     url: settings.url,
     sign: client.sign,
+
+    /**
+     * ThrillGate as ThrillPots drives it (debit → cancel, credit → pending), under this scenario's
+     * error_response_rules, through the fault proxy, with short time-outs.
+     */
+    thrillgate: createThrillGateClient({
+      ...settings,
+      url: proxy.url,
+      timeoutMs: settings.faultTimeoutMs,
+      errorResponseRules: RULE_SETS[rules ?? settings.rules],
+    }),
+    proxy,
+
+    /** Arms the wallet's own fault injection (POST /admin/faults); false where the wallet has none. */
+    async walletFaults(plan) {
+      const answer = await client.admin("POST", "/admin/faults", plan);
+      if (answer.status === 404) return false;
+      if (answer.status !== 200) throw new Error(`arming faults failed: ${answer.status} ${answer.text}`);
+      return true;
+    },
+
+    /** How often the ledger applied and reversed `transactionId` for the player: "1 apply, 0 reverse". */
+    async ledgerOf(playerId, transactionId) {
+      const answer = await client.admin("GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500`);
+      const entries = (answer.body?.entries ?? []).filter((e) => e.transaction_id === transactionId);
+      const count = (effect) => entries.filter((e) => e.effect === effect).length;
+      return `${count("apply")} apply, ${count("reverse")} reverse`;
+    },
+
+    /** The usual last check of a failure path: GET /admin/reconcile finds nothing wrong. */
+    async expectReconciled() {
+      const answer = await client.admin("GET", "/admin/reconcile");
+      t.ok("reconciliation exact", answer.body?.ok === true, answer.text);
+    },
 
     async wallet(method, path, body, options) {
       const answer = await client.wallet(method, path, body, options);
@@ -417,23 +460,204 @@ export const SCENARIOS = [
 ];
 
 // ---------------------------------------------------------------------------------------------
+// The jackpot round as ThrillPots plays it, and its failure paths: authenticate, a Debit (the
+// contribution, which opens the round), a Credit (the win, possibly 0, which closes it). A failed
+// Debit is cancelled unless its rule says must_cancel false; a failed Credit goes pending and is
+// sent again until accepted. Each runs under ThrillGate's default rules and under the wallet's.
+
+/** authenticate, then the round's Debit and Credit bodies (same round id, the session token kept). */
+async function openRound(t, settings, player, contributionMinor = CONTRIBUTION_MINOR) {
+  const auth = await t.thrillgate.wallet("POST", "/wallet/authenticate", {
+    operator_id: settings.operator,
+    brand_id: settings.brand,
+    player_token: player.token,
+    source_id: "thrillpots",
+    currency: settings.currency,
+  });
+  t.expect("authenticate", outcome(auth), "200");
+  const round = { round_id: t.id("round"), jackpot_id: "jp-mega", token: auth.body?.token };
+  return {
+    debit: t.transactionItem(player.id, "Debit", contributionMinor, round),
+    credit: (winMinor) => t.transactionItem(player.id, "Credit", winMinor, round),
+  };
+}
+
+function jackpotScenarios(rules) {
+  const label = rules === "default" ? "ThrillGate's default rules" : "the wallet's rules";
+  const scenarios = [
+    {
+      name: "jackpot round, won",
+      async run(t, settings) {
+        const p = await t.player();
+        const round = await openRound(t, settings, p);
+        const debit = await t.thrillgate.debit(round.debit);
+        t.expect("debit", `${debit.outcome} ${debit.debit.source?.balance}`, `applied ${t.money(OPENING_MINOR - CONTRIBUTION_MINOR)}`);
+        const credit = await t.thrillgate.credit(round.credit(WIN_MINOR));
+        t.expect("credit", `${credit.outcome} ${credit.credit.source?.balance}`, `applied ${t.money(OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR)}`);
+        await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR);
+        await t.expectReconciled();
+      },
+    },
+    {
+      // The round closes with a Credit of 0 (must_close_gamerounds with accept_zero_value_credits).
+      name: "jackpot round, no win",
+      async run(t, settings) {
+        const p = await t.player();
+        const round = await openRound(t, settings, p);
+        t.expect("debit", (await t.thrillgate.debit(round.debit)).outcome, "applied");
+        const credit = await t.thrillgate.credit(round.credit(0));
+        t.expect("credit 0", `${credit.outcome} ${credit.credit.source?.balance}`, `applied ${t.money(OPENING_MINOR - CONTRIBUTION_MINOR)}`);
+        await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR);
+        await t.expectReconciled();
+      },
+    },
+    {
+      // Default rules: the 402 is retried 3 times, then the Debit is cancelled. The wallet's rules:
+      // one attempt, no cancel. Either way nothing moves, and a late copy of the Debit, after the
+      // money has arrived, is still refused: the wallet told ThrillGate no.
+      name: "jackpot debit refused",
+      async run(t, settings) {
+        const p = await t.player(CONTRIBUTION_MINOR / 2);
+        const round = await openRound(t, settings, p);
+        const result = await t.thrillgate.debit(round.debit);
+        const retried = rules === "default";
+        t.expect("debit", `${outcome(result.debit)} ×${result.debit.attempts}`, `402 INSUFFICIENT_FUNDS ×${retried ? 4 : 1}`);
+        t.expect("then", result.outcome, retried ? "cancelled" : "failed");
+        if (retried) t.expect("cancel", `${outcome(result.cancel)} ${result.cancel?.source?.balance}`, `200 ${quoted(t.money(CONTRIBUTION_MINOR / 2))}`);
+        await t.expectBalance(p.id, CONTRIBUTION_MINOR / 2);
+        t.expect("top-up", outcome(await t.transaction(p.id, "Credit", OPENING_MINOR)), "200");
+        const late = await t.wallet("POST", "/wallet/transaction", round.debit, { retry: false });
+        t.ok("late copy not applied", late.status !== 200, `${late.status} ${late.text}`);
+        await t.expectBalance(p.id, CONTRIBUTION_MINOR / 2 + OPENING_MINOR, "then balance");
+        t.expect("ledger", await t.ledgerOf(p.id, round.debit.transaction_id), "0 apply, 0 reverse");
+        await t.expectReconciled();
+      },
+    },
+    {
+      // Every answer of the Debit is lost on the way back, so each attempt times out. The first
+      // attempt reaches the wallet only as its time-out expires, together with the retry sent at
+      // once: the two race inside the wallet, which applies the Debit once. After the last attempt
+      // ThrillGate cancels it; the cancel reverses it once; a late copy applies nothing.
+      name: "jackpot debit answers lost (time-outs), then cancelled",
+      async run(t, settings) {
+        const p = await t.player();
+        const round = await openRound(t, settings, p);
+        const attempts = t.thrillgate.policy.retries + 1;
+        t.proxy.plan("hold", { transactionId: round.debit.transaction_id, times: attempts, firstForwardAfterMs: settings.faultTimeoutMs });
+        const result = await t.thrillgate.debit(round.debit);
+        t.expect("debit", `${result.debit.error?.name ?? outcome(result.debit)} ×${result.debit.attempts}`, `TimeoutError ×${attempts}`);
+        t.expect("then", `${result.outcome} ${outcome(result.cancel ?? {})}`, "cancelled 200");
+        t.expect("cancel balance", result.cancel?.source?.balance, quoted(t.money(OPENING_MINOR)));
+        t.expect("ledger", await t.ledgerOf(p.id, round.debit.transaction_id), "1 apply, 1 reverse");
+        const late = await t.wallet("POST", "/wallet/transaction", round.debit, { retry: false });
+        t.ok("late copy changes nothing", late.status < 500, `${late.status} ${late.text}`);
+        await t.expectBalance(p.id, OPENING_MINOR);
+        t.expect("ledger after", await t.ledgerOf(p.id, round.debit.transaction_id), "1 apply, 1 reverse");
+        await t.expectReconciled();
+      },
+    },
+    {
+      // The wallet applied the Debit but its answer was lost (a 503 after commit): the retry, sent
+      // at once, answers the first result; nothing is applied twice and nothing needs cancelling.
+      name: "jackpot debit answer lost after commit",
+      async run(t, settings) {
+        const p = await t.player();
+        const round = await openRound(t, settings, p);
+        const byWallet = await t.walletFaults({ player_id: p.id, lose_next_answers: 1 });
+        if (!byWallet) t.proxy.plan("lose", { transactionId: round.debit.transaction_id });
+        const result = await t.thrillgate.debit(round.debit);
+        t.expect("debit", `${result.outcome} ×${result.debit.attempts} ${result.debit.source?.balance}`, `applied ×2 ${t.money(OPENING_MINOR - CONTRIBUTION_MINOR)}`);
+        t.expect("ledger", await t.ledgerOf(p.id, round.debit.transaction_id), "1 apply, 0 reverse");
+        t.expect("credit", (await t.thrillgate.credit(round.credit(WIN_MINOR))).outcome, "applied");
+        await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR);
+        await t.expectReconciled();
+      },
+    },
+    {
+      // Every attempt of the Credit fails with a 5xx (the wallet's D1 refuses the write, or the edge
+      // answers 503): it is never cancelled, goes pending, and the re-send is applied exactly once.
+      name: "jackpot credit fails with 5xx, pending, re-sent",
+      async run(t, settings) {
+        const p = await t.player();
+        const round = await openRound(t, settings, p);
+        t.expect("debit", (await t.thrillgate.debit(round.debit)).outcome, "applied");
+        const credit = round.credit(WIN_MINOR);
+        const attempts = t.thrillgate.policy.retries + 1;
+        const byWallet = await t.walletFaults({ player_id: p.id, fail_next_writes: attempts });
+        if (!byWallet) t.proxy.plan("fail", { transactionId: credit.transaction_id, times: attempts });
+        const first = await t.thrillgate.credit(credit);
+        t.expect("credit", `${outcome(first.credit)} ×${first.credit.attempts} ${first.outcome}`, `503 UNAVAILABLE ×${attempts} pending`);
+        await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR, "while pending");
+        const resent = await t.thrillgate.resendPending();
+        t.expect("re-sent", `${resent.map(outcome).join()} ${t.thrillgate.pendingCredits().length} pending`, "200 0 pending");
+        t.expect("ledger", await t.ledgerOf(p.id, credit.transaction_id), "1 apply, 0 reverse");
+        await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR, "then balance");
+        await t.expectReconciled();
+      },
+    },
+    {
+      // Every answer of the Credit is lost (time-outs): the wallet applied it on the first attempt,
+      // ThrillGate does not know, keeps it pending and sends it again: answered, applied once.
+      name: "jackpot credit times out, pending, re-sent",
+      async run(t, settings) {
+        const p = await t.player();
+        const round = await openRound(t, settings, p);
+        t.expect("debit", (await t.thrillgate.debit(round.debit)).outcome, "applied");
+        const credit = round.credit(WIN_MINOR);
+        const attempts = t.thrillgate.policy.retries + 1;
+        t.proxy.plan("hold", { transactionId: credit.transaction_id, times: attempts, firstForwardAfterMs: settings.faultTimeoutMs });
+        const first = await t.thrillgate.credit(credit);
+        t.expect("credit", `${first.credit.error?.name ?? outcome(first.credit)} ×${first.credit.attempts} ${first.outcome}`, `TimeoutError ×${attempts} pending`);
+        const resent = await t.thrillgate.resendPending();
+        t.expect("re-sent", `${resent.map((r) => `${outcome(r)} ${r.source?.balance}`).join()}`, `200 ${t.money(OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR)}`);
+        t.expect("ledger", await t.ledgerOf(p.id, credit.transaction_id), "1 apply, 0 reverse");
+        await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR);
+        await t.expectReconciled();
+      },
+    },
+  ];
+  return scenarios.map((scenario) => ({ ...scenario, name: `${scenario.name} (${label})`, rules }));
+}
+
+SCENARIOS.push(...jackpotScenarios("default"), ...jackpotScenarios("wallet"));
+
+// ---------------------------------------------------------------------------------------------
 
 /**
  * Runs the scenarios against the wallet at `url`; answers every scenario's result and the totals.
  * @param {{ url: string, secret: string, adminToken: string, operator?: string, brand?: string,
- *   currency?: string, timeoutMs?: number, retries?: number, backoffMs?: number,
- *   onResult?: (result: object) => void }} options
+ *   currency?: string, rules?: "default" | "wallet", timeoutMs?: number, retries?: number,
+ *   backoffFactor?: number, faultTimeoutMs?: number, onResult?: (result: object) => void }} options
  */
 export async function runScenarios(options) {
-  const settings = { operator: "thrilltech", brand: "brand1", currency: "EUR", ...definedOnly(options) };
+  const settings = {
+    operator: "thrilltech",
+    brand: "brand1",
+    currency: "EUR",
+    rules: "default",
+    faultTimeoutMs: FAULT_TIMEOUT_MS,
+    ...definedOnly(options),
+  };
   if (currencyExponent(settings.currency) === undefined) throw new Error(`unknown currency ${settings.currency}`);
-  const client = createThrillGateClient(settings);
+  if (!Object.hasOwn(RULE_SETS, settings.rules)) throw new Error(`rules must be ${Object.keys(RULE_SETS).join(" or ")}`);
+  // The contract scenarios play ThrillGate under the chosen rules: by default every failed call is
+  // retried, 4xx included, and a refusal must answer the same every time.
+  const client = createThrillGateClient({ ...settings, errorResponseRules: RULE_SETS[settings.rules] });
+  const proxy = await startFaultProxy(settings.url.replace(/\/+$/, ""));
+  try {
+    return await runAll(options, settings, client, proxy);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+async function runAll(options, settings, client, proxy) {
   // Unique per run, so repeated runs against one wallet never meet each other's ids.
   const runId = `sim${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
-  await preflight(scenarioContext({ client, settings, runId, name: "preflight" }));
+  await preflight(scenarioContext({ client, settings, runId, name: "preflight", proxy }));
   const results = [];
   for (const scenario of SCENARIOS) {
-    const t = scenarioContext({ client, settings, runId, name: scenario.name });
+    const t = scenarioContext({ client, settings, runId, name: scenario.name, proxy, rules: scenario.rules });
     const startedMs = performance.now();
     let error;
     try {
@@ -449,6 +673,7 @@ export async function runScenarios(options) {
       // The wallet's time: the admin calls that set the scenario up are not counted.
       latency_ms: Math.round(performance.now() - startedMs - t.adminMs()),
       retries: t.retries(),
+      rules: scenario.rules ?? settings.rules,
     };
     results.push(result);
     options.onResult?.(result);
@@ -516,7 +741,7 @@ function table(report) {
     ...rows.flatMap(rowLines),
     "",
     `${totals.scenarios} scenarios: ${totals.passed} passed, ${totals.failed} failed (${totals.latency_ms} ms in the wallet) against ${report.url}`,
-    ...(totals.retries ? [`${totals.retries} retried attempt(s): the wallet answered 5xx or timed out`] : []),
+    ...(totals.retries ? [`${totals.retries} retried attempt(s) in the contract scenarios: failed answers sent again under the rules`] : []),
   ].join("\n");
 }
 
@@ -527,10 +752,13 @@ const HELP = `npm run simulate -- [options]
   --operator ID        operator of the players it creates (default thrilltech)
   --brand ID           brand (default brand1)
   --currency CODE      currency (default EUR)
-  --timeout-ms N       per-attempt timeout (default ${THRILLGATE_POLICY.timeoutMs}, ThrillGate's)
-  --retries N          retries on network errors, timeouts and 5xx (default ${THRILLGATE_POLICY.retries}, ThrillGate's)
-  --backoff-ms N       first wait before a retry, doubled each time (default ${THRILLGATE_POLICY.backoffMs}: 100, 200, 400 ms;
-                       ThrillGate's own waits are seconds-scale)
+  --rules R            error_response_rules of the contract scenarios: default (ThrillGate's: every failed
+                       call retried, 4xx included) or wallet (npm run thrillgate-config's); the jackpot
+                       scenarios run under both
+  --timeout-ms N       first attempt's timeout (default ${THRILLGATE_POLICY.timeoutMs}, ThrillGate's request_timeout)
+  --retries N          request_retry_limit (default ${THRILLGATE_POLICY.retries})
+  --backoff-factor N   request_retry_backoff: each retry's timeout is the last one's × N (default ${THRILLGATE_POLICY.backoffFactor})
+  --fault-timeout-ms N first attempt's timeout in the failure paths that time out (default ${FAULT_TIMEOUT_MS})
   --json               print one JSON document (scenario results and totals) instead of the table
 Exits 0 if every scenario passed, 1 if any failed, 2 on bad usage.`;
 
@@ -545,7 +773,9 @@ async function main() {
       currency: { type: "string" },
       "timeout-ms": { type: "string" },
       retries: { type: "string" },
-      "backoff-ms": { type: "string" },
+      "backoff-factor": { type: "string" },
+      "fault-timeout-ms": { type: "string" },
+      rules: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -578,7 +808,9 @@ async function main() {
     currency: values.currency,
     timeoutMs: number("timeout-ms"),
     retries: number("retries"),
-    backoffMs: number("backoff-ms"),
+    backoffFactor: number("backoff-factor"),
+    faultTimeoutMs: number("fault-timeout-ms"),
+    rules: values.rules,
     onResult: (r) => progress(r.pass ? `pass  ${r.scenario} (${r.latency_ms} ms)` : `FAIL  ${r.scenario}: expected ${r.expected}; got ${r.got}`),
   });
   console.log(values.json ? JSON.stringify(report, null, 2) : `\n${table(report)}`);

@@ -12,7 +12,8 @@ type ScenarioResult = { scenario: string; expected: string; got: string; pass: b
 let wallet: Wallet;
 
 beforeAll(async () => {
-  wallet = await startLocalWallet();
+  // With the wallet's own fault injection, so the failure paths use it where they can.
+  wallet = await startLocalWallet({ vars: { FAULT_INJECTION: "enabled" } });
 });
 
 afterAll(async () => {
@@ -29,7 +30,12 @@ describe("the ThrillGate simulator", () => {
     const report = await runScenarios({ url: wallet.url, secret: wallet.secret, adminToken: wallet.adminToken });
     expect(failures(report.scenarios)).toEqual([]);
     expect(report.totals.passed).toBe(report.scenarios.length);
-    expect(report.scenarios.length).toBeGreaterThanOrEqual(14);
+    expect(report.scenarios.length).toBeGreaterThanOrEqual(32);
+    // The jackpot round and its failure paths, under ThrillGate's default rules and the wallet's.
+    for (const rules of ["ThrillGate's default rules", "the wallet's rules"]) {
+      const jackpot = report.scenarios.filter((r: ScenarioResult) => r.scenario.startsWith("jackpot") && r.scenario.endsWith(`(${rules})`));
+      expect(jackpot.length).toBe(7);
+    }
   });
 
   it("runs again as the CLI against the same wallet, prints one JSON document and exits 0", async () => {
