@@ -2,6 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { signBody } from "../src/auth/hmac";
 import worker from "../src/index";
+import { checkAgainstOpenApi } from "./openapi-check";
 
 // Tests talk to the Worker as ThrillGate and operators do: over HTTP, signed or with the admin token.
 
@@ -15,8 +16,11 @@ export interface Answer {
 // The Worker's own fetch handler, with the real bindings (D1, Durable Objects) of wrangler.toml.
 // Not SELF.fetch: in this pool version each SELF call makes every later one slower.
 async function send(path: string, init: RequestInit, bindings: Cloudflare.Env = env): Promise<Answer> {
-  const response = await worker.fetch(new Request(`http://wallet.test${path}`, init), bindings, createExecutionContext());
+  const url = `http://wallet.test${path}`;
+  const response = await worker.fetch(new Request(url, init), bindings, createExecutionContext());
   const text = await response.text();
+  // A drift between the document and what the wallet answers fails the test that saw it.
+  checkAgainstOpenApi(init.method ?? "GET", url, init.body, response.status, text);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { WALLET_ENDPOINTS } from "./routes";
 import {
   AuthenticateRequest,
   AuthenticateResponse,
   BalanceResponse,
+  CancelBatchItem,
   CancelBatchRequest,
   CancelBatchResponse,
   CancelRequest,
@@ -11,7 +13,12 @@ import {
   CreateSessionRequest,
   decimal,
   ErrorResponse,
+  FaultRequest,
+  FaultResponse,
+  HealthResponse,
+  LedgerResponse,
   PlayerResponse,
+  ReconcileResponse,
   SessionResponse,
   TransactionBatchRequest,
   TransactionBatchResponse,
@@ -20,10 +27,12 @@ import {
 } from "./schemas";
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, so the
-// two cannot drift. Checked in as openapi.json (`npm run openapi`); a test fails if it is stale.
+// two cannot drift. Checked in as openapi.json (`npm run openapi`); a test fails if it is stale,
+// another if a route of the router is missing, and every answer the test suite receives is
+// validated against it (test/helpers.ts). `npm run lint` checks it with Redocly's recommended rules.
 
-function jsonSchema(schema: z.ZodType): unknown {
-  return z.toJSONSchema(schema, {
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io: "input",
     override: ({ zodSchema, jsonSchema }) => {
@@ -37,41 +46,77 @@ function jsonSchema(schema: z.ZodType): unknown {
       }
     },
   });
+  return rest;
 }
 
-const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: jsonSchema(schema) } } });
+const content = (schema: Record<string, unknown>) => ({ content: { "application/json": { schema } } });
+const json = (schema: z.ZodType) => content(jsonSchema(schema));
 const error = (description: string) => ({ description, ...json(ErrorResponse) });
+
+/** A batch body is an object with `transactions`, or the bare array of its items (see batch.ts). */
+function objectOrBareArray(object: z.ZodType, item: z.ZodType) {
+  return { oneOf: [jsonSchema(object), { type: "array", minItems: 1, items: jsonSchema(item) }] };
+}
 
 const signed = [{ serverSignature: [] }];
 const admin = [{ adminToken: [] }];
+// Every route that reads a body (all of /wallet/* and /admin/*) can answer these; a deployment
+// with a missing or short secret answers 500 everywhere.
+const commonErrors = {
+  "400": error("INVALID_REQUEST: malformed JSON, missing fields, wrong types"),
+  "413": error("BODY_TOO_LARGE"),
+  "500": error("INTERNAL_ERROR: an unexpected fault or a misconfigured deployment; nothing half-applied, safe to retry"),
+};
 const walletErrors = {
+  ...commonErrors,
   "400": error("INVALID_REQUEST or CURRENCY_MISMATCH"),
   "401": error("INVALID_SIGNATURE"),
-  "413": error("BODY_TOO_LARGE"),
   "503": error("UNAVAILABLE: nothing applied, safe to retry"),
 };
+const adminErrors = { ...commonErrors, "401": error("UNAUTHORIZED: no or wrong bearer token") };
 
-function operation(summary: string, security: unknown, request: z.ZodType | undefined, response: z.ZodType, errors: object) {
+type Responses = Record<string, object>;
+
+function operation(
+  operationId: string,
+  summary: string,
+  security: unknown,
+  request: Record<string, unknown> | undefined,
+  success: { status: string; schema: z.ZodType },
+  errors: Responses,
+) {
   return {
+    operationId,
     summary,
     security,
-    ...(request ? { requestBody: { required: true, ...json(request) } } : {}),
-    responses: { "200": { description: "OK", ...json(response) }, ...errors },
+    ...(request ? { requestBody: { required: true, ...content(request) } } : {}),
+    responses: { [success.status]: { description: "OK", ...json(success.schema) }, ...errors },
   };
 }
 
-function playerIdParameter(where: "path" | "query") {
-  return [{ name: "player_id", in: where, required: true, schema: { type: "string", maxLength: 255 } }];
+const ok = (schema: z.ZodType) => ({ status: "200", schema });
+const created = (schema: z.ZodType) => ({ status: "201", schema });
+
+function parameter(name: string, where: "path" | "query", schema: object, required = true) {
+  return { name, in: where, required, schema };
 }
+const playerId = (where: "path" | "query") => parameter("player_id", where, { type: "string", minLength: 1, maxLength: 255 });
+
+/** itty-router's `:name` segments as OpenAPI's `{name}`. */
+const openApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, "{$1}");
 
 export function openApiDocument() {
+  const W = WALLET_ENDPOINTS;
   return {
     openapi: "3.1.0",
     info: {
       title: "edge-wallet: ThrillTech Standard Wallet API",
       version: "0.1.0",
-      description: "Every /wallet/* call is signed: X-Server-Authorization = HMAC-SHA256 of the raw body (empty for GET), hex or base64.",
+      description:
+        "Every /wallet/* call is signed: X-Server-Authorization = HMAC-SHA256 of the raw body (empty for GET), hex or base64. Every /admin/* call carries the operator's bearer token.",
+      license: { name: "Proprietary: the operator's own", identifier: "LicenseRef-Proprietary" },
     },
+    servers: [{ url: "http://127.0.0.1:8787", description: "local wallet (npm start); a deployment serves the same paths at its own origin" }],
     components: {
       securitySchemes: {
         serverSignature: { type: "apiKey", in: "header", name: "X-Server-Authorization" },
@@ -79,55 +124,111 @@ export function openApiDocument() {
       },
     },
     paths: {
-      "/wallet/authenticate": {
-        post: operation("Trade a player token for a session and the player's profile", signed, AuthenticateRequest, AuthenticateResponse, {
+      [W.auth]: {
+        post: operation("authenticate", "Trade a player token for a session and the player's profile", signed, jsonSchema(AuthenticateRequest), ok(AuthenticateResponse), {
           ...walletErrors,
           "401": error("INVALID_SIGNATURE or INVALID_TOKEN"),
         }),
       },
-      "/wallet/balance": {
+      [W.balance]: {
         get: {
-          ...operation("A player's balance", signed, undefined, BalanceResponse, { ...walletErrors, "404": error("PLAYER_NOT_FOUND") }),
-          parameters: playerIdParameter("query"),
+          ...operation("balance", "A player's balance", signed, undefined, ok(BalanceResponse), { ...walletErrors, "404": error("PLAYER_NOT_FOUND") }),
+          parameters: [playerId("query")],
         },
       },
-      "/wallet/transaction": {
-        post: operation("Debit, Credit or None, applied exactly once", signed, TransactionRequest, TransactionResponse, {
+      [W.transaction]: {
+        post: operation("transaction", "Debit, Credit or None, applied exactly once", signed, jsonSchema(TransactionRequest), ok(TransactionResponse), {
           ...walletErrors,
           "402": error("INSUFFICIENT_FUNDS (with the balance)"),
           "404": error("PLAYER_NOT_FOUND"),
           "409": error("DUPLICATE_TRANSACTION or TRANSACTION_CANCELLED"),
         }),
       },
-      "/wallet/cancel": {
-        delete: operation("Reverse a transaction at most once", signed, CancelRequest, CancelResponse, {
+      [W.cancel_bet]: {
+        delete: operation("cancel", "Reverse a transaction at most once", signed, jsonSchema(CancelRequest), ok(CancelResponse), {
           ...walletErrors,
           "402": error("INSUFFICIENT_FUNDS: the credit was spent"),
           "404": error("PLAYER_NOT_FOUND"),
         }),
       },
-      "/wallet/transaction/batch": {
-        post: operation("Transactions of many players; results in request order", signed, TransactionBatchRequest, TransactionBatchResponse, {
-          ...walletErrors,
-          "409": error("DUPLICATE_TRANSACTION: one id twice with different content"),
-        }),
-        delete: operation("Cancel listed transactions, or every one of a batch_id", signed, CancelBatchRequest, CancelBatchResponse, walletErrors),
+      [W.transaction_batch]: {
+        post: operation(
+          "transactionBatch",
+          "Transactions of many players; results in request order",
+          signed,
+          objectOrBareArray(TransactionBatchRequest, TransactionRequest),
+          ok(TransactionBatchResponse),
+          { ...walletErrors, "409": error("DUPLICATE_TRANSACTION: one id twice with different content") },
+        ),
+        delete: operation(
+          "cancelBatch",
+          "Cancel listed transactions, or every one of a batch_id",
+          signed,
+          objectOrBareArray(CancelBatchRequest, CancelBatchItem),
+          ok(CancelBatchResponse),
+          walletErrors,
+        ),
       },
-      "/health": { get: { summary: "Liveness", responses: { "200": { description: "OK" } } } },
+      "/health": {
+        get: {
+          operationId: "health",
+          summary: "Liveness",
+          security: [],
+          responses: { "200": { description: "OK", ...json(HealthResponse) } },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "openApiDocument",
+          summary: "This document",
+          security: [],
+          responses: {
+            "200": { description: "The OpenAPI 3.1 document", ...content({ type: "object" }) },
+          },
+        },
+      },
       "/admin/players": {
-        post: operation("Create a player", admin, CreatePlayerRequest, PlayerResponse, {
-          "401": error("UNAUTHORIZED"),
+        post: operation("createPlayer", "Create a player", admin, jsonSchema(CreatePlayerRequest), created(PlayerResponse), {
+          ...adminErrors,
           "409": error("PLAYER_EXISTS"),
         }),
       },
-      "/admin/players/{player_id}": {
-        get: { ...operation("A player", admin, undefined, PlayerResponse, { "404": error("PLAYER_NOT_FOUND") }), parameters: playerIdParameter("path") },
-      },
-      "/admin/players/{player_id}/sessions": {
-        post: {
-          ...operation("Issue a player token", admin, CreateSessionRequest, SessionResponse, { "404": error("PLAYER_NOT_FOUND") }),
-          parameters: playerIdParameter("path"),
+      [openApiPath("/admin/players/:player_id")]: {
+        get: {
+          ...operation("getPlayer", "A player", admin, undefined, ok(PlayerResponse), { ...adminErrors, "404": error("PLAYER_NOT_FOUND") }),
+          parameters: [playerId("path")],
         },
+      },
+      [openApiPath("/admin/players/:player_id/sessions")]: {
+        post: {
+          ...operation("createSession", "Issue a player token", admin, jsonSchema(CreateSessionRequest), created(SessionResponse), {
+            ...adminErrors,
+            "404": error("PLAYER_NOT_FOUND"),
+          }),
+          parameters: [playerId("path")],
+        },
+      },
+      [openApiPath("/admin/players/:player_id/ledger")]: {
+        get: {
+          ...operation("playerLedger", "A player's ledger entries, newest first", admin, undefined, ok(LedgerResponse), {
+            ...adminErrors,
+            "404": error("PLAYER_NOT_FOUND"),
+          }),
+          parameters: [
+            playerId("path"),
+            parameter("limit", "query", { type: "integer", minimum: 1, maximum: 500, default: 50 }, false),
+            parameter("before", "query", { type: "integer", minimum: 1, description: "next_before of the previous page" }, false),
+          ],
+        },
+      },
+      "/admin/reconcile": {
+        get: operation("reconcile", "Invariant 5 for every player: balance = opening + entries", admin, undefined, ok(ReconcileResponse), adminErrors),
+      },
+      "/admin/faults": {
+        post: operation("injectFaults", "Arm faults in one player's object (FAULT_INJECTION=enabled only)", admin, jsonSchema(FaultRequest), ok(FaultResponse), {
+          ...adminErrors,
+          "404": error("NOT_FOUND: fault injection is not enabled"),
+        }),
       },
     },
   };

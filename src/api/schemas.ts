@@ -142,6 +142,34 @@ export const CancelBatchResponse = z.object({
 
 export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({ balance: money });
 export const SessionResponse = z.object({ player_token: z.string(), expires_at: z.iso.datetime() });
+export const LedgerResponse = z.object({
+  player_id: z.string(),
+  entries: z.array(
+    z.object({
+      id: z.number().int(),
+      transaction_id: z.string(),
+      effect: z.enum(["apply", "reverse"]),
+      type: z.enum(TRANSACTION_TYPES),
+      amount: money,
+      balance_after: money,
+      currency: z.string(),
+      metadata: z.record(z.string(), z.unknown()).nullable(),
+      created_at: z.iso.datetime(),
+    }),
+  ),
+  next_before: z.number().int().nullable(),
+});
+export const ReconcileResponse = z.object({
+  ok: z.boolean(),
+  players_checked: z.number().int(),
+  transactions_checked: z.number().int(),
+  balance_mismatches: z.array(z.object({ player_id: z.string(), balance_minor: z.number().int(), expected_minor: z.number().int() })),
+  transaction_problems: z.array(
+    z.object({ transaction_id: z.string(), status: z.string().nullable(), applying_entries: z.number().int(), reversing_entries: z.number().int() }),
+  ),
+});
+export const FaultResponse = z.object({ armed: FaultRequest });
+export const HealthResponse = z.object({ status: z.literal("ok") });
 
 /** Validates `value`, or throws the 400 that names the first field in error. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
