@@ -20,7 +20,7 @@ const CONCURRENT_DEBITS = 100;
 const CONCURRENT_OPENING_MINOR = 5_000; // 50.00: room for exactly half of the concurrent 1.00 debits
 const CONTRIBUTION_MINOR = 100; // a jackpot round's Debit: 1.00
 const WIN_MINOR = 2_500; // its Credit when the round wins: 25.00
-/** A failure path's attempts time out after this (then ×2 per retry): fast, but far above a local answer. */
+/** Where the proxy holds answers back, attempts time out after this (then ×2 per retry), not 10 s. */
 const FAULT_TIMEOUT_MS = 500;
 
 /** The two sets of error_response_rules the simulator plays: ThrillGate's defaults and the wallet's. */
@@ -76,9 +76,11 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
 
     /**
      * ThrillGate as ThrillPots drives it (debit → cancel, credit → pending), under this scenario's
-     * error_response_rules, through the fault proxy, with short time-outs.
+     * error_response_rules, through the fault proxy.
      */
-    thrillgate: createThrillGateClient({
+    thrillgate: createThrillGateClient({ ...settings, url: proxy.url, errorResponseRules: RULE_SETS[rules ?? settings.rules] }),
+    /** The same with short time-outs, for the calls whose answers the proxy holds back. */
+    impatientThrillgate: createThrillGateClient({
       ...settings,
       url: proxy.url,
       timeoutMs: settings.faultTimeoutMs,
@@ -542,9 +544,9 @@ function jackpotScenarios(rules) {
       async run(t, settings) {
         const p = await t.player();
         const round = await openRound(t, settings, p);
-        const attempts = t.thrillgate.policy.retries + 1;
+        const attempts = t.impatientThrillgate.policy.retries + 1;
         t.proxy.plan("hold", { transactionId: round.debit.transaction_id, times: attempts, firstForwardAfterMs: settings.faultTimeoutMs });
-        const result = await t.thrillgate.debit(round.debit);
+        const result = await t.impatientThrillgate.debit(round.debit);
         t.expect("debit", `${result.debit.error?.name ?? outcome(result.debit)} ×${result.debit.attempts}`, `TimeoutError ×${attempts}`);
         t.expect("then", `${result.outcome} ${outcome(result.cancel ?? {})}`, "cancelled 200");
         t.expect("cancel balance", result.cancel?.source?.balance, quoted(t.money(OPENING_MINOR)));
@@ -604,11 +606,11 @@ function jackpotScenarios(rules) {
         const round = await openRound(t, settings, p);
         t.expect("debit", (await t.thrillgate.debit(round.debit)).outcome, "applied");
         const credit = round.credit(WIN_MINOR);
-        const attempts = t.thrillgate.policy.retries + 1;
+        const attempts = t.impatientThrillgate.policy.retries + 1;
         t.proxy.plan("hold", { transactionId: credit.transaction_id, times: attempts, firstForwardAfterMs: settings.faultTimeoutMs });
-        const first = await t.thrillgate.credit(credit);
+        const first = await t.impatientThrillgate.credit(credit);
         t.expect("credit", `${first.credit.error?.name ?? outcome(first.credit)} ×${first.credit.attempts} ${first.outcome}`, `TimeoutError ×${attempts} pending`);
-        const resent = await t.thrillgate.resendPending();
+        const resent = await t.impatientThrillgate.resendPending();
         t.expect("re-sent", `${resent.map((r) => `${outcome(r)} ${r.source?.balance}`).join()}`, `200 ${t.money(OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR)}`);
         t.expect("ledger", await t.ledgerOf(p.id, credit.transaction_id), "1 apply, 0 reverse");
         await t.expectBalance(p.id, OPENING_MINOR - CONTRIBUTION_MINOR + WIN_MINOR);
