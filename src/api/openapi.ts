@@ -15,6 +15,7 @@ import {
   SessionResponse,
   TransactionBatchRequest,
   TransactionBatchResponse,
+  TransactionLookupResponse,
   TransactionRequest,
   TransactionResponse,
 } from "./schemas";
@@ -127,6 +128,12 @@ export function openApiDocument() {
         post: {
           ...operation("Issue a player token", admin, CreateSessionRequest, SessionResponse, { "404": error("PLAYER_NOT_FOUND") }),
           parameters: playerIdParameter("path"),
+        },
+      },
+      "/admin/transactions/{transaction_id}": {
+        get: {
+          ...operation("What the wallet knows of a transaction id", admin, undefined, TransactionLookupResponse, { "404": error("NOT_FOUND: never seen") }),
+          parameters: [{ name: "transaction_id", in: "path", required: true, schema: { type: "string", maxLength: 255 } }],
         },
       },
     },
