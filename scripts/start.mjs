@@ -73,6 +73,7 @@ async function printExamples(secret) {
   });
   console.log(`
 edge-wallet is running on ${origin}  (Ctrl-C stops it)
+Operator console: ${origin}/console  (sign in with ADMIN_TOKEN from .dev.vars)
 Demo players player_00001…player_${String(DEMO_PLAYERS).padStart(5, "0")} (EUR 1000.00), tokens token_00001…, operator thrilltech, brand brand1.
 
 Authenticate player_00001 (signed with WALLET_HMAC_SECRET from .dev.vars):

@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import { readConfig, type Env } from "./config";
-import { createPlayer, createSession, getPlayer, injectFaults, playerLedger, reconcileLedger } from "./api/admin";
+import { createPlayer, createSession, getPlayer, injectFaults, lookupTransaction, playerLedger, reconcileLedger } from "./api/admin";
 import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
@@ -64,6 +64,7 @@ router
   .post("/admin/players/:player_id/sessions", createSession)
   .get("/admin/players/:player_id/ledger", playerLedger)
   .get("/admin/reconcile", reconcileLedger)
+  .get("/admin/transactions/:transaction_id", lookupTransaction)
   .post("/admin/faults", injectFaults)
   .all("*", () => {
     throw new ApiError("NOT_FOUND", "no such route");

@@ -3,7 +3,8 @@ import { ledgerDb } from "../ledger/db";
 import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";
 import { insertSession, newToken } from "../ledger/sessions";
-import { ledgerPage } from "../ledger/transactions";
+import { ledgerPage, type LedgerPageEntry } from "../ledger/transactions";
+import { transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
@@ -85,6 +86,20 @@ export async function createSession(request: ApiRequest, env: Env): Promise<Resp
   return jsonResponse(201, { player_token: token, expires_at: new Date(expiresAtMs).toISOString() });
 }
 
+function ledgerEntryBody(entry: LedgerPageEntry) {
+  return {
+    id: entry.id,
+    transaction_id: entry.transactionId,
+    effect: entry.effect,
+    type: entry.type,
+    amount: moneyNumber(entry.deltaMinor, entry.currency),
+    balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
+    currency: entry.currency,
+    metadata: entry.metadata,
+    created_at: new Date(entry.createdAtMs).toISOString(),
+  };
+}
+
 /** GET /admin/players/:player_id/ledger?limit=&before=: entries newest first; `next_before` pages on. */
 export async function playerLedger(request: ApiRequest, env: Env): Promise<Response> {
   const query = parseWith(LedgerQuery, { limit: request.query.limit, before: request.query.before });
@@ -93,18 +108,42 @@ export async function playerLedger(request: ApiRequest, env: Env): Promise<Respo
   const last = entries.at(-1);
   return jsonResponse(200, {
     player_id: player.id,
-    entries: entries.map((entry) => ({
-      id: entry.id,
-      transaction_id: entry.transactionId,
-      effect: entry.effect,
-      type: entry.type,
-      amount: moneyNumber(entry.deltaMinor, entry.currency),
-      balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
-      currency: entry.currency,
-      metadata: entry.metadata,
-      created_at: new Date(entry.createdAtMs).toISOString(),
-    })),
+    entries: entries.map(ledgerEntryBody),
     next_before: entries.length === query.limit && last ? last.id : null,
+  });
+}
+
+/**
+ * GET /admin/transactions/:transaction_id: "what happened to transaction X?" for support. Its status
+ * (applied, cancelled, refused with the code it was answered, tombstone), what it asked for, the
+ * cancel that reversed or pre-empted it, and every ledger entry it caused. Amounts are read in the
+ * owner's currency, as the wallet read them (a refused currency mismatch keeps the currency it named).
+ */
+export async function lookupTransaction(request: ApiRequest, env: Env): Promise<Response> {
+  const transactionId = request.params.transaction_id ?? "";
+  request.log.transaction_id = transactionId;
+  const history = await transactionHistory(ledgerDb(env.DB), transactionId);
+  if (!history) throw new ApiError("NOT_FOUND", `the wallet has never seen transaction ${transactionId}`);
+  const { transaction, playerCurrency, cancellation, entries } = history;
+  if (transaction.playerId !== null) request.log.player_id = transaction.playerId;
+  const money = (minor: number | null) => (minor === null || playerCurrency === null ? null : moneyNumber(minor, playerCurrency));
+  return jsonResponse(200, {
+    transaction_id: transaction.transactionId,
+    status: transaction.status,
+    player_id: transaction.playerId,
+    type: transaction.type,
+    amount: money(transaction.amountMinor),
+    currency: transaction.currency,
+    batch_id: transaction.batchId,
+    created_at: new Date(transaction.createdAtMs).toISOString(),
+    refusal:
+      transaction.status === "refused"
+        ? { code: transaction.refusalCode, message: transaction.refusalMessage, balance: money(transaction.refusalBalanceMinor) }
+        : null,
+    cancel: cancellation
+      ? { outcome: cancellation.outcome, batch_id: cancellation.batchId, created_at: new Date(cancellation.createdAtMs).toISOString() }
+      : null,
+    entries: entries.map(ledgerEntryBody),
   });
 }
 

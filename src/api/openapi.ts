@@ -22,6 +22,7 @@ import {
   SessionResponse,
   TransactionBatchRequest,
   TransactionBatchResponse,
+  TransactionLookupResponse,
   TransactionRequest,
   TransactionResponse,
 } from "./schemas";
@@ -229,6 +230,15 @@ export function openApiDocument() {
           ...adminErrors,
           "404": error("NOT_FOUND: fault injection is not enabled"),
         }),
+      },
+      [openApiPath("/admin/transactions/:transaction_id")]: {
+        get: {
+          ...operation("lookupTransaction", "What the wallet knows of a transaction id", admin, undefined, ok(TransactionLookupResponse), {
+            ...adminErrors,
+            "404": error("NOT_FOUND: never seen"),
+          }),
+          parameters: [parameter("transaction_id", "path", { type: "string", maxLength: 255 }, true)],
+        },
       },
     },
   };

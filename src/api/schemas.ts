@@ -171,6 +171,31 @@ export const ReconcileResponse = z.object({
 export const FaultResponse = z.object({ armed: FaultRequest });
 export const HealthResponse = z.object({ status: z.literal("ok") });
 
+const LedgerEntryResponse = z.object({
+  id: z.number().int(),
+  transaction_id: z.string(),
+  effect: z.enum(["apply", "reverse"]),
+  type: z.enum(TRANSACTION_TYPES),
+  amount: money.meta({ description: "signed change of the balance" }),
+  balance_after: money,
+  currency: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  created_at: z.iso.datetime(),
+});
+export const TransactionLookupResponse = z.object({
+  transaction_id: z.string(),
+  status: z.enum(["applied", "cancelled", "refused", "tombstone"]),
+  player_id: z.string().nullable().meta({ description: "null for a tombstone whose cancel named no player" }),
+  type: z.enum(TRANSACTION_TYPES).nullable(),
+  amount: money.nullable(),
+  currency: z.string().nullable(),
+  batch_id: z.string().nullable(),
+  created_at: z.iso.datetime().meta({ description: "when the wallet first saw the id" }),
+  refusal: z.object({ code: z.string(), message: z.string(), balance: money.nullable() }).nullable(),
+  cancel: z.object({ outcome: z.enum(["reversed", "tombstone"]), batch_id: z.string().nullable(), created_at: z.iso.datetime() }).nullable(),
+  entries: z.array(LedgerEntryResponse).meta({ description: "oldest first: the entry that applied the id, then the one that reversed it" }),
+});
+
 /** Validates `value`, or throws the 400 that names the first field in error. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);

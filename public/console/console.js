@@ -1,0 +1,375 @@
+// The operator console: a thin page over the admin API. No build step, no library.
+// Safety rules this file keeps (the CSP in public/_headers backs them up):
+// - the admin token lives in sessionStorage only: never in a URL, a cookie or a log line;
+// - every value from the API is inserted as text (textContent / Text nodes), never as HTML;
+// - money is shown as the API wrote it (1000.00 stays 1000.00), never through a float.
+
+const TOKEN_KEY = "edge-wallet.admin-token";
+const LEDGER_PAGE_ENTRIES = 25;
+
+// ---------- the API ----------
+
+/** A JSON number kept as its source text, so 1000.00 is not shown as 1000. */
+class ExactNumber {
+  constructor(source) {
+    this.source = source;
+  }
+  toString() {
+    return this.source;
+  }
+  toJSON() {
+    return typeof JSON.rawJSON === "function" ? JSON.rawJSON(this.source) : Number(this.source);
+  }
+}
+
+/** JSON.parse, with every number read from its source text (context.source, where the browser has it). */
+function parseExact(text) {
+  return JSON.parse(text, (_key, value, context) =>
+    typeof value === "number" ? new ExactNumber(context?.source ?? String(value)) : value,
+  );
+}
+
+class ApiProblem extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** GET an admin route; answers the parsed body or throws an ApiProblem with the API's code and message. */
+async function api(path) {
+  let response;
+  try {
+    response = await fetch(path, {
+      headers: { authorization: `Bearer ${token()}`, accept: "application/json" },
+      cache: "no-store",
+      credentials: "omit",
+    });
+  } catch {
+    throw new ApiProblem(0, "NETWORK", "the wallet did not answer");
+  }
+  const text = await response.text();
+  let body;
+  try {
+    body = parseExact(text);
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) {
+    const code = typeof body?.code === "string" ? body.code : `HTTP ${response.status}`;
+    const message = typeof body?.message === "string" ? body.message : "unexpected answer";
+    if (response.status === 401) signOut("The admin token was refused (401 UNAUTHORIZED): sign in again.");
+    throw new ApiProblem(response.status, code, message);
+  }
+  return body;
+}
+
+// ---------- building the page, as text only ----------
+
+/** An element with text children: strings and values become Text nodes, never markup. */
+function el(tag, className, ...children) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  for (const child of children) node.append(child instanceof Node ? child : display(child));
+  return node;
+}
+
+/** How a value from the API is shown. */
+function display(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") return value;
+  if (value instanceof ExactNumber) return value.source;
+  return JSON.stringify(value);
+}
+
+function byId(id) {
+  return document.getElementById(id);
+}
+
+function showError(id, error) {
+  const node = byId(id);
+  node.textContent = error instanceof ApiProblem ? `${error.code}: ${error.message}` : `Error: ${String(error)}`;
+  node.hidden = false;
+}
+
+function hide(...ids) {
+  for (const id of ids) byId(id).hidden = true;
+}
+
+/** Fills a <dl> with [label, value] pairs. */
+function fillFields(dl, pairs) {
+  dl.replaceChildren();
+  for (const [label, value] of pairs) {
+    dl.append(el("dt", "", label), value instanceof Node ? el("dd", "", value) : el("dd", "", display(value)));
+  }
+}
+
+/** A button that opens another page for an id (a player, a transaction). */
+function linkButton(text, onClick) {
+  const button = el("button", "link mono", text);
+  button.type = "button";
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function metadataCell(metadata) {
+  const cell = el("td", "metadata");
+  if (metadata === null || metadata === undefined) return cell;
+  for (const [key, value] of Object.entries(metadata)) {
+    cell.append(el("div", "", el("span", "muted", `${key}: `), display(value)));
+  }
+  return cell;
+}
+
+function moneyCell(value) {
+  return el("td", "num money", display(value));
+}
+
+function when(iso) {
+  return typeof iso === "string" ? iso.replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "") : display(iso);
+}
+
+// ---------- pages ----------
+
+const PAGES = ["player", "transaction", "reconcile", "daily", "transfers"];
+
+function showPage(name) {
+  const page = PAGES.includes(name) ? name : "player";
+  for (const section of document.querySelectorAll("main section[data-page]")) section.hidden = section.dataset.page !== page;
+  for (const link of document.querySelectorAll("#pages a")) {
+    if (link.dataset.page === page) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+// Player: profile, balance, and the ledger newest first, one page at a time.
+const ledgerState = { playerId: null, nextBefore: null };
+
+// Each search counts up; an answer that arrives after a newer search started is dropped, so a
+// slow answer for one id never fills the page under another.
+const searches = { player: 0, transaction: 0 };
+
+async function findPlayer(playerId) {
+  const search = ++searches.player;
+  location.hash = "player";
+  byId("player-id-input").value = playerId;
+  hide("player-error", "player-result");
+  try {
+    const player = await api(`/admin/players/${encodeURIComponent(playerId)}`);
+    if (search !== searches.player) return;
+    // The ledger first: the page never shows one player's profile over another's ledger.
+    ledgerState.playerId = player.player_id;
+    await showLedgerPage(undefined);
+    if (search !== searches.player) return;
+    byId("player-id").textContent = display(player.player_id);
+    byId("player-balance").textContent = display(player.balance);
+    byId("player-currency").textContent = display(player.currency);
+    fillFields(byId("player-profile"), [
+      ["Operator", player.operator_id],
+      ["Brand", player.brand_id],
+      ["Currency", player.currency],
+      ["Nickname", player.nickname],
+      ["Gender", player.gender],
+      ["Country", player.country],
+      ["Date of birth", player.date_of_birth],
+      ["Jurisdiction", player.jurisdiction],
+      ["Segments", Array.isArray(player.segments) && player.segments.length ? player.segments.join(", ") : null],
+    ]);
+    byId("player-result").hidden = false;
+  } catch (error) {
+    if (search === searches.player) showError("player-error", error);
+  }
+}
+
+async function showLedgerPage(before) {
+  const query = new URLSearchParams({ limit: String(LEDGER_PAGE_ENTRIES) });
+  if (before !== undefined) query.set("before", before);
+  const page = await api(`/admin/players/${encodeURIComponent(ledgerState.playerId)}/ledger?${query}`);
+  const rows = page.entries.map((entry) =>
+    el(
+      "tr",
+      entry.effect === "reverse" ? "reverse" : "",
+      el("td", "num muted", display(entry.id)),
+      el("td", "nowrap", when(entry.created_at)),
+      el("td", "", linkButton(entry.transaction_id, () => lookUpTransaction(entry.transaction_id))),
+      el("td", "", display(entry.effect)),
+      el("td", "", display(entry.type)),
+      moneyCell(entry.amount),
+      moneyCell(entry.balance_after),
+      metadataCell(entry.metadata),
+    ),
+  );
+  byId("ledger").tBodies[0].replaceChildren(...rows);
+  byId("ledger-empty").hidden = rows.length > 0;
+  ledgerState.nextBefore = page.next_before === null ? null : String(page.next_before);
+  byId("ledger-older").disabled = ledgerState.nextBefore === null;
+  byId("ledger-newest").disabled = before === undefined;
+}
+
+// Transaction: what the wallet knows of one id.
+const STATUS_EXPLANATION = {
+  applied: "The wallet applied it: it moved money once.",
+  cancelled: "Applied, then reversed by a cancel: its money went back.",
+  refused: "Refused: it moved no money, and a copy of it gets the same answer.",
+  tombstone: "A cancel arrived before it: the id is remembered, and the transaction is refused if it ever arrives.",
+};
+
+async function lookUpTransaction(transactionId) {
+  const search = ++searches.transaction;
+  location.hash = "transaction";
+  byId("transaction-id-input").value = transactionId;
+  hide("transaction-error", "transaction-result");
+  try {
+    const found = await api(`/admin/transactions/${encodeURIComponent(transactionId)}`);
+    if (search !== searches.transaction) return;
+    const status = byId("transaction-status");
+    status.textContent = display(found.status);
+    status.className = `badge ${found.status === "applied" ? "good" : found.status === "refused" ? "bad" : "warn"}`;
+    byId("transaction-explanation").textContent = STATUS_EXPLANATION[found.status] ?? "";
+    const pairs = [
+      ["Transaction", el("span", "mono", display(found.transaction_id))],
+      ["Player", found.player_id === null ? "— (a cancel that named no player)" : linkButton(found.player_id, () => findPlayer(found.player_id))],
+      ["Type", found.type],
+      ["Amount", found.amount === null ? "—" : el("span", "money", display(found.amount))],
+      ["Currency", found.currency],
+      ["Batch", found.batch_id],
+      ["First seen (UTC)", when(found.created_at)],
+    ];
+    if (found.refusal) {
+      pairs.push(["Refused with", `${display(found.refusal.code)}: ${display(found.refusal.message)}`]);
+      if (found.refusal.balance !== null) pairs.push(["Balance it was told", el("span", "money", display(found.refusal.balance))]);
+    }
+    if (found.cancel) {
+      pairs.push(["Cancel", `${found.cancel.outcome === "reversed" ? "reversed it" : "arrived first (tombstone)"} at ${when(found.cancel.created_at)}`]);
+      if (found.cancel.batch_id !== null) pairs.push(["Cancel batch", found.cancel.batch_id]);
+    }
+    fillFields(byId("transaction-fields"), pairs);
+    const rows = found.entries.map((entry) =>
+      el(
+        "tr",
+        entry.effect === "reverse" ? "reverse" : "",
+        el("td", "num muted", display(entry.id)),
+        el("td", "nowrap", when(entry.created_at)),
+        el("td", "", display(entry.effect)),
+        el("td", "", display(entry.type)),
+        moneyCell(entry.amount),
+        moneyCell(entry.balance_after),
+        metadataCell(entry.metadata),
+      ),
+    );
+    byId("transaction-entries").tBodies[0].replaceChildren(...rows);
+    byId("transaction-entries").hidden = rows.length === 0;
+    byId("transaction-no-entries").hidden = rows.length > 0;
+    byId("transaction-result").hidden = false;
+  } catch (error) {
+    if (search === searches.transaction) showError("transaction-error", error);
+  }
+}
+
+// Reconciliation: run on demand (it reads every player), show what disagrees.
+async function runReconciliation() {
+  hide("reconcile-error", "reconcile-result");
+  const button = byId("reconcile-run");
+  button.disabled = true;
+  try {
+    const report = await api("/admin/reconcile");
+    const verdict = byId("reconcile-verdict");
+    verdict.textContent = report.ok ? "Exact" : "Disagrees";
+    verdict.className = `badge ${report.ok ? "good" : "bad"}`;
+    byId("reconcile-counts").textContent =
+      `${display(report.players_checked)} players and ${display(report.transactions_checked)} transaction ids checked` +
+      (report.ok ? ": every balance is its opening balance plus its ledger." : ".");
+    const balances = report.balance_mismatches.map((m) =>
+      el(
+        "tr",
+        "",
+        el("td", "", linkButton(m.player_id, () => findPlayer(m.player_id))),
+        el("td", "num", display(m.balance_minor)),
+        el("td", "num", display(m.expected_minor)),
+        el("td", "num", difference(m.balance_minor, m.expected_minor)),
+      ),
+    );
+    byId("reconcile-balances").querySelector("tbody").replaceChildren(...balances);
+    byId("reconcile-balances").hidden = balances.length === 0;
+    const problems = report.transaction_problems.map((p) =>
+      el(
+        "tr",
+        "",
+        el("td", "", linkButton(p.transaction_id, () => lookUpTransaction(p.transaction_id))),
+        el("td", "", display(p.status)),
+        el("td", "num", display(p.applying_entries)),
+        el("td", "num", display(p.reversing_entries)),
+      ),
+    );
+    byId("reconcile-transactions").querySelector("tbody").replaceChildren(...problems);
+    byId("reconcile-transactions").hidden = problems.length === 0;
+    byId("reconcile-result").hidden = false;
+  } catch (error) {
+    showError("reconcile-error", error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** balance − expected in minor units, exactly (integers as text, through BigInt). */
+function difference(balance, expected) {
+  try {
+    return String(BigInt(String(balance)) - BigInt(String(expected)));
+  } catch {
+    return "—";
+  }
+}
+
+// ---------- signing in and out ----------
+
+function showSignedIn(signedIn) {
+  byId("sign-in").hidden = signedIn;
+  byId("signed-in").hidden = !signedIn;
+  byId("signed-out-note").hidden = signedIn;
+  byId("pages").hidden = !signedIn;
+  for (const section of document.querySelectorAll("main section[data-page]")) {
+    if (!signedIn) section.hidden = true;
+  }
+  if (signedIn) showPage(location.hash.slice(1));
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showSignedIn(false);
+  const note = byId("signed-out-note");
+  if (reason) note.textContent = reason;
+}
+
+function onSubmit(id, handler) {
+  byId(id).addEventListener("submit", (event) => {
+    event.preventDefault();
+    handler();
+  });
+}
+
+onSubmit("sign-in", () => {
+  const input = byId("token");
+  sessionStorage.setItem(TOKEN_KEY, input.value);
+  input.value = "";
+  showSignedIn(true);
+});
+byId("sign-out").addEventListener("click", () => signOut());
+onSubmit("player-form", () => findPlayer(byId("player-id-input").value.trim()));
+onSubmit("transaction-form", () => lookUpTransaction(byId("transaction-id-input").value.trim()));
+byId("ledger-older").addEventListener("click", () => {
+  if (ledgerState.nextBefore !== null) showLedgerPage(ledgerState.nextBefore).catch((error) => showError("player-error", error));
+});
+byId("ledger-newest").addEventListener("click", () => {
+  showLedgerPage(undefined).catch((error) => showError("player-error", error));
+});
+byId("reconcile-run").addEventListener("click", runReconciliation);
+window.addEventListener("hashchange", () => {
+  if (token()) showPage(location.hash.slice(1));
+});
+
+showSignedIn(token() !== null);
