@@ -47,6 +47,7 @@ const admin = [{ adminToken: [] }];
 const walletErrors = {
   "400": error("INVALID_REQUEST or CURRENCY_MISMATCH"),
   "401": error("INVALID_SIGNATURE"),
+  "403": error("FORBIDDEN: the source address is not in ALLOWED_SOURCE_IPS"),
   "413": error("BODY_TOO_LARGE"),
   "503": error("UNAVAILABLE: nothing applied, safe to retry"),
 };
