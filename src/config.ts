@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseCidr, type Cidr } from "./auth/source-ip";
 import type { PlayerWallet } from "./wallet/player-wallet";
 
 export interface Env {
@@ -17,6 +18,8 @@ export interface Env {
   MAX_BODY_BYTES: string;
   TOKEN_TTL_SECONDS: string;
   GROUP_COMMIT_MAX_OPS: string;
+  /** Comma-separated CIDRs ThrillGate calls from; empty (the default) allows any source. */
+  ALLOWED_SOURCE_IPS?: string;
   /** "enabled" only in local chaos and test runs; never set in wrangler.toml (see wallet/faults.ts). */
   FAULT_INJECTION?: string;
 }
@@ -42,6 +45,16 @@ const ConfigSchema = z.object({
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
   // Each operation is 2–4 statements of one D1 batch; 1 turns group commit off.
   GROUP_COMMIT_MAX_OPS: z.coerce.number().int().min(1).max(100).default(50),
+  // A list that does not parse fails closed (500 on every call), never open.
+  ALLOWED_SOURCE_IPS: z
+    .string()
+    .default("")
+    .transform((text, context) => {
+      const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+      const cidrs = entries.map(parseCidr);
+      if (cidrs.some((cidr) => cidr === undefined)) context.addIssue({ code: "custom", message: "not a list of CIDRs" });
+      return cidrs.filter((cidr) => cidr !== undefined);
+    }),
 });
 
 export interface Config {
@@ -52,6 +65,8 @@ export interface Config {
   maxBodyBytes: number;
   tokenTtlSeconds: number;
   groupCommitMaxOps: number;
+  /** Empty: any source may call /wallet/*. */
+  allowedSourceIps: Cidr[];
 }
 
 /**
@@ -77,5 +92,6 @@ export function readConfig(env: Env): Config {
     maxBodyBytes: c.MAX_BODY_BYTES,
     tokenTtlSeconds: c.TOKEN_TTL_SECONDS,
     groupCommitMaxOps: c.GROUP_COMMIT_MAX_OPS,
+    allowedSourceIps: c.ALLOWED_SOURCE_IPS,
   };
 }

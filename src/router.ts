@@ -9,16 +9,47 @@ import { openApiDocument } from "./api/openapi";
 import type { ApiRequest, RequestLog } from "./api/request";
 import { WALLET_ENDPOINTS as W } from "./api/routes";
 import { cancel, transaction } from "./api/transaction";
+import { decodedParams, decodedQuery } from "./api/url";
 import { authenticate, balance } from "./api/wallet";
 import { isAdminAuthorization } from "./auth/admin";
 import { verifySignature } from "./auth/hmac";
+import { isAllowedSource } from "./auth/source-ip";
 
 // Middleware returns nothing to pass the request on, or throws an ApiError to answer it.
 
-async function withBody(request: ApiRequest, env: Env, _ctx: ExecutionContext, log: RequestLog): Promise<void> {
+/**
+ * Before any route: the query, and the path parameters of whichever route matches, decoded once
+ * (api/url.ts). itty-router assigns `params` on each match, so the assignment itself decodes; the
+ * query is decoded when a handler first reads it, after the signature or admin token was checked.
+ */
+function decodeUrl(request: ApiRequest): void {
+  let query: ApiRequest["query"] | undefined;
+  Object.defineProperty(request, "query", { configurable: true, get: () => (query ??= decodedQuery(request.url)) });
+  let params: Record<string, string> = {};
+  Object.defineProperty(request, "params", {
+    configurable: true,
+    get: () => params,
+    set: (raw: Record<string, string>) => {
+      params = decodedParams(raw);
+    },
+  });
+}
+
+function withConfig(request: ApiRequest, env: Env, _ctx: ExecutionContext, log: RequestLog): void {
   request.log = log;
   request.config = readConfig(env);
+}
+
+async function withBody(request: ApiRequest): Promise<void> {
   request.bodyBytes = await readBodyCapped(request, request.config.maxBodyBytes);
+}
+
+// ALLOWED_SOURCE_IPS (off when empty): checked before the body is read or the signature is.
+function requireAllowedSource(request: ApiRequest): void {
+  const allowed = request.config.allowedSourceIps;
+  if (allowed.length > 0 && !isAllowedSource(request.headers.get("cf-connecting-ip"), allowed)) {
+    throw new ApiError("FORBIDDEN", "this source address may not call the wallet");
+  }
 }
 
 // Invariant 7: the signature is checked over the raw bytes before any JSON is parsed.
@@ -46,19 +77,19 @@ function renderError(error: unknown, _request: ApiRequest, _env: Env, _ctx: Exec
   return errorResponse(new ApiError("INTERNAL_ERROR", "internal error; safe to retry"));
 }
 
-export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({ catch: renderError });
+export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({ before: [decodeUrl], catch: renderError });
 
 router
   .get("/health", () => jsonResponse(200, { status: "ok" }))
   .get("/openapi.json", () => jsonResponse(200, openApiDocument()))
-  .all("/wallet/*", withBody, requireSignature)
+  .all("/wallet/*", withConfig, requireAllowedSource, withBody, requireSignature)
   .post(W.auth, authenticate)
   .get(W.balance, balance)
   .post(W.transaction, transaction)
   .delete(W.cancel_bet, cancel)
   .post(W.transaction_batch, transactionBatch)
   .delete(W.cancel_batch, cancelBatch)
-  .all("/admin/*", withBody, requireAdminToken)
+  .all("/admin/*", withConfig, withBody, requireAdminToken)
   .post("/admin/players", createPlayer)
   .get("/admin/players/:player_id", getPlayer)
   .post("/admin/players/:player_id/sessions", createSession)

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideCancel, decideTransaction, knownAfter, type KnownTransaction, type TransactionOp } from "../src/wallet/decide";
 
 const state = { playerId: "p1", currency: "EUR", balanceMinor: 1000 };
-const credit: TransactionOp = { transactionId: "t1", playerId: "p1", type: "Credit", amount: "0", metadata: {} };
+const credit: TransactionOp = { transactionId: "t1", playerId: "p1", type: "Credit", amount: "0", metadata: "{}" };
 
 describe("the pure decisions of the wallet", () => {
   it("refuses a zero-value credit when the operator does not accept them", () => {
@@ -22,7 +22,7 @@ describe("the pure decisions of the wallet", () => {
   });
 
   it("records a refusal, and answers a later copy the same even when it could now be paid", () => {
-    const debit: TransactionOp = { transactionId: "t4", playerId: "p1", type: "Debit", amount: "12.00", metadata: {} };
+    const debit: TransactionOp = { transactionId: "t4", playerId: "p1", type: "Debit", amount: "12.00", metadata: "{}" };
     const refused = decideTransaction(state, undefined, debit, { acceptZeroValueCredits: true });
     expect(refused).toMatchObject({ kind: "refuse", refusal: { code: "INSUFFICIENT_FUNDS", balanceMinor: 1000 }, write: { kind: "refusal" } });
     if (refused.kind !== "refuse" || !refused.write) throw new Error("the refusal was not recorded");

@@ -235,8 +235,47 @@ function invalidUtf8(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
 function unreadable(valid: Record<string, unknown>) {
   return [
     { weight: 1, arbitrary: invalidUtf8(valid) },
+    { weight: 1, arbitrary: notWellFormed(valid) },
     { weight: 2, arbitrary: notARequest(valid) },
   ];
+}
+
+const LONE_SURROGATES = ["\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\uD83D"];
+
+/**
+ * The valid request with a lone surrogate escape (valid JSON, valid UTF-8) inside one of its
+ * strings or keys, at any depth: issue 12.2, refused before anything is written.
+ */
+function notWellFormed(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
+  const whole = serialize(valid);
+  // Just after an opening quote: inside a key or a string value, never inside a number.
+  const quotes = [...whole.matchAll(/"/g)].map((m) => m.index).filter((_, k) => k % 2 === 0);
+  return fc.tuple(fc.constantFrom(...quotes), fc.constantFrom(...LONE_SURROGATES)).map(([at, escape]) => ({
+    body: whole.slice(0, at + 1) + escape + whole.slice(at + 1),
+    expect: INVALID_REQUEST,
+  }));
+}
+
+/** True if `text` parses as JSON holding a string or key that is not well-formed: the wallet must answer 400 for it. */
+function holdsIllFormedString(bytes: Uint8Array): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    return false;
+  }
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (typeof next === "string" && !next.isWellFormed()) return true;
+    if (next !== null && typeof next === "object") {
+      for (const [key, inner] of Object.entries(next)) {
+        if (!key.isWellFormed()) return true;
+        stack.push(inner);
+      }
+    }
+  }
+  return false;
 }
 
 /** Not a JSON request at all: a cut-off valid body, text, another JSON value, deep nesting. */
@@ -322,12 +361,28 @@ const contentType = fc.constantFrom(
 const requestId = fc.option(printable(200));
 
 /** Above the cap: mostly the lowest cap the config allows (cheap), sometimes the deployed one. */
-function oversize(): fc.Arbitrary<{ capBytes: number; over: number } | null> {
+/** Above the cap, sent with a Content-Length or streamed without one (chunked: issue 12.3). */
+type Oversize = { capBytes: number; over: number; streamed: boolean };
+
+function oversize(): fc.Arbitrary<Oversize | null> {
   return fc.oneof(
     { weight: 950, arbitrary: fc.constant(null) },
-    { weight: 49, arbitrary: fc.integer({ min: 1, max: 5000 }).map((over) => ({ capBytes: SMALL_CAP_BYTES, over })) },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 5000 }).map((over) => ({ capBytes: Number(env.MAX_BODY_BYTES), over })) },
+    { weight: 49, arbitrary: fc.tuple(fc.integer({ min: 1, max: 50_000 }), fc.boolean()).map(([over, streamed]) => ({ capBytes: SMALL_CAP_BYTES, over, streamed })) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.boolean()).map(([over, streamed]) => ({ capBytes: Number(env.MAX_BODY_BYTES), over, streamed })) },
   );
+}
+
+/** `bytes` as a stream of small chunks, without a Content-Length. */
+function chunked(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  const CHUNK_BYTES = 4096;
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + CHUNK_BYTES));
+      offset += CHUNK_BYTES;
+    },
+  });
 }
 
 interface Case {
@@ -335,7 +390,7 @@ interface Case {
   signing: Signing;
   contentType: string | null;
   requestId: string | null;
-  oversize: { capBytes: number; over: number } | null;
+  oversize: Oversize | null;
 }
 
 function requests(bodies: fc.Arbitrary<BodyCase>): fc.Arbitrary<Case> {
@@ -358,7 +413,8 @@ function withFreshIds(c: Case): Case {
 async function sendCase(method: string, path: string, c: Case): Promise<{ answer: Answer; expect: Expect | undefined }> {
   let bytes = typeof c.body.body === "string" ? encoder.encode(c.body.body) : c.body.body;
   let vars: Partial<Cloudflare.Env> = c.body.vars ?? {};
-  let expect = c.body.expect;
+  // A lone surrogate anywhere (a noise key too) is refused before any other check of the content.
+  let expect = holdsIllFormedString(bytes) ? INVALID_REQUEST : c.body.expect;
   if (c.signing.kind !== "good") expect = { status: 401, code: "INVALID_SIGNATURE" };
   if (c.oversize) {
     const padded = new Uint8Array(c.oversize.capBytes + c.oversize.over);
@@ -375,7 +431,8 @@ async function sendCase(method: string, path: string, c: Case): Promise<{ answer
   const signature = await signatureHeader(bytes, c.signing);
   if (signature !== null) headers.set("x-server-authorization", signature);
   if (c.signing.kind === "admin-bearer") headers.set("authorization", `Bearer ${env.ADMIN_TOKEN}`);
-  return { answer: await sendRaw(path, { method, headers, body: bytes }, vars), expect };
+  const body = c.oversize?.streamed ? chunked(bytes) : bytes;
+  return { answer: await sendRaw(path, { method, headers, body }, vars), expect };
 }
 
 /** A 4xx in the spec's error format; and, when the case says which refusal, that one. */
@@ -527,8 +584,12 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
       {
         weight: 1,
         arbitrary: fc
-          .constantFrom("%zz", "%", "%E0%A4", "%ED%A0%80", "%FF", `${rich.playerId}%00`, `${rich.playerId}%2`)
-          .map((raw) => ({ query: `player_id=${raw}`, expect: playerNotFound })),
+          .constantFrom("%zz", "%", "%E0%A4", "%ED%A0%80", "%FF", `${rich.playerId}%2`)
+          .map((raw) => ({ query: `player_id=${raw}`, expect: INVALID_REQUEST })),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(`${rich.playerId}%00`, `${rich.playerId}%F0%9F%98%80`, "%C3%A9").map((raw) => ({ query: `player_id=${raw}`, expect: playerNotFound })),
       },
     );
     const cases = fc.record({ primary, noise: noiseParams, noiseFirst: fc.boolean(), signing, contentType, requestId });

@@ -246,13 +246,14 @@ describe("an oversized body is refused while it streams, not after it was read w
   const capBytes = () => Number(env.MAX_BODY_BYTES);
 
   for (const path of ["/wallet/transaction", "/admin/players"]) {
-    it(`${path}: without Content-Length, reading stops one chunk past MAX_BODY_BYTES and the stream is cancelled`, async () => {
+    it(`${path}: without Content-Length, the body is refused past MAX_BODY_BYTES, its rest discarded up to 8 times the cap, then cancelled`, async () => {
+      // Discarded, not held (see api/body.ts: wrangler dev does not survive a chunked body cancelled mid-stream).
       const before = await databaseSnapshot();
       const { stream, seen } = countingBody(capBytes());
       const answer = await sendRaw(path, { method: "POST", headers: { "content-type": "application/json" }, body: stream });
       expectErrorShape(answer, 413, "BODY_TOO_LARGE");
       expect(seen.pulledBytes).toBeGreaterThan(capBytes());
-      expect(seen.pulledBytes).toBeLessThanOrEqual(capBytes() + CHUNK_BYTES);
+      expect(seen.pulledBytes).toBeLessThanOrEqual(8 * capBytes() + CHUNK_BYTES);
       expect(seen.cancelled).toBe(true);
       expect(await databaseSnapshot()).toEqual(before);
     });
@@ -280,7 +281,7 @@ describe("an oversized body is refused while it streams, not after it was read w
         body: stream,
       });
       expectErrorShape(answer, 413, "BODY_TOO_LARGE");
-      expect(seen.pulledBytes, `Content-Length: ${declared}`).toBeLessThanOrEqual(capBytes() + CHUNK_BYTES);
+      expect(seen.pulledBytes, `Content-Length: ${declared}`).toBeLessThanOrEqual(8 * capBytes() + CHUNK_BYTES);
     }
   });
 });

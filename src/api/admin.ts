@@ -8,9 +8,9 @@ import { transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
-import { jsonResponse, parseJsonBody } from "./json";
+import { jsonResponse, moneyText, parseJsonBody, parseStoredJson } from "./json";
 import type { ApiRequest } from "./request";
-import { CreatePlayerRequest, CreateSessionRequest, FaultRequest, LedgerQuery, parseWith } from "./schemas";
+import { CreatePlayerRequest, CreateSessionRequest, FaultRequest, LedgerQuery, parseWith, PlayerPath } from "./schemas";
 import { faultsEnabled } from "../wallet/faults";
 import { playerWallet } from "../wallet/player-wallet";
 import { moneyNumber, playerProfile } from "./views";
@@ -27,16 +27,17 @@ function playerBody(player: PlayerRow) {
 }
 
 async function existingPlayer(request: ApiRequest, env: Env): Promise<PlayerRow> {
-  const playerId = request.params.player_id;
+  // Decoded by the router (api/url.ts); bounded like every id.
+  const { player_id: playerId } = parseWith(PlayerPath, { player_id: request.params.player_id });
   request.log.player_id = playerId;
-  const player = playerId ? await findPlayer(ledgerDb(env.DB), playerId) : undefined;
-  if (!player) throw new ApiError("PLAYER_NOT_FOUND", `no player ${playerId ?? ""}`);
+  const player = await findPlayer(ledgerDb(env.DB), playerId);
+  if (!player) throw new ApiError("PLAYER_NOT_FOUND", `no player ${playerId}`);
   return player;
 }
 
 /** POST /admin/players: creates a player with an opening balance. */
 export async function createPlayer(request: ApiRequest, env: Env): Promise<Response> {
-  const body = parseWith(CreatePlayerRequest, parseJsonBody(request.bodyBytes));
+  const body = parseWith(CreatePlayerRequest, moneyText(parseJsonBody(request.bodyBytes), "balance"));
   request.log.player_id = body.player_id;
   const opening = parseAmount(body.balance, body.currency);
   if (!opening.ok) throw new ApiError("INVALID_REQUEST", `balance: ${opening.reason}`);
@@ -95,7 +96,7 @@ function ledgerEntryBody(entry: LedgerPageEntry) {
     amount: moneyNumber(entry.deltaMinor, entry.currency),
     balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
     currency: entry.currency,
-    metadata: entry.metadata,
+    metadata: entry.metadata === null ? null : parseStoredJson(entry.metadata),
     created_at: new Date(entry.createdAtMs).toISOString(),
   };
 }

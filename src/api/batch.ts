@@ -5,7 +5,7 @@ import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
 import type { TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
-import { jsonResponse, parseJsonBody } from "./json";
+import { jsonResponse, moneyText, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
 import { CancelBatchRequest, parseWith, TransactionBatchRequest } from "./schemas";
 import { cancelTransaction, transactionOp, type CancelAnswer } from "./transaction";
@@ -110,10 +110,13 @@ function itemOutcome(answer: CancelAnswer, balance: (minor: MinorUnits, currency
 
 /** POST /wallet/transaction/batch */
 export async function transactionBatch(request: ApiRequest, env: Env): Promise<Response> {
-  const body = parseWith(TransactionBatchRequest, batchBody(request.bodyBytes));
+  const raw = batchBody(request.bodyBytes);
+  const rawItems: unknown[] = raw !== null && typeof raw === "object" && "transactions" in raw && Array.isArray(raw.transactions) ? raw.transactions : [];
+  for (const item of rawItems) moneyText(item, "amount");
+  const body = parseWith(TransactionBatchRequest, raw);
   requireBatchSize(body.transactions.length, request.config.maxBatchSize);
   const batchId = body.batch_id ?? undefined;
-  const ops = body.transactions.map((item) => transactionOp(item, batchId));
+  const ops = body.transactions.map((item, i) => transactionOp(Object(rawItems[i]), item, batchId));
   refuseConflictingDuplicates(ops);
   const rules = { acceptZeroValueCredits: request.config.acceptZeroValueCredits };
   const answers = await byPlayer(ops, (playerId, group) => playerWallet(env, playerId).transactBatch(group, rules));
@@ -127,13 +130,29 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
 }
 
-/** DELETE /wallet/transaction/batch: each listed id (or every id of `batch_id`) cancelled once. */
+/**
+ * What a cancel by batch_id alone takes, reading at most MAX_BATCH_SIZE + 1 rows. A batch of at
+ * most MAX_BATCH_SIZE items: all of them, the last applied first (a retry answers the same per
+ * item). A batch_id that several requests made larger: a page of its items still applied, the last
+ * applied first, and `more` says whether others remain; each call cancels a page, so calling again
+ * while `more` is true undoes the whole batch, and never answers 400 for its size.
+ */
+async function itemsOfBatch(env: Env, batchId: string, maxBatchSize: number) {
+  const db = ledgerDb(env.DB);
+  const all = await transactionsOfBatch(db, batchId, maxBatchSize + 1, false);
+  if (all.length <= maxBatchSize) return { items: all, more: false };
+  const pending = await transactionsOfBatch(db, batchId, maxBatchSize + 1, true);
+  return { items: pending.slice(0, maxBatchSize), more: pending.length > maxBatchSize };
+}
+
+/** DELETE /wallet/transaction/batch: each listed id (or the ids of `batch_id`, see itemsOfBatch) cancelled once. */
 export async function cancelBatch(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CancelBatchRequest, batchBody(request.bodyBytes));
   const batchId = body.batch_id ?? undefined;
   const db = ledgerDb(env.DB);
   const listed = body.transactions?.map((item) => ({ transactionId: item.transaction_id, playerId: item.player_id ?? undefined }));
-  const items = listed?.length ? listed : await transactionsOfBatch(db, batchId ?? "");
+  const byBatchId = listed?.length ? undefined : await itemsOfBatch(env, batchId ?? "", request.config.maxBatchSize);
+  const items: { transactionId: string; playerId?: string | undefined }[] = byBatchId?.items ?? listed ?? [];
   requireBatchSize(items.length, request.config.maxBatchSize);
 
   const known = await findTransactions(db, items.filter((item) => !item.playerId).map((item) => item.transactionId));
@@ -158,5 +177,5 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
     ...itemOutcome(answerAt(answers, i), formatMinor),
   }));
   logOutcome(request, batchId, results);
-  return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
+  return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results, ...(byBatchId ? { more: byBatchId.more } : {}) });
 }

@@ -27,6 +27,8 @@ export const ERROR_RULES = {
   UNAUTHORIZED: { status: 401, retry: false, cancel: false },
   // Recorded with the id: a retry answers the same refusal even if the money is there by then.
   INSUFFICIENT_FUNDS: { status: 402, retry: false, cancel: false },
+  // ALLOWED_SOURCE_IPS refused the caller before the body was read: nothing was applied.
+  FORBIDDEN: { status: 403, retry: false, cancel: false },
   PLAYER_NOT_FOUND: { status: 404, retry: false, cancel: false },
   NOT_FOUND: { status: 404, retry: false, cancel: false },
   DUPLICATE_TRANSACTION: { status: 409, retry: false, cancel: false },

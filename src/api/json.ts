@@ -1,17 +1,66 @@
 import { ApiError } from "./errors";
 
-// Money arrives as JSON numbers or strings. JSON.parse would turn 0.1 into a float, so the
-// reviver hands on the number's source text instead, and money.ts reads that text exactly.
-const MONEY_KEYS = new Set(["amount", "balance"]);
-
 type ReviverContext = { source?: string };
 
-function keepMoneySourceText(this: unknown, key: string, value: unknown, context?: ReviverContext): unknown {
-  if (typeof value === "number" && MONEY_KEYS.has(key)) {
-    // `context.source` is the literal as written (V8's JSON.parse source text access).
-    return context?.source ?? String(value);
+declare global {
+  interface JSON {
+    rawJSON(text: string): unknown;
+    isRawJSON(value: unknown): boolean;
   }
-  return value;
+  interface String {
+    isWellFormed(): boolean;
+  }
+}
+
+/**
+ * A number as it was written. JSON.parse would turn 2.50 into 2.5 and 12345678901234567890 into
+ * 12345678901234567000; where the value does not write back to its source text, the source text
+ * is kept (`context.source`, V8's JSON.parse source text access) as a raw JSON number, which
+ * JSON.stringify writes back byte for byte. Money is read from that text too (see moneyText).
+ */
+function exactNumber(value: number, context?: ReviverContext): unknown {
+  const source = context?.source;
+  return source === undefined || JSON.stringify(value) === source ? value : JSON.rawJSON(source);
+}
+
+const NOT_WELL_FORMED = "body holds a string or key that is not well-formed Unicode (a lone surrogate)";
+
+// The body is valid UTF-8, but a \ud800 escape still makes a lone surrogate: D1 would store it as
+// U+FFFD, so two different ids would meet as one row and the second would fail forever. Every
+// string and key of a request is refused unless well-formed, before anything is written.
+function requestReviver(this: unknown, key: string, value: unknown, context?: ReviverContext): unknown {
+  if (!key.isWellFormed() || (typeof value === "string" && !value.isWellFormed())) throw new ApiError("INVALID_REQUEST", NOT_WELL_FORMED);
+  return typeof value === "number" ? exactNumber(value, context) : value;
+}
+
+function storedReviver(this: unknown, _key: string, value: unknown, context?: ReviverContext): unknown {
+  return typeof value === "number" ? exactNumber(value, context) : value;
+}
+
+/** JSON the wallet wrote itself (ledger metadata), read back with every number as it was stored. */
+export function parseStoredJson(text: string): unknown {
+  return JSON.parse(text, storedReviver);
+}
+
+/**
+ * The money field `key` of a request object as decimal text: a JSON number's source text, or a
+ * string as sent (money.ts reads it exactly). Only the request's own field is money: an `amount`
+ * deeper inside (a jackpot's) is metadata and stays as it came.
+ */
+export function moneyText(request: unknown, key: string): unknown {
+  if (request === null || typeof request !== "object" || Array.isArray(request) || !Object.hasOwn(request, key)) return request;
+  const value: unknown = Reflect.get(request, key);
+  if (typeof value === "number" || JSON.isRawJSON(value)) Reflect.set(request, key, JSON.stringify(value));
+  return request;
+}
+
+/**
+ * The fields of a request the wallet does not interpret, as JSON text exactly as received: keys
+ * (`__proto__` too: Object.entries and fromEntries copy it as a plain key, where an assignment
+ * would set a prototype) and numbers (their source text).
+ */
+export function unknownFieldsJson(request: object, known: readonly string[]): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(request).filter(([key]) => !known.includes(key))));
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -27,8 +76,9 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   if (text.trim() === "") throw new ApiError("INVALID_REQUEST", "body must be a JSON document");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text, keepMoneySourceText);
+    parsed = JSON.parse(text, requestReviver);
   } catch (error) {
+    if (error instanceof ApiError) throw error;
     // Deep nesting overflows the parser's stack: valid JSON, but not something to accept.
     throw new ApiError("INVALID_REQUEST", error instanceof RangeError ? "body is nested too deeply" : "body is not valid JSON");
   }
@@ -72,12 +122,6 @@ function firstDuplicateKey(text: string): string | undefined {
     }
   }
   return undefined;
-}
-
-declare global {
-  interface JSON {
-    rawJSON(text: string): unknown;
-  }
 }
 
 /** A JSON number written with exactly this decimal text (1000.00 stays 1000.00). */

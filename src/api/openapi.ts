@@ -72,6 +72,7 @@ const walletErrors = {
   ...commonErrors,
   "400": error("INVALID_REQUEST or CURRENCY_MISMATCH"),
   "401": error("INVALID_SIGNATURE"),
+  "403": error("FORBIDDEN: the source address is not in ALLOWED_SOURCE_IPS"),
   "503": error("UNAVAILABLE: nothing applied, safe to retry"),
 };
 const adminErrors = { ...commonErrors, "401": error("UNAUTHORIZED: no or wrong bearer token") };

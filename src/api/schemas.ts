@@ -18,17 +18,43 @@ const currency = z.string().refine(isKnownCurrency, "unknown currency code");
 export const decimal = z.string().max(64);
 const profileField = z.string().max(MAX_PROFILE_FIELD_LENGTH).nullish();
 
-export const AuthenticateRequest = z.object({
-  operator_id: id,
-  brand_id: id,
-  player_token: z.string().min(1).max(MAX_TOKEN_LENGTH),
-  source_id: z.string().max(MAX_ID_LENGTH).nullish(),
-  // An older published request names the source `game_code`; either, or neither, is accepted.
-  game_code: z.string().max(MAX_ID_LENGTH).nullish(),
-  currency: z.string().min(1).max(16),
-});
+// The signature covers the body, not the route: a body ThrillGate signed for one route, sent to
+// another with its signature, must not act there. The rule: each route refuses, at the top level
+// of its body, the fields that make the shape of another route's body. A transaction is a
+// transaction_type of Debit, Credit or None with an amount: every other route refuses that shape
+// (a transaction itself refuses nothing it does not interpret, so a newer ThrillGate cannot break a
+// Credit). A cancel is a transaction_id at the top level: the batch envelopes refuse it. A batch is
+// a `transactions` list (or a bare array): the single routes refuse it. Authenticate is a
+// player_token: the cancel routes and the batch envelopes refuse it, and authenticate refuses
+// every field that names a transaction or a batch. A field that fits no route stays welcome.
+function withoutFields(fields: readonly string[], route: string) {
+  return (body: Record<string, unknown>, context: z.core.$RefinementCtx) => {
+    for (const field of fields) {
+      if (Object.hasOwn(body, field)) context.addIssue({ code: "custom", path: [field], message: `not a field of ${route} (it belongs to another route's body)` });
+    }
+  };
+}
+function notATransactionBody(body: Record<string, unknown>): boolean {
+  const type = body.transaction_type;
+  return !("amount" in body && (type === "Debit" || type === "Credit" || type === "None"));
+}
+const NOT_A_TRANSACTION = { message: "a cancel is not a transaction: it carries no transaction_type and amount" };
+const SINGLE_REQUEST_FIELDS = ["player_id", "transaction_id", "transaction_type", "amount", "provider_id", "player_token"] as const;
+
+export const AuthenticateRequest = z
+  .looseObject({
+    operator_id: id,
+    brand_id: id,
+    player_token: z.string().min(1).max(MAX_TOKEN_LENGTH),
+    source_id: z.string().max(MAX_ID_LENGTH).nullish(),
+    // An older published request names the source `game_code`; either, or neither, is accepted.
+    game_code: z.string().max(MAX_ID_LENGTH).nullish(),
+    currency: z.string().min(1).max(16),
+  })
+  .superRefine(withoutFields(["player_id", "transaction_id", "transaction_type", "amount", "transactions", "batch_id"], "authenticate"));
 
 export const BalanceQuery = z.object({ player_id: id });
+export const PlayerPath = z.object({ player_id: id });
 
 // Fields ThrillGate adds (round, game, jackpot ids, timestamps…) are kept as ledger metadata,
 // never refused, so a newer ThrillGate cannot break the wallet: hence looseObject.
@@ -42,32 +68,28 @@ export const TransactionRequest = z.looseObject({
 });
 export type TransactionRequest = z.infer<typeof TransactionRequest>;
 
-// The signature covers the body, not the route: a captured transaction body, sent to a cancel
-// route with its signature, would reverse what it applied. Only that shape is refused (a Debit,
-// Credit or None type with an amount); other unknown fields stay welcome, as on every route.
-function notATransactionBody(body: Record<string, unknown>): boolean {
-  const type = body.transaction_type;
-  return !("amount" in body && (type === "Debit" || type === "Credit" || type === "None"));
-}
-const NOT_A_TRANSACTION = { message: "a cancel is not a transaction: it carries no transaction_type and amount" };
-
+// A cancel with fields of its own (even a type and amount that are not a transaction's) is a cancel.
 export const CancelRequest = z
   .looseObject({
     transaction_id: id,
     player_id: id.nullish(),
   })
-  .refine(notATransactionBody, NOT_A_TRANSACTION);
+  .refine(notATransactionBody, NOT_A_TRANSACTION)
+  .superRefine(withoutFields(["transactions", "player_token"], "a cancel"));
 
 // A batch body is {batch_id?, transactions: [...]}, or a bare array of the items (see batch.ts).
-export const TransactionBatchRequest = z.object({
-  batch_id: id.nullish(),
-  transactions: z.array(TransactionRequest).min(1, "a batch needs at least one transaction"),
-});
+export const TransactionBatchRequest = z
+  .looseObject({
+    batch_id: id.nullish(),
+    transactions: z.array(TransactionRequest).min(1, "a batch needs at least one transaction"),
+  })
+  .superRefine(withoutFields(SINGLE_REQUEST_FIELDS, "a batch envelope"));
 
 export const CancelBatchItem = z.looseObject({ transaction_id: id, player_id: id.nullish() }).refine(notATransactionBody, NOT_A_TRANSACTION);
 export const CancelBatchRequest = z
-  .object({ batch_id: id.nullish(), transactions: z.array(CancelBatchItem).optional() })
-  .refine((body) => (body.transactions?.length ?? 0) > 0 || body.batch_id, "name transactions, a batch_id, or both");
+  .looseObject({ batch_id: id.nullish(), transactions: z.array(CancelBatchItem).optional() })
+  .refine((body) => (body.transactions?.length ?? 0) > 0 || body.batch_id, "name transactions, a batch_id, or both")
+  .superRefine(withoutFields(SINGLE_REQUEST_FIELDS, "a batch cancel envelope"));
 
 export const FaultRequest = z.strictObject({
   player_id: id,
@@ -137,6 +159,8 @@ export const TransactionBatchResponse = z.object({
 });
 export const CancelBatchResponse = z.object({
   batch_id: z.string().optional(),
+  /** With batch_id alone: true while items of the batch remain to cancel (call again). */
+  more: z.boolean().optional(),
   results: z.array(z.object({ transaction_id: z.string(), status: itemStatus, balance: moneyText.optional(), error: ErrorDetail.optional() })),
 });
 

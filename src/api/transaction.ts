@@ -4,14 +4,21 @@ import { commitWrites, findTransaction, isConstraintError } from "../ledger/tran
 import { formatMinor } from "../money";
 import type { TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
-import { jsonResponse, parseJsonBody } from "./json";
+import { jsonResponse, moneyText, parseJsonBody, unknownFieldsJson } from "./json";
 import type { ApiRequest } from "./request";
 import { CancelRequest, parseWith, TransactionRequest } from "./schemas";
 import { moneyNumber, settled } from "./views";
 
-/** A validated transaction request as the player's object takes it. */
-export function transactionOp(body: TransactionRequest, batchId?: string): TransactionOp {
-  const { player_id, transaction_id, transaction_type, amount, currency, ...metadata } = body;
+const INTERPRETED_FIELDS = ["player_id", "transaction_id", "transaction_type", "amount", "currency"] as const;
+
+/**
+ * A transaction request as the player's object takes it: `body` is `request` (the parsed body or
+ * batch item) validated; the fields it does not interpret are the metadata, taken from `request`
+ * itself, not from zod's copy (which drops a `__proto__` key), so that they stay exactly as sent.
+ */
+export function transactionOp(request: object, body: TransactionRequest, batchId?: string): TransactionOp {
+  const { player_id, transaction_id, transaction_type, amount, currency } = body;
+  const metadata = unknownFieldsJson(request, INTERPRETED_FIELDS);
   return {
     transactionId: transaction_id,
     playerId: player_id,
@@ -25,7 +32,8 @@ export function transactionOp(body: TransactionRequest, batchId?: string): Trans
 
 /** POST /wallet/transaction: a Debit, Credit or None, applied exactly once. */
 export async function transaction(request: ApiRequest, env: Env): Promise<Response> {
-  const op = transactionOp(parseWith(TransactionRequest, parseJsonBody(request.bodyBytes)));
+  const item = moneyText(parseJsonBody(request.bodyBytes), "amount");
+  const op = transactionOp(Object(item), parseWith(TransactionRequest, item));
   Object.assign(request.log, { player_id: op.playerId, transaction_id: op.transactionId });
   const answer = await playerWallet(env, op.playerId).transact(op, { acceptZeroValueCredits: request.config.acceptZeroValueCredits });
   const { balanceMinor, currency } = settled(answer);

@@ -94,8 +94,9 @@ export const ledgerEntries = sqliteTable(
     deltaMinor: integer("delta_minor").notNull(),
     balanceAfterMinor: integer("balance_after_minor").notNull(),
     currency: text("currency").notNull(),
-    // Request fields the wallet does not interpret (round, game, jackpot ids…), kept as sent.
-    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
+    // Request fields the wallet does not interpret (round, game, jackpot ids…): the JSON text of an
+    // object, kept as sent (keys, and numbers as written: see api/json.ts).
+    metadata: text("metadata"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [

@@ -39,13 +39,28 @@ export async function findTransactions(db: LedgerDb, transactionIds: string[]): 
   return known;
 }
 
-/** Every transaction recorded with `batchId` that belongs to a player, in the order they were recorded. */
-export async function transactionsOfBatch(db: LedgerDb, batchId: string): Promise<{ transactionId: string; playerId: string }[]> {
+/**
+ * At most `limit` transactions recorded with `batchId` that belong to a player (only those still
+ * applied if `stillApplied`), the last applied first: undone in reverse, a batch that could be
+ * applied can be undone whole (a Credit spent by a later Debit of the batch comes back after that
+ * Debit is refunded). Ordered by the id of the ledger entry that applied each one, which never
+ * ties (items written in one group commit share a timestamp); ids never applied (refused,
+ * tombstones) come last.
+ */
+export async function transactionsOfBatch(
+  db: LedgerDb,
+  batchId: string,
+  limit: number,
+  stillApplied: boolean,
+): Promise<{ transactionId: string; playerId: string }[]> {
+  const inBatch = and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId));
   const rows = await db
     .select({ transactionId: transactions.transactionId, playerId: transactions.playerId })
     .from(transactions)
-    .where(and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId)))
-    .orderBy(transactions.createdAtMs)
+    .leftJoin(ledgerEntries, and(eq(ledgerEntries.transactionId, transactions.transactionId), eq(ledgerEntries.effect, "apply")))
+    .where(stillApplied ? and(inBatch, eq(transactions.status, "applied")) : inBatch)
+    .orderBy(sql`${ledgerEntries.id} DESC NULLS LAST`, transactions.transactionId)
+    .limit(limit)
     .all();
   return rows.flatMap((row) => (row.playerId ? [{ transactionId: row.transactionId, playerId: row.playerId }] : []));
 }
@@ -64,7 +79,7 @@ function moveBalance(
   db: LedgerDb,
   write: Extract<LedgerWrite, { kind: "apply" | "reverse" }>,
   effect: "apply" | "reverse",
-  metadata: Record<string, unknown> | null,
+  metadata: string | null,
   nowMs: number,
 ): BatchItem<"sqlite">[] {
   return [
@@ -160,7 +175,7 @@ export interface LedgerPageEntry {
   deltaMinor: number;
   balanceAfterMinor: number;
   currency: string;
-  metadata: Record<string, unknown> | null;
+  metadata: string | null;
   createdAtMs: number;
 }
 

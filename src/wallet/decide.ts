@@ -33,8 +33,8 @@ export interface TransactionOp {
   amount: string;
   currency?: string;
   batchId?: string;
-  /** Request fields the wallet does not interpret, kept with the ledger entry. */
-  metadata: Record<string, unknown>;
+  /** Request fields the wallet does not interpret, as the JSON text of an object, kept with the ledger entry as sent. */
+  metadata: string;
 }
 
 export interface CancelOp {
@@ -65,7 +65,7 @@ export type LedgerWrite =
       deltaMinor: MinorUnits;
       currency: string;
       batchId: string | null;
-      metadata: Record<string, unknown>;
+      metadata: string;
       balanceAfterMinor: MinorUnits;
     }
   | {

@@ -266,8 +266,7 @@ export function execute(ledger: Ledger, op: Op): Expected {
       };
     }
     case "cancelBatch": {
-      const listed =
-        op.items ?? ledger.batchIds(op.batchId ?? "").map((transactionId) => ({ transactionId, playerId: ownerOf(ledger, transactionId) }));
+      const listed = op.items ?? batchCancelOrder(ledger, op.batchId ?? "").map((transactionId) => ({ transactionId, playerId: ownerOf(ledger, transactionId) }));
       // The wallet finds the owners of unnamed ids once, before it cancels anything.
       const resolved = listed.map((item) => ({ ...item, owner: item.playerId ?? ownerOf(ledger, item.transactionId) }));
       const items = resolved.map(({ transactionId, owner }) => {
@@ -282,4 +281,15 @@ export function execute(ledger: Ledger, op: Op): Expected {
       };
     }
   }
+}
+
+/**
+ * The ids a cancel by batch_id alone takes, in the order the wallet undoes them: the applied ones
+ * (applied or since cancelled) last applied first, then those never applied (their cancels change
+ * nothing, so their order among themselves does not matter).
+ */
+function batchCancelOrder(ledger: Ledger, batchId: string): string[] {
+  const ids = ledger.batchIds(batchId);
+  const wasApplied = (id: string) => ["applied", "cancelled"].includes(ledger.record(id)?.status ?? "");
+  return [...ids.filter(wasApplied).reverse(), ...ids.filter((id) => !wasApplied(id))];
 }
