@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { PlayerWallet } from "./wallet/player-wallet";
 
 export interface Env {
