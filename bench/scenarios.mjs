@@ -237,3 +237,18 @@ export async function reconcile({ url, adminToken }) {
   if (response.ok && answer?.ok === true) return { status: "ok", detail: answer };
   return { status: "failed", detail: answer ?? `${response.status} ${text.slice(0, 300)}` };
 }
+
+/** Resident memory (VmRSS, MiB) of the server's workerd processes: what its isolates and objects hold. */
+export function workerdRssMiB(pids) {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
+      const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+      kib += Number(line?.match(/\d+/)?.[0] ?? 0);
+    } catch {
+      // the process ended
+    }
+  }
+  return kib > 0 ? Math.round((kib / 1024) * 10) / 10 : null;
+}
