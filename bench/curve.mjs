@@ -13,23 +13,32 @@ export const CURVE_CONNECTIONS = [1, 8, 64];
 const BATCHES_PER_POINT = 3;
 
 export async function runCurve(opts, { startServer, stopAll, copy, warm, load, batch, rttVars, progress }) {
-  const points = [];
+  // Both wallets stay up and every point is measured at each RTT back to back, so a busy
+  // machine slows both lines of the chart alike.
+  const wallets = [];
   for (const rtt of CURVE_RTTS_MS) {
     const wallet = await startServer(`wallet at RTT ${rtt}`, join(copy, "wrangler.toml"), { ...opts.vars, ...rttVars(rtt) });
     const ids = Array.from({ length: opts.players }, (_, n) => playerId(n));
     progress(`creating ${ids.length} players`);
     await createPlayers({ url: wallet.url, adminToken: wallet.adminToken, ids });
     await warm(wallet, opts, "P1", spread(opts.players));
-    for (const size of CURVE_BATCH_SIZES.filter((n) => n <= opts.batchSize)) {
+    wallets.push({ rtt, wallet });
+  }
+  const points = [];
+  for (const size of CURVE_BATCH_SIZES.filter((n) => n <= opts.batchSize)) {
+    for (const { rtt, wallet } of wallets) {
       const r = await batch(wallet, { ...opts, batchPlayers: Math.min(size, opts.players) }, `P3 curve ${rtt} ${size}`, size, BATCHES_PER_POINT);
       points.push({ rtt_ms: rtt, kind: "P3", x: size, batch_ms: r.median_batch_ms, errors: r.errors + r.non_2xx });
     }
-    for (const connections of CURVE_CONNECTIONS) {
+  }
+  for (const connections of CURVE_CONNECTIONS) {
+    for (const { rtt, wallet } of wallets) {
       const r = await load(wallet, opts, `P1 curve ${rtt} ${connections}`, spread(opts.players), connections);
       points.push({ rtt_ms: rtt, kind: "P1", x: connections, requests_per_s: Math.round(r.requests_per_s), p99_ms: r.p99_ms, errors: r.errors + r.non_2xx });
     }
-    await stopAll();
   }
+  await stopAll();
+  points.sort((a, b) => a.rtt_ms - b.rtt_ms || a.kind.localeCompare(b.kind, "en", { numeric: true }) * -1 || a.x - b.x);
   const curve = { points, growth: growthOf(points) };
   const dir = join(REPO_ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
