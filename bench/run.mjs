@@ -339,7 +339,9 @@ function bounds(results) {
   const base = s.baseline_p1.requests_per_s?.median;
   if (p2.met === false && off && on && base) {
     lines.push(
-      `P2: off is bound by the round trip (${off} req/s: one write every ${Math.round(1000 / off)} ms${rtt ? `, ${round2(1000 / off / rtt)} round trips of ${rtt} ms` : ""});`,
+      rtt
+        ? `P2: off is bound by the round trip (${off} req/s: one write every ${Math.round(1000 / off)} ms, ${round2(1000 / off / rtt)} round trips of ${rtt} ms);`
+        : `P2: off writes once every ${Math.round(1000 / off)} ms (${off} req/s) with no round trip to save: group commit can only save CPU here;`,
       `    on reaches ${on} req/s at ${s.p2_on.cpu_ms_per_tx?.median} ms of CPU per tx, host ${s.p2_on.host_busy_pct?.median}% busy; the baseline reaches ${base} req/s on this machine.`,
       on >= 0.9 * base ? `    On is at the machine's CPU bound: ${round2(base / off)}x is the most this machine can show.` : "    On is below the baseline's rate: look at the spread before reading a bound into it.",
     );
