@@ -74,6 +74,16 @@ function cpuMeter(pids, work) {
   const hostTimes = () => cpus().reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 });
   const host0 = hostTimes();
   const server0 = cpuMsOf(pids);
+  // workerd runs the Worker, the objects and D1; the rest is wrangler's own Node process
+  // (its proxy in front of workerd and the log lines it prints), which production does not have.
+  const workerdPids = pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd");
+    } catch {
+      return false;
+    }
+  });
+  const workerd0 = cpuMsOf(workerdPids);
   const self0 = process.cpuUsage();
   const start = performance.now();
   return () => {
@@ -81,11 +91,13 @@ function cpuMeter(pids, work) {
     const self = process.cpuUsage(self0);
     const wallMs = performance.now() - start;
     const serverMs = cpuMsOf(pids) - server0;
+    const workerdMs = cpuMsOf(workerdPids) - workerd0;
     return {
       host_busy_pct: Math.round(100 * (1 - (host1.idle - host0.idle) / (host1.total - host0.total))),
       client_pct_of_one_core: Math.round((self.user + self.system) / 10 / wallMs),
       server_pct_of_one_core: pids.length > 0 ? Math.round((100 * serverMs) / wallMs) : null,
       server_cpu_ms_per_item: pids.length > 0 && work() > 0 ? Math.round((100 * serverMs) / work()) / 100 : null,
+      workerd_cpu_ms_per_item: workerdPids.length > 0 && work() > 0 ? Math.round((100 * workerdMs) / work()) / 100 : null,
     };
   };
 }
@@ -236,4 +248,19 @@ export async function reconcile({ url, adminToken }) {
   }
   if (response.ok && answer?.ok === true) return { status: "ok", detail: answer };
   return { status: "failed", detail: answer ?? `${response.status} ${text.slice(0, 300)}` };
+}
+
+/** Resident memory (VmRSS, MiB) of the server's workerd processes: what its isolates and objects hold. */
+export function workerdRssMiB(pids) {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
+      const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+      kib += Number(line?.match(/\d+/)?.[0] ?? 0);
+    } catch {
+      // the process ended
+    }
+  }
+  return kib > 0 ? Math.round((kib / 1024) * 10) / 10 : null;
 }

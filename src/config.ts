@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseCidr, type Cidr } from "./auth/source-ip";
 import type { PlayerWallet } from "./wallet/player-wallet";
 
@@ -22,6 +22,10 @@ export interface Env {
   ALLOWED_SOURCE_IPS?: string;
   /** "enabled" only in local chaos and test runs; never set in wrangler.toml (see wallet/faults.ts). */
   FAULT_INJECTION?: string;
+  /** The bench's modelled D1 round trip in ms; honoured only with FAULT_INJECTION (ledger/d1-round-trip.ts). */
+  D1_RTT_MS?: string;
+  /** Where new player objects are placed: a Durable Object location hint (optional; see PLAYER_LOCATION_HINTS). */
+  PLAYER_LOCATION_HINT?: string;
 }
 
 // Types `env` from "cloudflare:workers" and "cloudflare:test" in the tests.
@@ -30,6 +34,23 @@ declare global {
   namespace Cloudflare {
     interface Env extends EdgeWalletEnv {}
   }
+}
+
+/**
+ * Cloudflare's documented Durable Object location hints. A player's object is placed near the
+ * hint when it is first created; put it in the region of the D1 primary (`wrangler d1 create
+ * --location`) and of ThrillGate's servers: every D1 call of the object is a round trip to that
+ * primary (the bench's D1_RTT_MS), and every ThrillGate call one to the object.
+ */
+export const PLAYER_LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"] as const satisfies readonly DurableObjectLocationHint[];
+
+const LocationHintSchema = z.enum(PLAYER_LOCATION_HINTS).optional();
+
+/** PLAYER_LOCATION_HINT, checked: unset or empty means no hint (Cloudflare places the object near its first caller). */
+export function playerLocationHint(env: Pick<Env, "PLAYER_LOCATION_HINT">): DurableObjectLocationHint | undefined {
+  const parsed = LocationHintSchema.safeParse(env.PLAYER_LOCATION_HINT || undefined);
+  if (!parsed.success) throw new Error(`invalid configuration: PLAYER_LOCATION_HINT must be one of ${PLAYER_LOCATION_HINTS.join(", ")}`);
+  return parsed.data;
 }
 
 const secret = z.string().min(16, "secrets must be at least 16 characters");
@@ -55,6 +76,7 @@ const ConfigSchema = z.object({
       if (cidrs.some((cidr) => cidr === undefined)) context.addIssue({ code: "custom", message: "not a list of CIDRs" });
       return cidrs.filter((cidr) => cidr !== undefined);
     }),
+  PLAYER_LOCATION_HINT: z.union([z.literal(""), LocationHintSchema]),
 });
 
 export interface Config {

@@ -29,7 +29,7 @@ export function freePort() {
  * @param {{ vars?: Record<string, string>, config?: string, log?: (line: string) => void }} options
  *   vars: extra [vars] (e.g. { ACCEPT_ZERO_VALUE_CREDITS: "false" }); config: another wrangler.toml;
  *   log: receives wrangler's output lines (default: dropped).
- * @returns {Promise<{ url: string, secret: string, adminToken: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, secret: string, adminToken: string, stop: () => Promise<void>, persistDir: string }>}
  */
 export async function startLocalWallet(options = {}) {
   const config = options.config ?? join(REPO_ROOT, "wrangler.toml");
@@ -100,5 +100,5 @@ export async function startLocalWallet(options = {}) {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url, secret, adminToken, stop };
+  return { url, secret, adminToken, stop, persistDir };
 }

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Env } from "../config";
+import { playerLocationHint, readConfig, type Env } from "../config";
+import { d1Of } from "../ledger/d1-round-trip";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
 import { commitWrites, findTransactions, isConstraintError, isIdTakenError } from "../ledger/transactions";
@@ -65,7 +66,7 @@ const UNAVAILABLE: WalletAnswer = { kind: "unavailable", message: "the ledger wr
  * Every caller is answered only after the batch holding its write committed (invariant 4).
  */
 export class PlayerWallet extends DurableObject<Env> {
-  readonly #db = ledgerDb(this.env.DB);
+  readonly #db = ledgerDb(d1Of(this.env));
   // GROUP_COMMIT_MAX_OPS bounds one D1 batch and the work a failed group sends back to the
   // one-at-a-time path.
   readonly #groupMaxOps = readConfig(this.env).groupCommitMaxOps;
@@ -296,7 +297,8 @@ function answerOf(decision: Decision, currency: string): WalletAnswer {
     : { kind: "ok", balanceMinor: decision.balanceMinor, currency };
 }
 
-/** The Durable Object that owns `playerId`'s balance. */
+/** The Durable Object that owns `playerId`'s balance, placed by PLAYER_LOCATION_HINT when it is created. */
 export function playerWallet(env: Env, playerId: string): DurableObjectStub<PlayerWallet> {
-  return env.PLAYER_WALLET.get(env.PLAYER_WALLET.idFromName(playerId));
+  const locationHint = playerLocationHint(env);
+  return env.PLAYER_WALLET.get(env.PLAYER_WALLET.idFromName(playerId), locationHint ? { locationHint } : undefined);
 }

@@ -2,11 +2,15 @@
 // design cannot avoid: verify the HMAC of the raw body, one RPC to the player's Durable Object,
 // one D1 insert of one row. No validation, no balance, no idempotency, no logging.
 import { DurableObject } from "cloudflare:workers";
+// The wallet's own round-trip model (D1_RTT_MS), so both pay the same modelled wait per D1 call.
+import { d1Of } from "../../../src/ledger/d1-round-trip";
 
 interface Env {
   DB: D1Database;
   SINK: DurableObjectNamespace<Sink>;
   WALLET_HMAC_SECRET: string;
+  FAULT_INJECTION?: string;
+  D1_RTT_MS?: string;
 }
 
 interface Entry {
@@ -19,7 +23,7 @@ const INSERT = "INSERT INTO entries (transaction_id, player_id, amount, created_
 
 export class Sink extends DurableObject<Env> {
   async record(entry: Entry): Promise<void> {
-    await this.env.DB.prepare(INSERT).bind(entry.transaction_id, entry.player_id, entry.amount, Date.now()).run();
+    await d1Of(this.env).prepare(INSERT).bind(entry.transaction_id, entry.player_id, entry.amount, Date.now()).run();
   }
 }
 
@@ -59,8 +63,9 @@ export default {
     if (pathname === "/wallet/transaction/batch") {
       const entries: Entry[] = JSON.parse(text).transactions;
       const nowMs = Date.now();
-      const insert = env.DB.prepare(INSERT);
-      await env.DB.batch(entries.map((e) => insert.bind(e.transaction_id, e.player_id, e.amount, nowMs)));
+      const db = d1Of(env);
+      const insert = db.prepare(INSERT);
+      await db.batch(entries.map((e) => insert.bind(e.transaction_id, e.player_id, e.amount, nowMs)));
       // workerd's clock only moves across I/O, so this is the D1 batch's wall time.
       return json(200, { inserted: entries.length, d1_ms: Date.now() - nowMs });
     }
