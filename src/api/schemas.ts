@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TRANSACTION_TYPES } from "../ledger/schema";
 import { isKnownCurrency } from "../money";
 import { ApiError, ERROR_STATUS } from "./errors";
