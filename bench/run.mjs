@@ -7,7 +7,7 @@
 // any non-2xx answer, failed item or failed reconciliation. `--curve` measures the cost curve
 // instead (bench/curve.mjs). Options: `npm run bench -- --help`.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -114,7 +114,11 @@ const progress = (line) => console.error(`[bench] ${line}`);
 // sources (the working tree now, or a commit), with the project's node_modules linked in.
 function walletCopy(ref) {
   const dir = mkdtempSync(join(tmpdir(), "edge-wallet-bench-"));
-  const parts = ["wrangler.toml", "src", "migrations"];
+  // public/: wrangler.toml's [assets] directory (the operator console); wrangler refuses to start
+  // without it. A commit from before the console has none, so only the parts it has are taken.
+  const parts = ["wrangler.toml", "src", "migrations", "public"].filter((part) =>
+    ref ? spawnSync("git", ["cat-file", "-e", `${ref}:${part}`], { cwd: REPO_ROOT }).status === 0 : existsSync(join(REPO_ROOT, part)),
+  );
   if (ref) {
     const archive = spawnSync("git", ["archive", "--format=tar", ref, ...parts], { cwd: REPO_ROOT, maxBuffer: 256 * 2 ** 20 });
     const untar = archive.status === 0 && spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
