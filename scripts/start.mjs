@@ -1,6 +1,7 @@
 // `npm start`: one command from a fresh clone to a running local wallet.
 // Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
 // `wrangler dev` on 127.0.0.1:${PORT:-8787} and prints signed requests to paste.
+// `npm start -- --verbose` also shows wrangler's own output of the migration and seed steps.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { signBody } from "../src/auth/hmac.ts";
@@ -15,9 +16,18 @@ const origin = `http://127.0.0.1:${port}`;
 const DEMO_PLAYERS = 10;
 const DEMO_BALANCE_MINOR = 100_000; // 1000.00 EUR
 
+const verbose = process.argv.slice(2).includes("--verbose");
+
+// The setup steps' own output (one JSON result block per seed statement) is kept for --verbose,
+// and shown anyway when a step fails, so a newcomer sees one line per step.
 function wrangler(args) {
-  const result = spawnSync("wrangler", args, { stdio: "inherit", env: { ...process.env, CI: "true" } });
+  const result = spawnSync("wrangler", args, {
+    stdio: verbose ? "inherit" : ["inherit", "pipe", "pipe"],
+    encoding: "utf8",
+    env: { ...process.env, CI: "true" },
+  });
   if (result.status !== 0) {
+    if (!verbose) process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}`);
     console.error(`wrangler ${args.join(" ")} failed`);
     process.exit(result.status ?? 1);
   }
@@ -90,9 +100,11 @@ Balance of player_00001 (the signature of the empty body):
 
 const vars = ensureDevVars();
 wrangler(["d1", "migrations", "apply", "DB", "--local"]);
+console.log("Local D1 migrated (.wrangler/).");
 mkdirSync(".wrangler", { recursive: true });
 writeFileSync(".wrangler/seed.sql", seedSql());
 wrangler(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
+console.log(`Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`);
 
 const dev = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
   stdio: ["inherit", "inherit", "inherit"],

@@ -1,4 +1,4 @@
-// The bank's model of the wallet: the Standard Wallet API's rules (spec/standard-wallet-api.md and
+// The bank's model of the wallet: the Standard Wallet API's rules (docs/api.md and
 // the conventions of test/cancel.test.ts, test/batch.test.ts) written again, in the plainest way,
 // over integer minor units. It must stay independent of src/wallet/decide.ts: a model that
 // imported the wallet's own decisions would agree with any bug in them.

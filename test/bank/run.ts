@@ -170,6 +170,19 @@ const NEGATIVE = /(^|\s)"?-[0-9]/;
 
 // ---------------------------------------------------------------------------------------------
 
+/** What one run shares between its steps. */
+interface BankRun {
+  seed: number;
+  send: Send;
+  backoffMs: number;
+  report: BankReport;
+  /** The model, played in generation order (see scheduleOps). */
+  ledger: Ledger;
+  /** Requests in a row without any answer, and whether the wallet is taken to be gone for good. */
+  noAnswers: number;
+  gone: boolean;
+}
+
 export async function runBank(options: BankOptions): Promise<BankReport> {
   const startedMs = Date.now();
   const { seed, operations, send, faultRate = 0.1, backoffMs = 5, maxInFlight = 16 } = options;
@@ -181,7 +194,20 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     faultRate,
     ...(options.players ? { players: options.players } : {}),
   });
-  const report: BankReport = {
+  // The model starts where the wallet does.
+  const base = new Ledger();
+  for (const { playerId, openingMinor } of plan.players) base.setBalance(playerId, openingMinor);
+  const run: BankRun = { seed, send, backoffMs, report: emptyReport(seed, operations), ledger: base.fork(), noAnswers: 0, gone: false };
+
+  await createPlayers(run, plan.players);
+  await scheduleOps(run, plan.ops, maxInFlight);
+  await checkFinalState(run, plan.players.map((p) => p.playerId));
+  run.report.durationMs = Date.now() - startedMs;
+  return run.report;
+}
+
+function emptyReport(seed: number, operations: number): BankReport {
+  return {
     seed,
     operations,
     requests: 0,
@@ -194,163 +220,180 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     problems: [],
     durationMs: 0,
   };
-  const disagree = (what: string) => {
-    report.disagreements += 1;
-    if (report.problems.length < PROBLEMS_KEPT) report.problems.push(`seed ${seed}: ${what}`);
-  };
+}
 
-  let noAnswers = 0;
-  let gone = false;
+function disagree(run: BankRun, what: string): void {
+  run.report.disagreements += 1;
+  if (run.report.problems.length < PROBLEMS_KEPT) run.report.problems.push(`seed ${run.seed}: ${what}`);
+}
 
-  /** An operator call; resent on 5xx or no answer, since arming a fault or reading is safe to repeat. */
-  async function adminCall(method: string, path: string, body?: unknown): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      if (gone) throw new Error("the wallet stopped answering");
-      const answer = await send(method, path, body);
-      if (answer.status >= 200 && answer.status <= 299) return parseExact(answer.text);
-      // A player created by an attempt whose answer was lost (the transport may resend too)
-      // exists already; were it someone else's, the final balance check would say so.
-      if (answer.status === 409 && path === "/admin/players") return undefined;
-      if ((answer.status > 0 && answer.status < 500) || attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) {
-        throw new Error(`${method} ${path} answered ${answer.status} ${answer.text}`);
-      }
-      await sleep(backoffMs * 2 ** Math.min(attempt - 1, 5));
+/** An operator call; resent on 5xx or no answer, since arming a fault or reading is safe to repeat. */
+async function adminCall(run: BankRun, method: string, path: string, body?: unknown): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    if (run.gone) throw new Error("the wallet stopped answering");
+    const answer = await run.send(method, path, body);
+    if (answer.status >= 200 && answer.status <= 299) return parseExact(answer.text);
+    // A player created by an attempt whose answer was lost (the transport may resend too)
+    // exists already; were it someone else's, the final balance check would say so.
+    if (answer.status === 409 && path === "/admin/players") return undefined;
+    if ((answer.status > 0 && answer.status < 500) || attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) {
+      throw new Error(`${method} ${path} answered ${answer.status} ${answer.text}`);
     }
+    await sleep(run.backoffMs * 2 ** Math.min(attempt - 1, 5));
   }
+}
 
-  // The model starts where the wallet does.
-  const base = new Ledger();
-  for (const { playerId, openingMinor } of plan.players) base.setBalance(playerId, openingMinor);
-  const ledger = base.fork();
-  await inParallel(plan.players, 10, ({ playerId, openingMinor }) =>
-    adminCall("POST", "/admin/players", { player_id: playerId, operator_id: "thrilltech", brand_id: "bank", currency: CURRENCY, balance: money(openingMinor) }),
+async function createPlayers(run: BankRun, players: { playerId: string; openingMinor: number }[]): Promise<void> {
+  await inParallel(players, 10, ({ playerId, openingMinor }) =>
+    adminCall(run, "POST", "/admin/players", { player_id: playerId, operator_id: "thrilltech", brand_id: "bank", currency: CURRENCY, balance: money(openingMinor) }),
   );
+}
 
-  /** One copy of a request, resent as ThrillGate resends it; the last answer, and whether any attempt failed. */
-  async function sendResending(request: ReturnType<typeof requestOf>): Promise<{ status: number; text: string; failed: boolean }> {
-    let failed = false;
-    for (let attempt = 1; ; attempt++) {
-      if (gone) throw new Error(`the wallet stopped answering (${GONE_AFTER_NO_ANSWERS} requests in a row without an answer)`);
-      report.requests += 1;
-      const answer = await send(request.method, request.path, request.body).catch((error: unknown) => ({ status: 0, text: String(error) }));
-      noAnswers = answer.status === 0 ? noAnswers + 1 : 0;
-      gone ||= noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
-      if (answer.status > 0 && answer.status < 500) return { ...answer, failed };
-      failed = true;
-      if (attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) return { ...answer, failed };
-      await sleep(backoffMs * 2 ** Math.min(attempt - 1, 5));
-    }
+/** One copy of a request, resent as ThrillGate resends it; the last answer, and whether any attempt failed. */
+async function sendResending(run: BankRun, request: ReturnType<typeof requestOf>): Promise<{ status: number; text: string; failed: boolean }> {
+  let failed = false;
+  for (let attempt = 1; ; attempt++) {
+    if (run.gone) throw new Error(`the wallet stopped answering (${GONE_AFTER_NO_ANSWERS} requests in a row without an answer)`);
+    run.report.requests += 1;
+    const answer = await run.send(request.method, request.path, request.body).catch((error: unknown) => ({ status: 0, text: String(error) }));
+    run.noAnswers = answer.status === 0 ? run.noAnswers + 1 : 0;
+    run.gone ||= run.noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
+    if (answer.status > 0 && answer.status < 500) return { ...answer, failed };
+    failed = true;
+    if (attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) return { ...answer, failed };
+    await sleep(run.backoffMs * 2 ** Math.min(attempt - 1, 5));
   }
+}
 
-  async function runOp(planned: PlannedOp): Promise<void> {
-    const { op, index } = planned;
-    // Play the op twice on the model: what its first execution answers, and what a repeat
-    // answers (a resend, or a copy that lost the race). A repeat of a single call answers the
-    // same. A batch's repeat may answer other balances in its refusals and cancels, but changes
-    // nothing, except when an item refused first would pass on the repeat (a debit refused,
-    // then a credit of the same player later in the batch). The wallet decides refused items
-    // again on every call, so such a batch is sent once and without faults; see the report.
-    const first = ledger.fork();
-    const once = execute(first, op);
-    const again = first.fork();
-    const twice = execute(again, op);
-    const stable = !again.differsFromParent();
-    first.commit();
-    if (!stable) report.sentOnce += 1;
-    const copies = stable ? planned.copies : 1;
-    const fault = stable ? planned.fault : null;
-
-    if (fault) {
-      report.faultsArmed += 1;
-      await adminCall("POST", "/admin/faults", { player_id: fault.playerId, ...fault.plan });
-    }
-    const request = requestOf(op);
-    const answers: { status: number; text: string; failed: boolean }[] = [];
-    if (planned.concurrent) {
-      answers.push(...(await Promise.all(Array.from({ length: copies }, () => sendResending(request)))));
-    } else {
-      for (let copy = 0; copy < copies; copy++) answers.push(await sendResending(request));
-    }
-    // A plan not used up would hit this player's next op, which the model does not expect.
-    if (fault) await adminCall("POST", "/admin/faults", { player_id: fault.playerId });
-
-    const label = `op #${index} ${op.kind}${fault ? ` (faults ${JSON.stringify(fault.plan)} at ${fault.playerId})` : ""}`;
-    const seen = answers.map((answer) => observed(op, answer.status, answer.text));
-    for (const line of seen.flatMap((s) => [s.header, ...s.items.map((item) => item.line)])) if (NEGATIVE.test(line)) report.negativeBalances += 1;
-    const faulted = fault !== null || answers.some((answer) => answer.failed);
-    for (const problem of compare(once, twice, seen, faulted)) disagree(`${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
-  }
-
-  // Ops start in generation order, each once every earlier op sharing a key (player, id, batch)
-  // has finished: different operations of one player never overlap, so the model played in
-  // generation order is exact, while other players' ops run alongside. Only copies of one
-  // request race each other, as ThrillGate's retries do.
+// Ops start in generation order, each once every earlier op sharing a key (player, id, batch)
+// has finished: different operations of one player never overlap, so the model played in
+// generation order is exact, while other players' ops run alongside. Only copies of one
+// request race each other, as ThrillGate's retries do.
+async function scheduleOps(run: BankRun, ops: PlannedOp[], maxInFlight: number): Promise<void> {
   const tails = new Map<string, Promise<unknown>>();
   const gate = limiter(maxInFlight);
-  const running = plan.ops.map((planned) => {
+  const running = ops.map((planned) => {
     const before = planned.keys.flatMap((key) => tails.get(key) ?? []);
-    const done = Promise.all(before).then(() => gate(() => runOp(planned)));
+    const done = Promise.all(before).then(() => gate(() => runOp(run, planned)));
     const finished = done.catch(() => undefined);
     for (const key of planned.keys) tails.set(key, finished);
     return done;
   });
   await Promise.all(running);
+}
 
-  await checkFinalState(plan.players.map((p) => p.playerId));
-  report.durationMs = Date.now() - startedMs;
-  return report;
+async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
+  const { op, index } = planned;
+  const { report } = run;
+  // Play the op twice on the model: what its first execution answers, and what a repeat
+  // answers (a resend, or a copy that lost the race). A repeat of a single call answers the
+  // same. A batch's repeat may answer other balances in its refusals and cancels, but changes
+  // nothing, except when an item refused first would pass on the repeat (a debit refused,
+  // then a credit of the same player later in the batch). The wallet decides refused items
+  // again on every call, so such a batch is sent once and without faults; see the report.
+  const first = run.ledger.fork();
+  const once = execute(first, op);
+  const again = first.fork();
+  const twice = execute(again, op);
+  const stable = !again.differsFromParent();
+  first.commit();
+  if (!stable) report.sentOnce += 1;
+  const copies = stable ? planned.copies : 1;
+  const fault = stable ? planned.fault : null;
 
-  /** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
-  async function checkFinalState(playerIds: string[]): Promise<void> {
-    const expectedEntries = new Map<string, Map<string, { apply: number; reverse: number }>>();
-    for (const [transactionId, record] of ledger.ids()) {
-      if (record.playerId === null || record.status === "tombstone" || record.status === "refused") continue;
-      const entries = expectedEntries.get(record.playerId) ?? new Map();
-      entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
-      expectedEntries.set(record.playerId, entries);
+  if (fault) {
+    report.faultsArmed += 1;
+    await adminCall(run, "POST", "/admin/faults", { player_id: fault.playerId, ...fault.plan });
+  }
+  const request = requestOf(op);
+  const answers: { status: number; text: string; failed: boolean }[] = [];
+  if (planned.concurrent) {
+    answers.push(...(await Promise.all(Array.from({ length: copies }, () => sendResending(run, request)))));
+  } else {
+    for (let copy = 0; copy < copies; copy++) answers.push(await sendResending(run, request));
+  }
+  // A plan not used up would hit this player's next op, which the model does not expect.
+  if (fault) await adminCall(run, "POST", "/admin/faults", { player_id: fault.playerId });
+
+  const label = `op #${index} ${op.kind}${fault ? ` (faults ${JSON.stringify(fault.plan)} at ${fault.playerId})` : ""}`;
+  const seen = answers.map((answer) => observed(op, answer.status, answer.text));
+  for (const line of seen.flatMap((s) => [s.header, ...s.items.map((item) => item.line)])) if (NEGATIVE.test(line)) report.negativeBalances += 1;
+  const faulted = fault !== null || answers.some((answer) => answer.failed);
+  for (const problem of compare(once, twice, seen, faulted)) disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
+}
+
+type EntryCounts = Map<string, { apply: number; reverse: number }>;
+
+/** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
+async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void> {
+  const expectedEntries = expectedEntriesByPlayer(run.ledger);
+  await inParallel(playerIds, 8, async (playerId) => {
+    await checkBalance(run, playerId);
+    checkLedger(run, playerId, await ledgerEntries(run, playerId), expectedEntries.get(playerId) ?? new Map());
+  });
+  await checkReconciliation(run);
+}
+
+/** The model's ledger entries per player: one applying entry per applied id, one reversing if cancelled. */
+function expectedEntriesByPlayer(ledger: Ledger): Map<string, EntryCounts> {
+  const expectedEntries = new Map<string, EntryCounts>();
+  for (const [transactionId, record] of ledger.ids()) {
+    if (record.playerId === null || record.status === "tombstone" || record.status === "refused") continue;
+    const entries: EntryCounts = expectedEntries.get(record.playerId) ?? new Map();
+    entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
+    expectedEntries.set(record.playerId, entries);
+  }
+  return expectedEntries;
+}
+
+async function checkBalance(run: BankRun, playerId: string): Promise<void> {
+  const want = money(run.ledger.balance(playerId));
+  const answer = await run.send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
+  const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
+  if (got !== `200 ${want}`) disagree(run, `final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
+  const stored = shown(field(await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`), "balance"));
+  if (stored !== want) disagree(run, `final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
+  if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
+}
+
+/** The player's ledger as the admin API pages it, counted per transaction id. */
+async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCounts> {
+  const entries: EntryCounts = new Map();
+  for (let before: unknown = null; ; ) {
+    const page = await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${shown(before)}`}`);
+    const list = field(page, "entries");
+    for (const entry of Array.isArray(list) ? list : []) {
+      const id = String(field(entry, "transaction_id"));
+      const counts = entries.get(id) ?? { apply: 0, reverse: 0 };
+      if (field(entry, "effect") === "apply") counts.apply += 1;
+      else counts.reverse += 1;
+      entries.set(id, counts);
     }
-    await inParallel(playerIds, 8, async (playerId) => {
-      const want = money(ledger.balance(playerId));
-      const answer = await send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
-      const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
-      if (got !== `200 ${want}`) disagree(`final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
-      const stored = shown(field(await adminCall("GET", `/admin/players/${encodeURIComponent(playerId)}`), "balance"));
-      if (stored !== want) disagree(`final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
-      if (stored.startsWith("-") || got.includes(" -")) report.negativeBalances += 1;
+    before = field(page, "next_before");
+    if (before === null || before === undefined) return entries;
+  }
+}
 
-      const entries = new Map<string, { apply: number; reverse: number }>();
-      for (let before: unknown = null; ; ) {
-        const page = await adminCall("GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${shown(before)}`}`);
-        const list = field(page, "entries");
-        for (const entry of Array.isArray(list) ? list : []) {
-          const id = String(field(entry, "transaction_id"));
-          const counts = entries.get(id) ?? { apply: 0, reverse: 0 };
-          if (field(entry, "effect") === "apply") counts.apply += 1;
-          else counts.reverse += 1;
-          entries.set(id, counts);
-        }
-        before = field(page, "next_before");
-        if (before === null || before === undefined) break;
-      }
-      const expected = expectedEntries.get(playerId) ?? new Map<string, { apply: number; reverse: number }>();
-      for (const [id, counts] of entries) {
-        if (counts.apply > 1 || counts.reverse > 1) report.doubleApplies += 1;
-        const want = expected.get(id) ?? { apply: 0, reverse: 0 };
-        if (counts.apply !== want.apply || counts.reverse !== want.reverse) {
-          disagree(`ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`);
-        }
-      }
-      for (const [id, want] of expected) if (!entries.has(id)) disagree(`ledger of ${playerId}: ${id} has no entries, the model ${want.apply} applying and ${want.reverse} reversing`);
-    });
-
-    const reconciliation = await adminCall("GET", "/admin/reconcile");
-    const mismatches = field(reconciliation, "balance_mismatches");
-    const problems = field(reconciliation, "transaction_problems");
-    const count = (Array.isArray(mismatches) ? mismatches.length : 0) + (Array.isArray(problems) ? problems.length : 0);
-    report.reconciliationProblems = field(reconciliation, "ok") === true ? count : Math.max(count, 1);
-    if (report.reconciliationProblems > 0 && report.problems.length < PROBLEMS_KEPT) {
-      report.problems.push(`seed ${seed}: reconciliation ${JSON.stringify(reconciliation)}`);
+function checkLedger(run: BankRun, playerId: string, entries: EntryCounts, expected: EntryCounts): void {
+  for (const [id, counts] of entries) {
+    if (counts.apply > 1 || counts.reverse > 1) run.report.doubleApplies += 1;
+    const want = expected.get(id) ?? { apply: 0, reverse: 0 };
+    if (counts.apply !== want.apply || counts.reverse !== want.reverse) {
+      disagree(run, `ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`);
     }
+  }
+  for (const [id, want] of expected) if (!entries.has(id)) disagree(run, `ledger of ${playerId}: ${id} has no entries, the model ${want.apply} applying and ${want.reverse} reversing`);
+}
+
+async function checkReconciliation(run: BankRun): Promise<void> {
+  const { report } = run;
+  const reconciliation = await adminCall(run, "GET", "/admin/reconcile");
+  const mismatches = field(reconciliation, "balance_mismatches");
+  const problems = field(reconciliation, "transaction_problems");
+  const count = (Array.isArray(mismatches) ? mismatches.length : 0) + (Array.isArray(problems) ? problems.length : 0);
+  report.reconciliationProblems = field(reconciliation, "ok") === true ? count : Math.max(count, 1);
+  if (report.reconciliationProblems > 0 && report.problems.length < PROBLEMS_KEPT) {
+    report.problems.push(`seed ${run.seed}: reconciliation ${JSON.stringify(reconciliation)}`);
   }
 }
 
