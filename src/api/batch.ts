@@ -1,4 +1,3 @@
-import type { Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { findTransactions, transactionsOfBatch } from "../ledger/transactions";
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";

@@ -1,4 +1,3 @@
-import type { Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { commitWrites, findTransaction, isConstraintError } from "../ledger/transactions";
 import { formatMinor } from "../money";

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { playerLocationHint, readConfig, type Env } from "../config";
+import { playerLocationHint, readConfig } from "../config";
 import { d1Of } from "../ledger/d1-round-trip";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
