@@ -114,7 +114,7 @@ const progress = (line) => console.error(`[bench] ${line}`);
 // sources (the working tree now, or a commit), with the project's node_modules linked in.
 function walletCopy(ref) {
   const dir = mkdtempSync(join(tmpdir(), "edge-wallet-bench-"));
-  const parts = ["wrangler.toml", "src", "migrations"];
+  const parts = ["wrangler.toml", "src", "migrations", "public"];
   if (ref) {
     const archive = spawnSync("git", ["archive", "--format=tar", ref, ...parts], { cwd: REPO_ROOT, maxBuffer: 256 * 2 ** 20 });
     const untar = archive.status === 0 && spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
