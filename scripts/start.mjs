@@ -1,10 +1,10 @@
 // `npm start`: one command from a fresh clone to a running local wallet.
 // Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
 // `wrangler dev` on 127.0.0.1:${PORT:-8787} and prints signed requests to paste.
-import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { signBody } from "../src/auth/hmac.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
+import { runWrangler, spawnWrangler } from "./lib/local-wallet.mjs";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 // Miniflare would otherwise fetch a Request.cf sample from the internet at start-up.
@@ -16,7 +16,7 @@ const DEMO_PLAYERS = 10;
 const DEMO_BALANCE_MINOR = 100_000; // 1000.00 EUR
 
 function wrangler(args) {
-  const result = spawnSync("wrangler", args, { stdio: "inherit", env: { ...process.env, CI: "true" } });
+  const result = runWrangler(args, { stdio: "inherit" });
   if (result.status !== 0) {
     console.error(`wrangler ${args.join(" ")} failed`);
     process.exit(result.status ?? 1);
@@ -94,7 +94,7 @@ mkdirSync(".wrangler", { recursive: true });
 writeFileSync(".wrangler/seed.sql", seedSql());
 wrangler(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
 
-const dev = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
+const dev = spawnWrangler(["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
   stdio: ["inherit", "inherit", "inherit"],
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
