@@ -1,18 +1,16 @@
 // The Worker as Cloudflare would receive it, and what its first request pays before running:
 // `wrangler deploy --dry-run` (size, gzip, each package's share from esbuild's metafile) and
 // `wrangler check startup` (a CPU profile of the script's evaluation in a local workerd).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { runWrangler } from "../scripts/lib/local-wallet.mjs";
 
-const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
 const kib = (bytes) => Math.round(bytes / 102.4) / 10;
 
 function wrangler(config, args) {
-  const bin = join(dirname(config), "node_modules", ".bin", "wrangler");
-  const run = spawnSync(bin, [...args, "--config", config], { cwd: dirname(config), env: ENV, encoding: "utf8", timeout: 120_000 });
+  const run = runWrangler([...args, "--config", config], { cwd: dirname(config), env: { NO_COLOR: "1" }, encoding: "utf8", timeout: 120_000 });
   if (run.status !== 0) throw new Error(`wrangler ${args[0]} failed: ${run.stderr || run.stdout}`.slice(0, 1000));
   return run.stdout;
 }

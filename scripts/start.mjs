@@ -2,14 +2,11 @@
 // Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
 // `wrangler dev` on 127.0.0.1:${PORT:-8787} and prints signed requests to paste.
 // `npm start -- --verbose` also shows wrangler's own output of the migration and seed steps.
-import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { signBody } from "../src/auth/hmac.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
+import { runWrangler, spawnWrangler } from "./lib/local-wallet.mjs";
 
-process.env.WRANGLER_SEND_METRICS = "false";
-// Miniflare would otherwise fetch a Request.cf sample from the internet at start-up.
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 const port = process.env.PORT ?? "8787";
 const origin = `http://127.0.0.1:${port}`;
 
@@ -21,11 +18,7 @@ const verbose = process.argv.slice(2).includes("--verbose");
 // The setup steps' own output (one JSON result block per seed statement) is kept for --verbose,
 // and shown anyway when a step fails, so a newcomer sees one line per step.
 function wrangler(args) {
-  const result = spawnSync("wrangler", args, {
-    stdio: verbose ? "inherit" : ["inherit", "pipe", "pipe"],
-    encoding: "utf8",
-    env: { ...process.env, CI: "true" },
-  });
+  const result = runWrangler(args, { stdio: verbose ? "inherit" : ["inherit", "pipe", "pipe"], encoding: "utf8" });
   if (result.status !== 0) {
     if (!verbose) process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}`);
     console.error(`wrangler ${args.join(" ")} failed`);
@@ -106,7 +99,7 @@ writeFileSync(".wrangler/seed.sql", seedSql());
 wrangler(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
 console.log(`Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`);
 
-const dev = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
+const dev = spawnWrangler(["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
   stdio: ["inherit", "inherit", "inherit"],
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {

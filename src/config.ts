@@ -1,40 +1,8 @@
 import * as z from "zod";
 import { parseCidr, type Cidr } from "./auth/source-ip";
-import type { PlayerWallet } from "./wallet/player-wallet";
 
-export interface Env {
-  DB: D1Database;
-  PLAYER_WALLET: DurableObjectNamespace<PlayerWallet>;
-  /** Shared with ThrillGate; signs every /wallet/* body. */
-  WALLET_HMAC_SECRET: string;
-  /** The secret being replaced, accepted too during a key rotation (optional). */
-  WALLET_HMAC_SECRET_PREVIOUS?: string;
-  /** ISO 8601 end of the rotation window; after it the previous secret is refused (optional). */
-  WALLET_HMAC_SECRET_PREVIOUS_UNTIL?: string;
-  /** Bearer token for /admin/*: never the HMAC secret. */
-  ADMIN_TOKEN: string;
-  ACCEPT_ZERO_VALUE_CREDITS: string;
-  MAX_BATCH_SIZE: string;
-  MAX_BODY_BYTES: string;
-  TOKEN_TTL_SECONDS: string;
-  GROUP_COMMIT_MAX_OPS: string;
-  /** Comma-separated CIDRs ThrillGate calls from; empty (the default) allows any source. */
-  ALLOWED_SOURCE_IPS?: string;
-  /** "enabled" only in local chaos and test runs; never set in wrangler.toml (see wallet/faults.ts). */
-  FAULT_INJECTION?: string;
-  /** The bench's modelled D1 round trip in ms; honoured only with FAULT_INJECTION (ledger/d1-round-trip.ts). */
-  D1_RTT_MS?: string;
-  /** Where new player objects are placed: a Durable Object location hint (optional; see PLAYER_LOCATION_HINTS). */
-  PLAYER_LOCATION_HINT?: string;
-}
-
-// Types `env` from "cloudflare:workers" and "cloudflare:test" in the tests.
-type EdgeWalletEnv = Env;
-declare global {
-  namespace Cloudflare {
-    interface Env extends EdgeWalletEnv {}
-  }
-}
+// `Env` is generated from wrangler.toml, .dev.vars.example and .dev.vars.optional.example by
+// `npm run cf-typegen` (worker-configuration.d.ts); test-node/env-types.test.ts fails when it is stale.
 
 /**
  * Cloudflare's documented Durable Object location hints. A player's object is placed near the
@@ -47,7 +15,7 @@ export const PLAYER_LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "ap
 const LocationHintSchema = z.enum(PLAYER_LOCATION_HINTS).optional();
 
 /** PLAYER_LOCATION_HINT, checked: unset or empty means no hint (Cloudflare places the object near its first caller). */
-export function playerLocationHint(env: Pick<Env, "PLAYER_LOCATION_HINT">): DurableObjectLocationHint | undefined {
+export function playerLocationHint(env: { PLAYER_LOCATION_HINT?: string }): DurableObjectLocationHint | undefined {
   const parsed = LocationHintSchema.safeParse(env.PLAYER_LOCATION_HINT || undefined);
   if (!parsed.success) throw new Error(`invalid configuration: PLAYER_LOCATION_HINT must be one of ${PLAYER_LOCATION_HINTS.join(", ")}`);
   return parsed.data;
@@ -91,17 +59,31 @@ export interface Config {
   allowedSourceIps: Cidr[];
 }
 
-/**
- * Settings from wrangler [vars] and secrets. A misconfigured deployment fails every request
- * with 500 (and a log line naming the setting) rather than running with a weak secret.
- */
-export function readConfig(env: Env): Config {
+type Settings = z.infer<typeof ConfigSchema>;
+
+// The settings of one env object, parsed once: zod over every setting costs CPU on every request.
+// An env's values do not change while the object lives (a test's own vars come as a new object).
+// A bad configuration is not cached, so it keeps answering 500 with its log line.
+const parsedByEnv = new WeakMap<object, Settings>();
+
+function parsedSettings(env: Env): Settings {
+  const cached = parsedByEnv.get(env);
+  if (cached) return cached;
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join(".")).join(", ");
     throw new Error(`invalid configuration: ${fields}`);
   }
-  const c = parsed.data;
+  parsedByEnv.set(env, parsed.data);
+  return parsed.data;
+}
+
+/**
+ * Settings from wrangler [vars] and secrets. A misconfigured deployment fails every request
+ * with 500 (and a log line naming the setting) rather than running with a weak secret.
+ */
+export function readConfig(env: Env): Config {
+  const c = parsedSettings(env);
   const previousLive =
     c.WALLET_HMAC_SECRET_PREVIOUS !== undefined &&
     (c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL === undefined || Date.now() < Date.parse(c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL));

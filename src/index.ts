@@ -1,5 +1,4 @@
 import type { RequestLog } from "./api/request";
-import type { Env } from "./config";
 import { d1Of } from "./ledger/d1-round-trip";
 import { router } from "./router";
 

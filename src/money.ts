@@ -66,7 +66,9 @@ export function canonicalDecimal(text: string): string {
 /** Exact decimal text of an amount in minor units: 100001927.79 EUR, 500 JPY. */
 export function formatMinor(minor: MinorUnits, currency: string): string {
   if (!Number.isSafeInteger(minor)) throw new Error(`not a safe integer amount: ${minor}`);
-  const exponent = currencyExponent(currency) ?? 2;
+  const exponent = currencyExponent(currency);
+  // Every currency stored was checked when its player was created: another one is a broken invariant.
+  if (exponent === undefined) throw new Error(`no exponent for currency ${currency}`);
   const digits = Math.abs(minor).toString().padStart(exponent + 1, "0");
   const sign = minor < 0 ? "-" : "";
   if (exponent === 0) return sign + digits;

@@ -1,5 +1,5 @@
 import { Router } from "itty-router";
-import { readConfig, type Env } from "./config";
+import { readConfig } from "./config";
 import { createPlayer, createSession, getPlayer, injectFaults, lookupTransaction, playerLedger, reconcileLedger } from "./api/admin";
 import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideCancel, decideTransaction, knownAfter, type KnownTransaction, type TransactionOp } from "../src/wallet/decide";
+import { knownAfter, type KnownTransaction } from "../src/ledger/writes";
+import { decideCancel, decideTransaction, type TransactionOp } from "../src/wallet/decide";
 
 const state = { playerId: "p1", currency: "EUR", balanceMinor: 1000 };
 const credit: TransactionOp = { transactionId: "t1", playerId: "p1", type: "Credit", amount: "0", metadata: "{}" };

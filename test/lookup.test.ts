@@ -70,6 +70,17 @@ describe("transaction lookup", () => {
     expect(answer.text).toContain('"balance":5.00}');
   });
 
+  it("shows a refused currency mismatch with the currency it named, its amount in the player's decimals", async () => {
+    const { playerId } = await newPlayer({ balance: "5.00" });
+    const transactionId = uniqueId("tx");
+    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "1.50", currency: "USD" }), 400, "CURRENCY_MISMATCH");
+
+    const answer = await lookup(transactionId);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ status: "refused", player_id: playerId, currency: "USD", amount: 1.5 });
+    expect(answer.text).toContain('"amount":1.50,');
+  });
+
   it("shows a tombstone: a cancel that came first, with or without a player, and no content", async () => {
     const { playerId } = await newPlayer();
     const owned = uniqueId("tx");

@@ -68,7 +68,8 @@ const succeeded = (outcome) => outcome.error === undefined && outcome.status >= 
  *   errorResponseRules?: Record<string, { must_retry?: boolean, must_cancel?: boolean }> }} options
  */
 export function createThrillGateClient(options) {
-  const policy = { ...THRILLGATE_POLICY, ...definedOnly(options) };
+  const chosen = Object.fromEntries(Object.keys(THRILLGATE_POLICY).map((name) => [name, options[name]]));
+  const policy = { ...THRILLGATE_POLICY, ...definedOnly(chosen) };
   const origin = options.url.replace(/\/+$/, "");
   /** Credits whose every attempt failed: ThrillGate sends them again later, until accepted. */
   const pending = [];
@@ -202,8 +203,7 @@ export function createThrillGateClient(options) {
   return client;
 }
 
-function definedOnly(options) {
-  const policy = {};
-  for (const name of Object.keys(THRILLGATE_POLICY)) if (options[name] !== undefined) policy[name] = options[name];
-  return policy;
+/** The entries of `object` whose value is not undefined: options left unset keep their defaults. */
+export function definedOnly(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
 }

@@ -1,4 +1,3 @@
-import type { Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";

@@ -1,14 +1,12 @@
-import type { Env } from "../config";
-import { ledgerDb } from "../ledger/db";
-import { findTransactions, transactionsOfBatch } from "../ledger/transactions";
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
-import type { TransactionOp } from "../wallet/decide";
+import { cancelTransaction, itemsOfBatch, ownersOf, type CancelAnswer } from "../wallet/cancel";
+import { rulesOf, type TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
 import { jsonResponse, moneyText, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
 import { CancelBatchRequest, parseWith, TransactionBatchRequest } from "./schemas";
-import { cancelTransaction, transactionOp, type CancelAnswer } from "./transaction";
+import { transactionOp } from "./operations";
 import { moneyNumber } from "./views";
 
 /** A bare JSON array is accepted as the items of a batch without a batch_id. */
@@ -118,7 +116,7 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   const batchId = body.batch_id ?? undefined;
   const ops = body.transactions.map((item, i) => transactionOp(Object(rawItems[i]), item, batchId));
   refuseConflictingDuplicates(ops);
-  const rules = { acceptZeroValueCredits: request.config.acceptZeroValueCredits };
+  const rules = rulesOf(request.config);
   const answers = await byPlayer(ops, (playerId, group) => playerWallet(env, playerId).transactBatch(group, rules));
   refuseIfUnavailable(answers);
   const results = ops.map((op, i) => ({
@@ -130,33 +128,17 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
 }
 
-/**
- * What a cancel by batch_id alone takes, reading at most MAX_BATCH_SIZE + 1 rows. A batch of at
- * most MAX_BATCH_SIZE items: all of them, the last applied first (a retry answers the same per
- * item). A batch_id that several requests made larger: a page of its items still applied, the last
- * applied first, and `more` says whether others remain; each call cancels a page, so calling again
- * while `more` is true undoes the whole batch, and never answers 400 for its size.
- */
-async function itemsOfBatch(env: Env, batchId: string, maxBatchSize: number) {
-  const db = ledgerDb(env.DB);
-  const all = await transactionsOfBatch(db, batchId, maxBatchSize + 1, false);
-  if (all.length <= maxBatchSize) return { items: all, more: false };
-  const pending = await transactionsOfBatch(db, batchId, maxBatchSize + 1, true);
-  return { items: pending.slice(0, maxBatchSize), more: pending.length > maxBatchSize };
-}
-
 /** DELETE /wallet/transaction/batch: each listed id (or the ids of `batch_id`, see itemsOfBatch) cancelled once. */
 export async function cancelBatch(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CancelBatchRequest, batchBody(request.bodyBytes));
   const batchId = body.batch_id ?? undefined;
-  const db = ledgerDb(env.DB);
   const listed = body.transactions?.map((item) => ({ transactionId: item.transaction_id, playerId: item.player_id ?? undefined }));
   const byBatchId = listed?.length ? undefined : await itemsOfBatch(env, batchId ?? "", request.config.maxBatchSize);
   const items: { transactionId: string; playerId?: string | undefined }[] = byBatchId?.items ?? listed ?? [];
   requireBatchSize(items.length, request.config.maxBatchSize);
 
-  const known = await findTransactions(db, items.filter((item) => !item.playerId).map((item) => item.transactionId));
-  const resolved = items.map((item) => ({ ...item, playerId: item.playerId ?? known.get(item.transactionId)?.playerId ?? undefined }));
+  const owners = await ownersOf(env, items.filter((item) => !item.playerId).map((item) => item.transactionId));
+  const resolved = items.map((item) => ({ ...item, playerId: item.playerId ?? owners.get(item.transactionId) }));
   const owned = resolved.flatMap((item, index) => (item.playerId ? [{ index, op: { transactionId: item.transactionId, playerId: item.playerId, ...(batchId ? { batchId } : {}) } }] : []));
 
   const answers: CancelAnswer[] = new Array(items.length);

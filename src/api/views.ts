@@ -1,5 +1,6 @@
 import { formatMinor, type MinorUnits } from "../money";
 import type { PlayerRow } from "../ledger/schema";
+import type { CancelAnswer } from "../wallet/cancel";
 import type { WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
 import { decimalNumber } from "./json";
@@ -35,4 +36,11 @@ export function settled(answer: WalletAnswer): { balanceMinor: MinorUnits; curre
       throw new ApiError(code, message, extra);
     }
   }
+}
+
+/** The spec answers cancels with the balance as a decimal string. */
+export function cancelBalanceText(answer: CancelAnswer): string {
+  if (answer.kind === "orphan") return "0";
+  const { balanceMinor, currency } = settled(answer);
+  return formatMinor(balanceMinor, currency);
 }

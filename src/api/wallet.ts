@@ -1,4 +1,3 @@
-import type { Env } from "../config";
 import { ledgerDb } from "../ledger/db";
 import { findSessionWithPlayer, insertSession, newToken } from "../ledger/sessions";
 import { playerWallet } from "../wallet/player-wallet";

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
 import type { LedgerPageEntry } from "./transactions";
@@ -20,7 +20,9 @@ export interface TransactionHistory {
 export async function transactionHistory(db: LedgerDb, transactionId: string): Promise<TransactionHistory | undefined> {
   const [found, cancelled, entries] = await db.batch([
     db
-      .select({ transaction: transactions, playerCurrency: players.currency })
+      // Aliased: in a D1 batch drizzle maps rows by column name, and players.currency would
+      // overwrite transactions.currency and shift every column after it.
+      .select({ transaction: transactions, playerCurrency: sql<string | null>`${players.currency}`.as("player_currency") })
       .from(transactions)
       .leftJoin(players, eq(players.id, transactions.playerId))
       .where(eq(transactions.transactionId, transactionId)),

@@ -1,22 +1,8 @@
 import { and, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { knownAfter, type KnownTransaction, type LedgerWrite } from "../wallet/decide";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
-
-const KNOWN_COLUMNS = {
-  transactionId: transactions.transactionId,
-  playerId: transactions.playerId,
-  status: transactions.status,
-  type: transactions.type,
-  amountMinor: transactions.amountMinor,
-  currency: transactions.currency,
-  batchId: transactions.batchId,
-  balanceAfterMinor: transactions.balanceAfterMinor,
-  refusalCode: transactions.refusalCode,
-  refusalMessage: transactions.refusalMessage,
-  refusalBalanceMinor: transactions.refusalBalanceMinor,
-};
+import { KNOWN_COLUMNS, knownAfter, type KnownTransaction, type LedgerWrite } from "./writes";
 
 export async function findTransaction(db: LedgerDb, transactionId: string): Promise<KnownTransaction | undefined> {
   return db.select(KNOWN_COLUMNS).from(transactions).where(eq(transactions.transactionId, transactionId)).get();
@@ -167,17 +153,7 @@ export function isIdTakenError(error: unknown): boolean {
   return /(UNIQUE|PRIMARY KEY) constraint failed/i.test(errorText(error));
 }
 
-export interface LedgerPageEntry {
-  id: number;
-  transactionId: string;
-  effect: "apply" | "reverse";
-  type: string;
-  deltaMinor: number;
-  balanceAfterMinor: number;
-  currency: string;
-  metadata: string | null;
-  createdAtMs: number;
-}
+export type LedgerPageEntry = typeof ledgerEntries.$inferSelect;
 
 /** A player's ledger entries, newest first, `limit` at a time, before the entry id `beforeId`. */
 export async function ledgerPage(

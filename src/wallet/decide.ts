@@ -1,28 +1,15 @@
 // The wallet's rules as pure functions of (state, operation) → decision, with no I/O: the
 // PlayerWallet object only orders operations, loads state and persists what is decided here.
-import { isErrorCode, type ErrorCode } from "../api/errors";
+import type { Config } from "../config";
 import type { TransactionType } from "../ledger/schema";
+import type { KnownTransaction, LedgerWrite, RefusalWrite as LedgerRefusalWrite } from "../ledger/writes";
 import { MAX_MINOR_UNITS, parseAmount, type MinorUnits } from "../money";
+import { isRefusalCode, type Refusal, type RefusalCode } from "./refusals";
 
 export interface PlayerState {
   playerId: string;
   currency: string;
   balanceMinor: MinorUnits;
-}
-
-/** What D1 knows of a transaction id (the row of the transactions table). */
-export interface KnownTransaction {
-  transactionId: string;
-  playerId: string | null;
-  status: "applied" | "cancelled" | "tombstone" | "refused";
-  type: TransactionType | null;
-  amountMinor: MinorUnits | null;
-  currency: string | null;
-  batchId: string | null;
-  balanceAfterMinor: MinorUnits | null;
-  refusalCode: string | null;
-  refusalMessage: string | null;
-  refusalBalanceMinor: MinorUnits | null;
 }
 
 export interface TransactionOp {
@@ -47,51 +34,13 @@ export interface Rules {
   acceptZeroValueCredits: boolean;
 }
 
-export interface Refusal {
-  code: ErrorCode;
-  message: string;
-  /** Set where the spec puts the balance in the error body (INSUFFICIENT_FUNDS). */
-  balanceMinor?: MinorUnits;
+/** The rules of the deployment's settings: the one place a handler's Config becomes Rules. */
+export function rulesOf(config: Pick<Config, "acceptZeroValueCredits">): Rules {
+  return { acceptZeroValueCredits: config.acceptZeroValueCredits };
 }
-
-/** A change to persist: one atomic D1 write per item. */
-export type LedgerWrite =
-  | {
-      kind: "apply";
-      transactionId: string;
-      playerId: string;
-      type: TransactionType;
-      amountMinor: MinorUnits;
-      deltaMinor: MinorUnits;
-      currency: string;
-      batchId: string | null;
-      metadata: string;
-      balanceAfterMinor: MinorUnits;
-    }
-  | {
-      kind: "reverse";
-      transactionId: string;
-      playerId: string;
-      type: TransactionType;
-      deltaMinor: MinorUnits;
-      currency: string;
-      batchId: string | null;
-      balanceAfterMinor: MinorUnits;
-    }
-  | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
-  | RefusalWrite;
 
 /** A refused transaction, recorded so that a later copy of it gets the same answer. */
-interface RefusalWrite {
-  kind: "refusal";
-  transactionId: string;
-  playerId: string;
-  type: TransactionType;
-  amountMinor: MinorUnits;
-  currency: string;
-  batchId: string | null;
-  refusal: Refusal;
-}
+type RefusalWrite = LedgerRefusalWrite<Refusal>;
 
 export type Decision =
   | { kind: "refuse"; refusal: Refusal; write?: RefusalWrite }
@@ -99,11 +48,11 @@ export type Decision =
   | { kind: "answer"; balanceMinor: MinorUnits }
   | { kind: "write"; write: LedgerWrite; balanceMinor: MinorUnits };
 
-function refusalOf(code: ErrorCode, message: string, balanceMinor?: MinorUnits): Refusal {
+function refusalOf(code: RefusalCode, message: string, balanceMinor?: MinorUnits): Refusal {
   return balanceMinor === undefined ? { code, message } : { code, message, balanceMinor };
 }
 
-function refuse(code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision {
+function refuse(code: RefusalCode, message: string, balanceMinor?: MinorUnits): Decision {
   return { kind: "refuse", refusal: refusalOf(code, message, balanceMinor) };
 }
 
@@ -136,7 +85,7 @@ export function decideTransaction(
       known.type === op.type &&
       known.amountMinor === amountMinor &&
       known.currency === currency;
-    if (sameContent && known.status === "refused" && known.refusalCode !== null && isErrorCode(known.refusalCode)) {
+    if (sameContent && known.status === "refused" && known.refusalCode !== null && isRefusalCode(known.refusalCode)) {
       return refuse(known.refusalCode, known.refusalMessage ?? "refused", known.refusalBalanceMinor ?? undefined);
     }
     // A refused row keeps balance_after NULL, so other content or an unreadable refusal lands here.
@@ -148,7 +97,7 @@ export function decideTransaction(
 
   // A refusal from here on may depend on the player's balance or on settings that can change, so
   // it is recorded with the id: a later copy gets the same answer, never a different one.
-  const refuseAndRecord = (code: ErrorCode, message: string, balanceMinor?: MinorUnits): Decision => {
+  const refuseAndRecord = (code: RefusalCode, message: string, balanceMinor?: MinorUnits): Decision => {
     const refusal = refusalOf(code, message, balanceMinor);
     const { transactionId, playerId, type } = op;
     const write: RefusalWrite = { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId: op.batchId ?? null, refusal };
@@ -226,55 +175,4 @@ export function decideCancel(state: PlayerState, known: KnownTransaction | undef
       balanceAfterMinor,
     },
   };
-}
-
-/** What D1 will know of the id once `write` has committed. */
-export function knownAfter(write: LedgerWrite, previous: KnownTransaction | undefined): KnownTransaction {
-  switch (write.kind) {
-    case "apply":
-      return {
-        transactionId: write.transactionId,
-        playerId: write.playerId,
-        status: "applied",
-        type: write.type,
-        amountMinor: write.amountMinor,
-        currency: write.currency,
-        batchId: write.batchId,
-        balanceAfterMinor: write.balanceAfterMinor,
-        refusalCode: null,
-        refusalMessage: null,
-        refusalBalanceMinor: null,
-      };
-    case "refusal":
-      return {
-        transactionId: write.transactionId,
-        playerId: write.playerId,
-        status: "refused",
-        type: write.type,
-        amountMinor: write.amountMinor,
-        currency: write.currency,
-        batchId: write.batchId,
-        balanceAfterMinor: null,
-        refusalCode: write.refusal.code,
-        refusalMessage: write.refusal.message,
-        refusalBalanceMinor: write.refusal.balanceMinor ?? null,
-      };
-    case "reverse":
-      if (!previous) throw new Error(`reversal of ${write.transactionId} without its transaction`);
-      return { ...previous, status: "cancelled" };
-    case "tombstone":
-      return {
-        transactionId: write.transactionId,
-        playerId: write.playerId,
-        status: "tombstone",
-        type: null,
-        amountMinor: null,
-        currency: null,
-        batchId: write.batchId,
-        balanceAfterMinor: null,
-        refusalCode: null,
-        refusalMessage: null,
-        refusalBalanceMinor: null,
-      };
-  }
 }

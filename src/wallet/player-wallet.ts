@@ -1,25 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { playerLocationHint, readConfig, type Env } from "../config";
+import { playerLocationHint, readConfig } from "../config";
 import { d1Of } from "../ledger/d1-round-trip";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
 import { commitWrites, findTransactions, isConstraintError, isIdTakenError } from "../ledger/transactions";
+import { knownAfter, type KnownTransaction, type LedgerWrite } from "../ledger/writes";
 import type { MinorUnits } from "../money";
-import {
-  decideCancel,
-  decideTransaction,
-  knownAfter,
-  writeOf,
-  type CancelOp,
-  type Decision,
-  type KnownTransaction,
-  type LedgerWrite,
-  type PlayerState,
-  type Refusal,
-  type Rules,
-  type TransactionOp,
-} from "./decide";
+import { decideCancel, decideTransaction, writeOf, type CancelOp, type Decision, type PlayerState, type Rules, type TransactionOp } from "./decide";
 import { faultsEnabled, NO_FAULTS, type FaultPlan } from "./faults";
+import type { Refusal } from "./refusals";
 
 /** Recent transaction ids kept in memory per player; older ones are read from D1 again. */
 export const ID_CACHE_ENTRIES = 1024;
@@ -29,6 +18,12 @@ export type WalletAnswer =
   | { kind: "refused"; refusal: Refusal; currency: string | null }
   /** D1 did not confirm the write: the caller may retry, and gets the same answer if it had committed. */
   | { kind: "unavailable"; message: string };
+
+/** The one-at-a-time path tries twice: once on what it knows, once after asking D1 (#runAlone). */
+const RUN_ALONE_ATTEMPTS = 2;
+
+/** A bug, not a fault of D1: answered as an error, never as "unavailable, retry". */
+class BrokenInvariant extends Error {}
 
 /** One caller's operation, waiting its turn. */
 interface Work {
@@ -45,6 +40,8 @@ interface Work {
 
 interface Queued extends Work {
   settle: (answer: WalletAnswer) => void;
+  /** For a broken invariant: the caller's call throws (a 500), it is not told to retry. */
+  fail: (error: BrokenInvariant) => void;
 }
 
 const PLAYER_NOT_FOUND = (playerId: string): WalletAnswer => ({
@@ -106,12 +103,12 @@ export class PlayerWallet extends DurableObject<Env> {
   }
 
   #submit(work: Work): Promise<WalletAnswer> {
-    const answer = new Promise<WalletAnswer>((resolve) => {
+    const answer = new Promise<WalletAnswer>((resolve, reject) => {
       const settle = (answer: WalletAnswer) => {
         if (answer.kind === "unavailable" && work.batch) work.batch.failed = true;
         resolve(answer);
       };
-      this.#queue.push({ ...work, settle });
+      this.#queue.push({ ...work, settle, fail: reject });
     });
     if (!this.#draining) void this.#drain();
     return answer;
@@ -129,8 +126,13 @@ export class PlayerWallet extends DurableObject<Env> {
         try {
           await this.#runGroup(group);
         } catch (error) {
-          // A read failed (D1 unreachable): nothing of this group was written.
           this.#forget();
+          if (error instanceof BrokenInvariant) {
+            console.error(JSON.stringify({ event: "broken_invariant", error: String(error) }));
+            for (const work of group) work.fail(error);
+            continue;
+          }
+          // A read failed (D1 unreachable): nothing of this group was written.
           console.error(JSON.stringify({ event: "group_failed", error: String(error) }));
           for (const work of group) work.settle(UNAVAILABLE);
         }
@@ -156,10 +158,10 @@ export class PlayerWallet extends DurableObject<Env> {
     let balanceMinor = state.balanceMinor;
     const written = new Map<string, KnownTransaction>();
     const writes: LedgerWrite[] = [];
-    const answers: WalletAnswer[] = [];
+    const answers: { work: Queued; answer: WalletAnswer }[] = [];
     for (const work of group) {
       if (work.batch?.failed) {
-        answers.push(UNAVAILABLE);
+        answers.push({ work, answer: UNAVAILABLE });
         continue;
       }
       const known = work.transactionId ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId)) : undefined;
@@ -170,7 +172,7 @@ export class PlayerWallet extends DurableObject<Env> {
         written.set(write.transactionId, knownAfter(write, known));
       }
       if (decision.kind === "write") balanceMinor = decision.balanceMinor;
-      answers.push(answerOf(decision, state.currency));
+      answers.push({ work, answer: answerOf(decision, state.currency) });
     }
 
     if (writes.length > 0) {
@@ -187,7 +189,7 @@ export class PlayerWallet extends DurableObject<Env> {
       state.balanceMinor = balanceMinor;
       for (const known of written.values()) this.#remember(known);
     }
-    group.forEach((work, i) => work.settle(answers[i] ?? UNAVAILABLE));
+    for (const { work, answer } of answers) work.settle(answer);
   }
 
   /**
@@ -199,7 +201,8 @@ export class PlayerWallet extends DurableObject<Env> {
    */
   async #runAlone(work: Work): Promise<WalletAnswer> {
     if (work.batch?.failed) return UNAVAILABLE;
-    for (let attempt = 1; ; attempt++) {
+    // The second attempt always returns: it either answers or reports the ledger unavailable.
+    for (let attempt = 1; attempt <= RUN_ALONE_ATTEMPTS; attempt++) {
       try {
         const state = await this.#load(work.playerId);
         if (!state) return PLAYER_NOT_FOUND(work.playerId);
@@ -233,6 +236,7 @@ export class PlayerWallet extends DurableObject<Env> {
         return UNAVAILABLE;
       }
     }
+    throw new BrokenInvariant(`operation on ${work.transactionId ?? work.playerId} neither answered nor failed in ${RUN_ALONE_ATTEMPTS} attempts`);
   }
 
   async #commit(writes: LedgerWrite[]): Promise<void> {

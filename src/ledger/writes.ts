@@ -1,0 +1,102 @@
+import { getTableColumns } from "drizzle-orm";
+import type { MinorUnits } from "../money";
+import { transactions, type TransactionType } from "./schema";
+
+// What the ledger records of a transaction id, and the writes that change it: the vocabulary the
+// wallet's decisions produce and the ledger's queries persist. Derived from the drizzle schema, so
+// a new column of `transactions` is one edit there (plus its migration).
+
+/** The columns of `transactions` the wallet decides with (all but the bookkeeping timestamp). */
+const { createdAtMs: _createdAtMs, ...knownColumns } = getTableColumns(transactions);
+export const KNOWN_COLUMNS = knownColumns;
+
+/** What D1 knows of a transaction id (the row of the transactions table). */
+export type KnownTransaction = Omit<typeof transactions.$inferSelect, "createdAtMs">;
+
+/** A refusal as recorded with its id, so that a later copy gets the same answer. */
+export interface RecordedRefusal {
+  code: string;
+  message: string;
+  /** Set where the spec puts the balance in the error body (INSUFFICIENT_FUNDS). */
+  balanceMinor?: MinorUnits;
+}
+
+/** A refused transaction, recorded so that a later copy of it gets the same answer. */
+export interface RefusalWrite<Refusal extends RecordedRefusal = RecordedRefusal> {
+  kind: "refusal";
+  transactionId: string;
+  playerId: string;
+  type: TransactionType;
+  amountMinor: MinorUnits;
+  currency: string;
+  batchId: string | null;
+  refusal: Refusal;
+}
+
+/** A change to persist: one atomic D1 write per item. */
+export type LedgerWrite =
+  | {
+      kind: "apply";
+      transactionId: string;
+      playerId: string;
+      type: TransactionType;
+      amountMinor: MinorUnits;
+      deltaMinor: MinorUnits;
+      currency: string;
+      batchId: string | null;
+      metadata: string;
+      balanceAfterMinor: MinorUnits;
+    }
+  | {
+      kind: "reverse";
+      transactionId: string;
+      playerId: string;
+      type: TransactionType;
+      deltaMinor: MinorUnits;
+      currency: string;
+      batchId: string | null;
+      balanceAfterMinor: MinorUnits;
+    }
+  | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
+  | RefusalWrite;
+
+type NullableColumn = { [K in keyof KnownTransaction]: null extends KnownTransaction[K] ? K : never }[keyof KnownTransaction];
+
+/** Every column that may be null, as null: what a row says of what its write does not set. */
+const NOTHING_KNOWN = Object.fromEntries(
+  Object.entries(KNOWN_COLUMNS).flatMap(([key, column]) => (column.notNull ? [] : [[key, null]])),
+  // The entries are built from the same columns the type names; TypeScript cannot follow that.
+) as { [K in NullableColumn]: null };
+
+/** What D1 will know of the id once `write` has committed. */
+export function knownAfter(write: LedgerWrite, previous: KnownTransaction | undefined): KnownTransaction {
+  switch (write.kind) {
+    case "apply": {
+      const { transactionId, playerId, type, amountMinor, currency, batchId, balanceAfterMinor } = write;
+      return { ...NOTHING_KNOWN, transactionId, playerId, status: "applied", type, amountMinor, currency, batchId, balanceAfterMinor };
+    }
+    case "refusal": {
+      const { transactionId, playerId, type, amountMinor, currency, batchId, refusal } = write;
+      return {
+        ...NOTHING_KNOWN,
+        transactionId,
+        playerId,
+        status: "refused",
+        type,
+        amountMinor,
+        currency,
+        batchId,
+        refusalCode: refusal.code,
+        refusalMessage: refusal.message,
+        refusalBalanceMinor: refusal.balanceMinor ?? null,
+      };
+    }
+    case "reverse":
+      if (!previous) throw new Error(`reversal of ${write.transactionId} without its transaction`);
+      return { ...previous, status: "cancelled" };
+    case "tombstone": {
+      const { transactionId, playerId, batchId } = write;
+      return { ...NOTHING_KNOWN, transactionId, playerId, status: "tombstone", batchId };
+    }
+  }
+}

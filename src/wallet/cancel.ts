@@ -1,0 +1,61 @@
+import { ledgerDb } from "../ledger/db";
+import { commitWrites, findTransaction, findTransactions, isConstraintError, transactionsOfBatch } from "../ledger/transactions";
+import { playerWallet, type WalletAnswer } from "./player-wallet";
+
+// Cancels that start before a player's object can take them: the id's owner is read from D1, an
+// id nobody owns is remembered as a tombstone, and a cancel by batch_id lists the batch's ids.
+
+/** A cancel of an id no player owns: remembered, and answered with balance "0" (the spec's choice). */
+export const ORPHAN_CANCEL = { kind: "orphan" } as const;
+export type CancelAnswer = WalletAnswer | typeof ORPHAN_CANCEL;
+
+/** How often an unowned id is looked up again after its tombstone lost the insert race. */
+const OWNER_LOOKUPS = 2;
+
+/**
+ * Cancels one transaction id. Without a player id, D1 says who owns the id; if nobody does, a
+ * tombstone is inserted, and if that insert loses the race with the original, we look again.
+ */
+export async function cancelTransaction(
+  env: Env,
+  transactionId: string,
+  playerId: string | undefined,
+  batchId?: string,
+): Promise<CancelAnswer> {
+  const extra = batchId ? { batchId } : {};
+  if (playerId) return playerWallet(env, playerId).cancel({ transactionId, playerId, ...extra });
+  const db = ledgerDb(env.DB);
+  for (let attempt = 1; attempt <= OWNER_LOOKUPS; attempt++) {
+    const known = await findTransaction(db, transactionId);
+    if (known?.playerId) return playerWallet(env, known.playerId).cancel({ transactionId, playerId: known.playerId, ...extra });
+    if (known) return ORPHAN_CANCEL;
+    try {
+      await commitWrites(db, [{ kind: "tombstone", transactionId, playerId: null, batchId: batchId ?? null }]);
+      return ORPHAN_CANCEL;
+    } catch (error) {
+      if (!isConstraintError(error)) throw error;
+    }
+  }
+  return { kind: "unavailable", message: "the transaction id changed owner twice; retry" };
+}
+
+/** The owner of each of these ids that D1 knows an owner of (the others are absent). */
+export async function ownersOf(env: Env, transactionIds: string[]): Promise<Map<string, string>> {
+  const known = await findTransactions(ledgerDb(env.DB), transactionIds);
+  return new Map([...known].flatMap(([transactionId, row]) => (row.playerId ? [[transactionId, row.playerId] as const] : [])));
+}
+
+/**
+ * What a cancel by batch_id alone takes, reading at most MAX_BATCH_SIZE + 1 rows. A batch of at
+ * most MAX_BATCH_SIZE items: all of them, the last applied first (a retry answers the same per
+ * item). A batch_id that several requests made larger: a page of its items still applied, the last
+ * applied first, and `more` says whether others remain; each call cancels a page, so calling again
+ * while `more` is true undoes the whole batch, and never answers 400 for its size.
+ */
+export async function itemsOfBatch(env: Env, batchId: string, maxBatchSize: number) {
+  const db = ledgerDb(env.DB);
+  const all = await transactionsOfBatch(db, batchId, maxBatchSize + 1, false);
+  if (all.length <= maxBatchSize) return { items: all, more: false };
+  const pending = await transactionsOfBatch(db, batchId, maxBatchSize + 1, true);
+  return { items: pending.slice(0, maxBatchSize), more: pending.length > maxBatchSize };
+}
