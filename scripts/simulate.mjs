@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { currencyExponent } from "../src/money.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
 import { startFaultProxy } from "./lib/fault-proxy.mjs";
-import { createThrillGateClient, THRILLGATE_POLICY } from "./lib/thrillgate-client.mjs";
+import { createThrillGateClient, definedOnly, THRILLGATE_POLICY } from "./lib/thrillgate-client.mjs";
 import { errorResponseRules } from "./lib/wallet-definition.mjs";
 import { OPENING_MINOR } from "./lib/scenario-words.mjs";
 import { contractScenarios } from "./lib/scenarios-contract.mjs";
@@ -258,10 +258,6 @@ async function preflight(t) {
   });
   const answer = await t.balance(player.id);
   if (answer.status === 401) throw new Error(`the wallet refused our signature (is --secret the wallet's WALLET_HMAC_SECRET?): ${answer.text}`);
-}
-
-function definedOnly(object) {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
 }
 
 const CELL_WIDTH = 44;

@@ -7,6 +7,9 @@
 // (unless the rule says must_cancel false) and a Credit is never cancelled: it becomes pending and
 // is sent again later until it is accepted. Used by the simulator, the chaos runner and the bench.
 import { signBody } from "../../src/auth/hmac.ts";
+import { parseSourceText } from "./source-text.ts";
+
+export { parseSourceText };
 
 // ThrillGate's documented defaults, in this client's units: request_timeout 10 s,
 // request_retry_limit 3, request_retry_backoff 2 (attempts time out after 10, 20, 40, 80 s),
@@ -40,15 +43,6 @@ export function ruleFor(outcome, rules) {
   const code = outcome.body && typeof outcome.body === "object" ? outcome.body.code : undefined;
   const rule = outcome.error === undefined && typeof code === "string" ? rules[`${outcome.status}:${code}`] : undefined;
   return { must_retry: rule?.must_retry ?? true, must_cancel: rule?.must_cancel ?? true };
-}
-
-/**
- * JSON.parse, except every leaf value is kept as its JSON source text: a balance written as
- * `90.00` reads "90.00" (not 90), one written as the string "90.00" reads "\"90.00\"". Exact
- * money and the number-versus-string difference of the cancel answer both survive.
- */
-export function parseSourceText(text) {
-  return JSON.parse(text, (_key, value, context) => (typeof value === "object" && value !== null ? value : context.source));
 }
 
 function parseOrUndefined(text, parse) {

@@ -2,6 +2,7 @@
 // concurrent copies and armed faults, and checks every answer, every final balance, every
 // player's ledger and the wallet's own reconciliation against the model. Used in-process by
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
+import { parseSourceText } from "../../scripts/lib/source-text";
 import { generate, type PlannedOp } from "./generate";
 import { CURRENCY, execute, Ledger, money, type CancelItem, type Expected, type Op, type TxItem } from "./model";
 
@@ -94,41 +95,22 @@ function requestOf(op: Op): { method: string; path: string; body?: unknown } {
   }
 }
 
-/** JSON.parse, but every number stays its source text marked "#": 12.30 reads "#12.30", not 12.3. */
-function parseExact(text: string): unknown {
-  let marked = "";
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charAt(i);
-    if (char === '"') {
-      let end = i + 1;
-      while (end < text.length && text.charAt(end) !== '"') end += text.charAt(end) === "\\" ? 2 : 1;
-      marked += text.slice(i, end + 1);
-      i = end;
-    } else if (char === "-" || (char >= "0" && char <= "9")) {
-      let end = i;
-      while (end < text.length && /[-+0-9.eE]/.test(text.charAt(end))) end++;
-      marked += `"#${text.slice(i, end)}"`;
-      i = end - 1;
-    } else {
-      marked += char;
-    }
-  }
-  return JSON.parse(marked);
-}
-
+/** A leaf of an answer read by parseSourceText, as its value: "OK", true, a transaction id. */
 function field(value: unknown, key: string): unknown {
-  return typeof value === "object" && value !== null ? new Map(Object.entries(value)).get(key) : undefined;
+  const leaf = typeof value === "object" && value !== null ? new Map(Object.entries(value)).get(key) : undefined;
+  return typeof leaf === "string" ? JSON.parse(leaf) : leaf;
 }
 
-/** A number as written (12.30), a string with its quotes ("12.30"): the spec's two balance forms. */
-function shown(value: unknown): string {
-  return typeof value === "string" && value.startsWith("#") ? value.slice(1) : String(JSON.stringify(value));
+/** A leaf as the wallet wrote it: a number as written (12.30), a string with its quotes ("12.30"). */
+function shown(value: unknown, key: string): string {
+  const leaf = typeof value === "object" && value !== null ? new Map(Object.entries(value)).get(key) : undefined;
+  return String(leaf);
 }
 
 /** An error body carries its code at the top level; a batch result carries it under "error". */
 function errorOf(value: unknown, withStatus: string, code: unknown): string {
-  const balance = field(value, "balance");
-  return `${withStatus} ${String(code)}${balance === undefined ? "" : ` ${shown(balance)}`}`;
+  const balance = shown(value, "balance");
+  return `${withStatus} ${String(code)}${balance === "undefined" ? "" : ` ${balance}`}`;
 }
 
 /** The wallet's answer as the model writes it (see model.ts). */
@@ -140,7 +122,7 @@ interface Seen {
 function observed(op: Op, status: number, text: string): Seen {
   let body: unknown;
   try {
-    body = parseExact(text);
+    body = parseSourceText(text);
   } catch {
     return { header: `${status} (not JSON) ${text.slice(0, 120)}`, items: [] };
   }
@@ -150,15 +132,15 @@ function observed(op: Op, status: number, text: string): Seen {
   const item = (result: unknown, withPlayer: boolean) => {
     const id = String(field(result, "transaction_id"));
     const who = withPlayer ? `${id} ${String(field(result, "player_id"))}` : id;
-    const line = field(result, "status") === "OK" ? `${who} OK ${shown(field(result, "balance"))}` : `${who} ${errorOf(result, "ERROR", field(field(result, "error"), "code"))}`;
+    const line = field(result, "status") === "OK" ? `${who} OK ${shown(result, "balance")}` : `${who} ${errorOf(result, "ERROR", field(field(result, "error"), "code"))}`;
     return { id, line };
   };
   switch (op.kind) {
     case "balance":
     case "cancel":
-      return { header: `200 ${shown(field(body, "balance"))}`, items: [] };
+      return { header: `200 ${shown(body, "balance")}`, items: [] };
     case "transaction":
-      return { header: `200 ${String(field(body, "transaction_id"))} ${shown(field(body, "balance"))} ${String(field(body, "currency"))}`, items: [] };
+      return { header: `200 ${String(field(body, "transaction_id"))} ${shown(body, "balance")} ${String(field(body, "currency"))}`, items: [] };
     case "batch":
     case "cancelBatch":
       return { header: `200 batch=${String(field(body, "batch_id") ?? "-")}`, items: list.map((result) => item(result, op.kind === "batch")) };
@@ -232,7 +214,7 @@ async function adminCall(run: BankRun, method: string, path: string, body?: unkn
   for (let attempt = 1; ; attempt++) {
     if (run.gone) throw new Error("the wallet stopped answering");
     const answer = await run.send(method, path, body);
-    if (answer.status >= 200 && answer.status <= 299) return parseExact(answer.text);
+    if (answer.status >= 200 && answer.status <= 299) return parseSourceText(answer.text);
     // A player created by an attempt whose answer was lost (the transport may resend too)
     // exists already; were it someone else's, the final balance check would say so.
     if (answer.status === 409 && path === "/admin/players") return undefined;
@@ -351,7 +333,7 @@ async function checkBalance(run: BankRun, playerId: string): Promise<void> {
   const answer = await run.send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
   const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
   if (got !== `200 ${want}`) disagree(run, `final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
-  const stored = shown(field(await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`), "balance"));
+  const stored = shown(await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`), "balance");
   if (stored !== want) disagree(run, `final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
   if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
 }
@@ -360,7 +342,7 @@ async function checkBalance(run: BankRun, playerId: string): Promise<void> {
 async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCounts> {
   const entries: EntryCounts = new Map();
   for (let before: unknown = null; ; ) {
-    const page = await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${shown(before)}`}`);
+    const page = await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${String(before)}`}`);
     const list = field(page, "entries");
     for (const entry of Array.isArray(list) ? list : []) {
       const id = String(field(entry, "transaction_id"));
