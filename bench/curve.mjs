@@ -42,7 +42,7 @@ export async function runCurve(opts, { startServer, stopAll, copy, warm, load, b
   const curve = { points, growth: growthOf(points) };
   const dir = join(REPO_ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "curve.json"), JSON.stringify({ date: new Date().toISOString(), options: opts, ...curve }, null, 2) + "\n");
+  writeFileSync(join(dir, "curve.json"), `${JSON.stringify({ date: new Date().toISOString(), options: opts, ...curve }, null, 2)}\n`);
   writeFileSync(join(dir, "curve.svg"), curveSvg(points));
   printCurve(curve);
   const failed = points.filter((p) => p.errors > 0);

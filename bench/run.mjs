@@ -120,7 +120,7 @@ function walletCopy(ref) {
   if (ref) {
     const archive = spawnSync("git", ["archive", "--format=tar", ref, ...parts], { cwd: REPO_ROOT, maxBuffer: 256 * 2 ** 20 });
     const untar = archive.status === 0 && spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
-    if (!untar || untar.status !== 0) throw new Error(`cannot read ${parts.join(", ")} of ${ref}: ${archive.stderr}`);
+    if (untar?.status !== 0) throw new Error(`cannot read ${parts.join(", ")} of ${ref}: ${archive.stderr}`);
   } else {
     for (const part of parts) cpSync(join(REPO_ROOT, part), join(dir, part), { recursive: true });
   }
@@ -303,7 +303,7 @@ function printMain(results) {
     const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join("  ").trimEnd();
     console.log(line(head));
     console.log(line(widths.map((w) => "-".repeat(w))));
-    body.forEach((row) => console.log(line(row)));
+    for (const row of body) console.log(line(row));
   };
   table(header, rows);
   console.log();
@@ -398,7 +398,7 @@ for (const rec of [results.reconcile, results.reconcile_off]) {
 for (const part of ["bundle", "startup"]) if (results[part]?.crashed) results.failures.push(`${part}: ${results[part].crashed}`);
 
 if (!results.curve && results.targets.length > 0) printMain(results);
-writeFileSync(opts.out, JSON.stringify(results, null, 2) + "\n");
+writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`results: ${opts.out}`);
 if (results.failures.length > 0) {
   console.error(`\nFAILED:\n  ${results.failures.join("\n  ")}`);

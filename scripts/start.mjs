@@ -49,7 +49,7 @@ function seedSql() {
         `VALUES ('token_${suffix}', '${player}', 'thrilltech', 'brand1', 'EUR', NULL, ${nowMs});`,
     );
   }
-  return rows.join("\n") + "\n";
+  return `${rows.join("\n")}\n`;
 }
 
 async function waitForHealth(child) {

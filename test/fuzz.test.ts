@@ -250,8 +250,8 @@ function notWellFormed(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
   const whole = serialize(valid);
   // Just after an opening quote: inside a key or a string value, never inside a number.
   const quotes = [...whole.matchAll(/"/g)].map((m) => m.index).filter((_, k) => k % 2 === 0);
-  return fc.tuple(fc.constantFrom(...quotes), fc.constantFrom(...LONE_SURROGATES)).map(([at, escape]) => ({
-    body: whole.slice(0, at + 1) + escape + whole.slice(at + 1),
+  return fc.tuple(fc.constantFrom(...quotes), fc.constantFrom(...LONE_SURROGATES)).map(([at, surrogate]) => ({
+    body: whole.slice(0, at + 1) + surrogate + whole.slice(at + 1),
     expect: INVALID_REQUEST,
   }));
 }
@@ -495,7 +495,7 @@ afterAll(() => logSpy.mockRestore());
 function ghostIds(): fc.Arbitrary<string> {
   const id = rich.playerId;
   return fc.oneof(
-    { weight: 9, arbitrary: fc.constantFrom(id.toUpperCase(), ` ${id}`, `${id} `, `${id}\u0000`, `${id}\ud800`, id.slice(0, -1), "\ud800", "👾", "e\u0301", "nobody", "../" + id, "%00") },
+    { weight: 9, arbitrary: fc.constantFrom(id.toUpperCase(), ` ${id}`, `${id} `, `${id}\u0000`, `${id}\ud800`, id.slice(0, -1), "\ud800", "👾", "e\u0301", "nobody", `../${id}`, "%00") },
     { weight: 1, arbitrary: text(1, 40).filter((s) => s !== id && s !== yen.playerId && s !== rival.playerId) },
   );
 }

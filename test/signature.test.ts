@@ -30,7 +30,7 @@ describe("signature over the raw body (invariant 7: nothing unsigned gets in)", 
     const hex = await signBody("x", "secret-secret-secret");
     expect(await verifySignature(encoder.encode("x"), hex, ["secret-secret-secret"])).toBe(true);
     expect(decodeSignature(hex.slice(0, 62))).toBeNull();
-    for (const header of [hex.slice(0, 62), hex + "00", "zz" + hex.slice(2), "", "Bearer " + hex]) {
+    for (const header of [hex.slice(0, 62), `${hex}00`, `zz${hex.slice(2)}`, "", `Bearer ${hex}`]) {
       expect(await verifySignature(encoder.encode("x"), header, ["secret-secret-secret"]), header).toBe(false);
     }
   });

@@ -5,7 +5,7 @@ import { admin, balanceText, cancel, countRows, expectErrorShape, ledgerAddsUp, 
 describe("POST /wallet/transaction", () => {
   it("a debit takes the amount and answers transaction_id, balance and currency", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
-    const answer = await transact(playerId, { transaction_id: "debit-1-" + playerId, amount: "2.50" });
+    const answer = await transact(playerId, { transaction_id: `debit-1-${playerId}`, amount: "2.50" });
     expect(answer.status).toBe(200);
     expect(answer.text).toBe(`{"transaction_id":"debit-1-${playerId}","balance":7.50,"currency":"EUR"}`);
     expect(await storedBalanceMinor(playerId)).toBe(750);

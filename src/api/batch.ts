@@ -56,7 +56,7 @@ async function byPlayer<Op extends { playerId: string }>(
   await Promise.all(
     [...groups].map(async ([playerId, group]) => {
       const groupAnswers = await call(playerId, group.map((item) => item.op));
-      group.forEach((item, k) => (answers[item.index] = answerAt(groupAnswers, k)));
+      for (const [k, item] of group.entries()) answers[item.index] = answerAt(groupAnswers, k);
     }),
   );
   return answers;
@@ -146,7 +146,7 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
     owned.map((item) => item.op),
     (playerId, group) => playerWallet(env, playerId).cancelBatch(group),
   );
-  owned.forEach((item, k) => (answers[item.index] = answerAt(ownedAnswers, k)));
+  for (const [k, item] of owned.entries()) answers[item.index] = answerAt(ownedAnswers, k);
   // Ids nobody owns: tombstones, each settled as a single cancel would be (it handles the race).
   await Promise.all(
     resolved.map(async (item, index) => {

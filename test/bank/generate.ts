@@ -95,7 +95,10 @@ class Draw {
 
   weighted<T extends string>(table: readonly (readonly [T, number])[]): T {
     let roll = this.random() * table.reduce((sum, [, weight]) => sum + weight, 0);
-    for (const [value, weight] of table) if ((roll -= weight) < 0) return value;
+    for (const [value, weight] of table) {
+      roll -= weight;
+      if (roll < 0) return value;
+    }
     return this.pick(table)[0];
   }
 }
