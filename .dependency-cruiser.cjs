@@ -26,16 +26,34 @@ const upward = (name, from, above) => ({
 
 module.exports = {
   forbidden: [
-    { name: "no-circular", severity: "error", comment: "a cycle has no bottom layer", from: {}, to: { circular: true } },
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "a cycle has no bottom layer",
+      from: {},
+      to: { circular: true },
+    },
     upward("router-not-up", LAYERS.router, LAYERS.index),
     upward("api-not-up", LAYERS.api, [LAYERS.index, LAYERS.router]),
     upward("wallet-not-up", LAYERS.wallet, [LAYERS.index, LAYERS.router, LAYERS.api]),
-    upward("ledger-not-up", LAYERS.ledger, [LAYERS.index, LAYERS.router, LAYERS.api, LAYERS.wallet]),
-    upward("base-not-up", LAYERS.base, [LAYERS.index, LAYERS.router, LAYERS.api, LAYERS.wallet, LAYERS.ledger]),
+    upward("ledger-not-up", LAYERS.ledger, [
+      LAYERS.index,
+      LAYERS.router,
+      LAYERS.api,
+      LAYERS.wallet,
+    ]),
+    upward("base-not-up", LAYERS.base, [
+      LAYERS.index,
+      LAYERS.router,
+      LAYERS.api,
+      LAYERS.wallet,
+      LAYERS.ledger,
+    ]),
     {
       name: "no-handler-to-handler",
       severity: "error",
-      comment: "an API handler module shares helpers (json, errors, schemas, views, operations), never another handler",
+      comment:
+        "an API handler module shares helpers (json, errors, schemas, views, operations), never another handler",
       from: { path: HANDLERS },
       to: { path: HANDLERS },
     },
@@ -51,6 +69,9 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"] },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+    },
   },
 };

@@ -21,27 +21,55 @@ function sqliteFiles(dir) {
 const wallet = await startLocalWallet();
 const copy = join(tmpdir(), `edge-wallet-capacity-${process.pid}.sqlite`);
 try {
-  await createPlayers({ url: wallet.url, adminToken: wallet.adminToken, ids: Array.from({ length: PLAYERS }, (_, n) => playerId(n)) });
-  const run = await runLoad({ url: wallet.url, secret: wallet.secret, scenario: "capacity", pick: spread(PLAYERS), connections: 16, durationS: 600, maxRequests: TRANSACTIONS });
-  if (run.errors + run.non_2xx > 0) throw new Error(`transactions failed: ${run.failures.join(" | ")}`);
+  await createPlayers({
+    url: wallet.url,
+    adminToken: wallet.adminToken,
+    ids: Array.from({ length: PLAYERS }, (_, n) => playerId(n)),
+  });
+  const run = await runLoad({
+    url: wallet.url,
+    secret: wallet.secret,
+    scenario: "capacity",
+    pick: spread(PLAYERS),
+    connections: 16,
+    durationS: 600,
+    maxRequests: TRANSACTIONS,
+  });
+  if (run.errors + run.non_2xx > 0)
+    throw new Error(`transactions failed: ${run.failures.join(" | ")}`);
   const [file] = sqliteFiles(wallet.persistDir).sort((a, b) => statSync(b).size - statSync(a).size);
   if (!file) throw new Error(`no D1 file under ${wallet.persistDir}`);
   // VACUUM INTO: a consistent, compact copy (the live file may hold free pages and a WAL).
   execFileSync("sqlite3", [file, `VACUUM INTO '${copy}'`]);
   const query = (sql) => execFileSync("sqlite3", ["-json", copy, sql], { encoding: "utf8" });
-  const sizes = JSON.parse(query("SELECT name, SUM(pgsize) AS bytes, SUM(ncell) AS cells FROM dbstat GROUP BY name ORDER BY bytes DESC") || "[]");
-  const counts = JSON.parse(query("SELECT (SELECT COUNT(*) FROM ledger_entries) AS ledger_entries, (SELECT COUNT(*) FROM transactions) AS transaction_ids, (SELECT COUNT(*) FROM players) AS players") || "[{}]")[0];
-  const pageSize = Number(execFileSync("sqlite3", [copy, "PRAGMA page_size"], { encoding: "utf8" }).trim());
+  const sizes = JSON.parse(
+    query(
+      "SELECT name, SUM(pgsize) AS bytes, SUM(ncell) AS cells FROM dbstat GROUP BY name ORDER BY bytes DESC",
+    ) || "[]",
+  );
+  const counts = JSON.parse(
+    query(
+      "SELECT (SELECT COUNT(*) FROM ledger_entries) AS ledger_entries, (SELECT COUNT(*) FROM transactions) AS transaction_ids, (SELECT COUNT(*) FROM players) AS players",
+    ) || "[{}]",
+  )[0];
+  const pageSize = Number(
+    execFileSync("sqlite3", [copy, "PRAGMA page_size"], { encoding: "utf8" }).trim(),
+  );
   const total = sizes.reduce((sum, row) => sum + row.bytes, 0);
   // What grows with transactions: their tables and every index on them (not players, sessions, schema).
-  const perTransaction = sizes.filter((row) => /ledger_entries|transactions|cancellations/.test(row.name)).reduce((sum, row) => sum + row.bytes, 0);
+  const perTransaction = sizes
+    .filter((row) => /ledger_entries|transactions|cancellations/.test(row.name))
+    .reduce((sum, row) => sum + row.bytes, 0);
   const result = {
     transactions: run.requests,
     counts,
     page_size: pageSize,
     file_bytes: total,
     bytes_per_transaction: Math.round(perTransaction / counts.transaction_ids),
-    by_table_or_index: sizes.map((row) => ({ ...row, bytes_per_transaction: Math.round((row.bytes / counts.transaction_ids) * 10) / 10 })),
+    by_table_or_index: sizes.map((row) => ({
+      ...row,
+      bytes_per_transaction: Math.round((row.bytes / counts.transaction_ids) * 10) / 10,
+    })),
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {

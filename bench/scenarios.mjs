@@ -32,7 +32,10 @@ function transaction(scenario, n, player, type) {
 
 // Request n goes to player n % players; each player sees Credit, Debit, Credit… so no balance
 // ever drops below its opening one (a Debit refused for funds would be a non-2xx).
-export const spread = (players) => (n) => ({ player: playerId(n % players), type: Math.floor(n / players) % 2 ? "Debit" : "Credit" });
+export const spread = (players) => (n) => ({
+  player: playerId(n % players),
+  type: Math.floor(n / players) % 2 ? "Debit" : "Credit",
+});
 export const hot = () => (n) => ({ player: HOT_PLAYER, type: n % 2 ? "Debit" : "Credit" });
 
 /**
@@ -45,11 +48,15 @@ export function serverPids(url) {
     .split("\n")
     .map((line) => line.trim().split(/\s+/))
     .map(([pid, pgid, ...args]) => ({ pid, pgid, args: args.join(" ") }));
-  const wrangler = rows.find((row) => row.args.includes("wrangler") && row.args.includes(`--port ${new URL(url).port}`));
+  const wrangler = rows.find(
+    (row) => row.args.includes("wrangler") && row.args.includes(`--port ${new URL(url).port}`),
+  );
   return wrangler ? rows.filter((row) => row.pgid === wrangler.pgid).map((row) => row.pid) : [];
 }
 
-const TICKS_PER_S = existsSync("/proc/self/stat") ? Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) : 100;
+const TICKS_PER_S = existsSync("/proc/self/stat")
+  ? Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }))
+  : 100;
 
 function cpuMsOf(pids) {
   let ticks = 0;
@@ -71,7 +78,14 @@ function cpuMsOf(pids) {
  * with wrangler and workerd) say whether the run was CPU-bound.
  */
 function cpuMeter(pids, work) {
-  const hostTimes = () => cpus().reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, total: 0 });
+  const hostTimes = () =>
+    cpus().reduce(
+      (sum, cpu) => ({
+        idle: sum.idle + cpu.times.idle,
+        total: sum.total + Object.values(cpu.times).reduce((a, b) => a + b, 0),
+      }),
+      { idle: 0, total: 0 },
+    );
   const host0 = hostTimes();
   const server0 = cpuMsOf(pids);
   // workerd runs the Worker, the objects and D1; the rest is wrangler's own Node process
@@ -93,11 +107,15 @@ function cpuMeter(pids, work) {
     const serverMs = cpuMsOf(pids) - server0;
     const workerdMs = cpuMsOf(workerdPids) - workerd0;
     return {
-      host_busy_pct: Math.round(100 * (1 - (host1.idle - host0.idle) / (host1.total - host0.total))),
+      host_busy_pct: Math.round(
+        100 * (1 - (host1.idle - host0.idle) / (host1.total - host0.total)),
+      ),
       client_pct_of_one_core: Math.round((self.user + self.system) / 10 / wallMs),
       server_pct_of_one_core: pids.length > 0 ? Math.round((100 * serverMs) / wallMs) : null,
-      server_cpu_ms_per_item: pids.length > 0 && work() > 0 ? Math.round((100 * serverMs) / work()) / 100 : null,
-      workerd_cpu_ms_per_item: workerdPids.length > 0 && work() > 0 ? Math.round((100 * workerdMs) / work()) / 100 : null,
+      server_cpu_ms_per_item:
+        pids.length > 0 && work() > 0 ? Math.round((100 * serverMs) / work()) / 100 : null,
+      workerd_cpu_ms_per_item:
+        workerdPids.length > 0 && work() > 0 ? Math.round((100 * workerdMs) / work()) / 100 : null,
     };
   };
 }
@@ -112,7 +130,16 @@ function failureLog() {
  * `connections` clients send signed POST /wallet/transaction for `durationS` seconds, or until
  * `maxRequests` answers if that comes first.
  */
-export async function runLoad({ url, secret, pids = [], scenario, pick, connections, durationS, maxRequests }) {
+export async function runLoad({
+  url,
+  secret,
+  pids = [],
+  scenario,
+  pick,
+  connections,
+  durationS,
+  maxRequests,
+}) {
   let n = 0;
   let answered = 0;
   const failures = failureLog();
@@ -130,7 +157,15 @@ export async function runLoad({ url, secret, pids = [], scenario, pick, connecti
         setupRequest: (request) => {
           const { player, type } = pick(n);
           const body = JSON.stringify(transaction(scenario, n++, player, type));
-          return { ...request, body, headers: { ...request.headers, "content-type": "application/json", "x-server-authorization": sign(body, secret) } };
+          return {
+            ...request,
+            body,
+            headers: {
+              ...request.headers,
+              "content-type": "application/json",
+              "x-server-authorization": sign(body, secret),
+            },
+          };
         },
         onResponse: (status, body) => {
           answered++;
@@ -159,7 +194,15 @@ export async function runLoad({ url, secret, pids = [], scenario, pick, connecti
  * `batches` sequential POST /wallet/transaction/batch, each `batchSize` credits spread over
  * `players`, timed one by one. Errors count items answered "ERROR" and requests not answered.
  */
-export async function runBatches({ url, secret, pids = [], scenario, players, batches, batchSize }) {
+export async function runBatches({
+  url,
+  secret,
+  pids = [],
+  scenario,
+  players,
+  batches,
+  batchSize,
+}) {
   const failures = failureLog();
   const batchMs = [];
   const d1Ms = [];
@@ -167,8 +210,13 @@ export async function runBatches({ url, secret, pids = [], scenario, players, ba
   let non2xx = 0;
   const cpu = cpuMeter(pids, () => batchMs.length * batchSize);
   for (let b = 0; b < batches; b++) {
-    const items = Array.from({ length: batchSize }, (_, i) => transaction(scenario, b * batchSize + i, playerId(i % players), "Credit"));
-    const body = JSON.stringify({ batch_id: `${RUN_TAG}-${scenario.replace(/\W+/g, "_")}-${b}`, transactions: items });
+    const items = Array.from({ length: batchSize }, (_, i) =>
+      transaction(scenario, b * batchSize + i, playerId(i % players), "Credit"),
+    );
+    const body = JSON.stringify({
+      batch_id: `${RUN_TAG}-${scenario.replace(/\W+/g, "_")}-${b}`,
+      transactions: items,
+    });
     const start = performance.now();
     let response;
     let text;
@@ -176,14 +224,19 @@ export async function runBatches({ url, secret, pids = [], scenario, players, ba
       response = await fetch(`${url}/wallet/transaction/batch`, {
         method: "POST",
         body,
-        headers: { "content-type": "application/json", "x-server-authorization": sign(body, secret) },
+        headers: {
+          "content-type": "application/json",
+          "x-server-authorization": sign(body, secret),
+        },
         signal: AbortSignal.timeout(BATCH_TIMEOUT_MS),
       });
       text = await response.text();
     } catch (error) {
       // No answer at all: the server is likely gone, so the batches after this one would be too.
       errors++;
-      failures.add(`batch ${b}: ${error.message}${error.cause ? ` (${error.cause.code ?? error.cause})` : ""}`);
+      failures.add(
+        `batch ${b}: ${error.message}${error.cause ? ` (${error.cause.code ?? error.cause})` : ""}`,
+      );
       break;
     }
     if (!response.ok) {
@@ -194,7 +247,9 @@ export async function runBatches({ url, secret, pids = [], scenario, players, ba
     batchMs.push(performance.now() - start); // of answered batches only: a failure is no speed
     // The wallet answers per item; the baseline answers how many rows it inserted.
     const answer = JSON.parse(text);
-    const failed = Array.isArray(answer.results) ? answer.results.filter((r) => r.status !== "OK") : [];
+    const failed = Array.isArray(answer.results)
+      ? answer.results.filter((r) => r.status !== "OK")
+      : [];
     if (failed.length > 0) failures.add(`item ERROR: ${JSON.stringify(failed[0])}`);
     errors += Array.isArray(answer.results) ? failed.length : batchSize - (answer.inserted ?? 0);
     if (typeof answer.d1_ms === "number") d1Ms.push(answer.d1_ms);
@@ -227,9 +282,16 @@ export async function createPlayers({ url, adminToken, ids, concurrency = 8 }) {
       const response = await fetch(`${url}/admin/players`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
-        body: JSON.stringify({ player_id: id, operator_id: "bench", brand_id: "bench", currency: "EUR", balance: "1000000.00" }),
+        body: JSON.stringify({
+          player_id: id,
+          operator_id: "bench",
+          brand_id: "bench",
+          currency: "EUR",
+          balance: "1000000.00",
+        }),
       });
-      if (response.status !== 201) throw new Error(`creating ${id}: ${response.status} ${await response.text()}`);
+      if (response.status !== 201)
+        throw new Error(`creating ${id}: ${response.status} ${await response.text()}`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -237,9 +299,12 @@ export async function createPlayers({ url, adminToken, ids, concurrency = 8 }) {
 
 /** GET /admin/reconcile (invariant 5). A 404 means the route is not deployed yet: skipped. */
 export async function reconcile({ url, adminToken }) {
-  const response = await fetch(`${url}/admin/reconcile`, { headers: { authorization: `Bearer ${adminToken}` } });
+  const response = await fetch(`${url}/admin/reconcile`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
   const text = await response.text();
-  if (response.status === 404) return { status: "skipped", detail: "GET /admin/reconcile answered 404" };
+  if (response.status === 404)
+    return { status: "skipped", detail: "GET /admin/reconcile answered 404" };
   let answer;
   try {
     answer = JSON.parse(text);
@@ -256,7 +321,9 @@ export function workerdRssMiB(pids) {
   for (const pid of pids) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
-      const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+      const line = readFileSync(`/proc/${pid}/status`, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("VmRSS:"));
       kib += Number(line?.match(/\d+/)?.[0] ?? 0);
     } catch {
       // the process ended

@@ -40,8 +40,12 @@ if (values.help) {
 }
 
 const operations = Number(values.ops);
-const firstSeed = values["first-seed"] === undefined ? Date.now() % 1_000_000 : Number(values["first-seed"]);
-const seeds = values.seed !== undefined ? [Number(values.seed)] : Array.from({ length: Number(values.seeds) }, (_, i) => firstSeed + i);
+const firstSeed =
+  values["first-seed"] === undefined ? Date.now() % 1_000_000 : Number(values["first-seed"]);
+const seeds =
+  values.seed !== undefined
+    ? [Number(values.seed)]
+    : Array.from({ length: Number(values.seeds) }, (_, i) => firstSeed + i);
 if (!(operations > 0) || seeds.some((seed) => !Number.isSafeInteger(seed))) {
   console.error("--ops must be a positive number and seeds integers");
   process.exit(2);
@@ -54,8 +58,13 @@ async function startWallet(): Promise<Wallet> {
   console.log("starting wrangler dev (FAULT_INJECTION=enabled, a fresh local D1)…");
   const beganMs = performance.now();
   const log = values.verbose ? (line: string) => console.log(`  wrangler: ${line}`) : undefined;
-  const started = await startLocalWallet({ vars: { FAULT_INJECTION: "enabled" }, ...(log ? { log } : {}) });
-  console.log(`wallet at ${started.url} after ${((performance.now() - beganMs) / 1000).toFixed(1)} s`);
+  const started = await startLocalWallet({
+    vars: { FAULT_INJECTION: "enabled" },
+    ...(log ? { log } : {}),
+  });
+  console.log(
+    `wallet at ${started.url} after ${((performance.now() - beganMs) / 1000).toFixed(1)} s`,
+  );
   return started;
 }
 
@@ -65,7 +74,12 @@ if (values.url) {
     console.error("--url needs --secret and --admin-token");
     process.exit(2);
   }
-  wallet = { url: values.url, secret: values.secret, adminToken: values["admin-token"], stop: async () => {} };
+  wallet = {
+    url: values.url,
+    secret: values.secret,
+    adminToken: values["admin-token"],
+    stop: async () => {},
+  };
 } else {
   wallet = await startWallet();
 }
@@ -73,12 +87,17 @@ process.once("SIGINT", () => void wallet.stop().then(() => process.exit(130)));
 
 // ThrillGate's client (signature, timeout per attempt) with its retries off: the bank resends
 // itself, so that it counts every request and knows which answer each copy finally got.
-const clientOf = (w: Wallet) => createThrillGateClient({ url: w.url, secret: w.secret, adminToken: w.adminToken });
+const clientOf = (w: Wallet) =>
+  createThrillGateClient({ url: w.url, secret: w.secret, adminToken: w.adminToken });
 const client = clientOf(wallet);
 const send: Send = async (method, path, body) => {
   try {
-    const answer = path.startsWith("/admin/") ? await client.admin(method, path, body) : await client.wallet(method, path, body, { retry: false });
-    return "status" in answer ? { status: answer.status, text: answer.text } : { status: 0, text: "no answer" };
+    const answer = path.startsWith("/admin/")
+      ? await client.admin(method, path, body)
+      : await client.wallet(method, path, body, { retry: false });
+    return "status" in answer
+      ? { status: answer.status, text: answer.text }
+      : { status: 0, text: "no answer" };
   } catch (error) {
     return { status: 0, text: String(error) }; // no answer (timeout, connection refused): retried like a 5xx
   }
@@ -111,7 +130,9 @@ try {
       });
     } catch (error) {
       if (!(await answersHealth(wallet.url))) {
-        throw new Error(`seed ${seed}: the wallet at ${wallet.url} stopped answering (wrangler dev exited)${values.verbose ? "" : "; --verbose shows its output"}`);
+        throw new Error(
+          `seed ${seed}: the wallet at ${wallet.url} stopped answering (wrangler dev exited)${values.verbose ? "" : "; --verbose shows its output"}`,
+        );
       }
       throw error;
     }
@@ -127,9 +148,27 @@ try {
   await wallet.stop();
 }
 
-const columns = ["seed", "operations", "requests", "faults", "disagreements", "double applies", "negative balances", "reconciliation"] as const;
-const row = (r: Omit<BankReport, "seed" | "problems" | "durationMs" | "sentOnce"> & { seed: string | number }) => [
-  r.seed, r.operations, r.requests, r.faultsArmed, r.disagreements, r.doubleApplies, r.negativeBalances, r.reconciliationProblems,
+const columns = [
+  "seed",
+  "operations",
+  "requests",
+  "faults",
+  "disagreements",
+  "double applies",
+  "negative balances",
+  "reconciliation",
+] as const;
+const row = (
+  r: Omit<BankReport, "seed" | "problems" | "durationMs" | "sentOnce"> & { seed: string | number },
+) => [
+  r.seed,
+  r.operations,
+  r.requests,
+  r.faultsArmed,
+  r.disagreements,
+  r.doubleApplies,
+  r.negativeBalances,
+  r.reconciliationProblems,
 ];
 const sum = (pick: (r: BankReport) => number) => reports.reduce((total, r) => total + pick(r), 0);
 const totals = {
@@ -145,9 +184,21 @@ const totals = {
 const lines = [[...columns], ...reports.map(row), row(totals)].map((cells) => cells.map(String));
 const widths = columns.map((_, i) => Math.max(...lines.map((cells) => cells[i]?.length ?? 0)));
 console.log();
-for (const cells of lines) console.log(cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  "));
-console.log(`\n${reports.length} seeds in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+for (const cells of lines)
+  console.log(cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  "));
+console.log(
+  `\n${reports.length} seeds in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
+);
 
-const failed = totals.disagreements + totals.doubleApplies + totals.negativeBalances + totals.reconciliationProblems > 0;
-console.log(failed ? "chaos: the wallet DISAGREES with the model" : "chaos: every answer, balance and ledger as the model says");
+const failed =
+  totals.disagreements +
+    totals.doubleApplies +
+    totals.negativeBalances +
+    totals.reconciliationProblems >
+  0;
+console.log(
+  failed
+    ? "chaos: the wallet DISAGREES with the model"
+    : "chaos: every answer, balance and ledger as the model says",
+);
 process.exit(failed ? 1 : 0);

@@ -6,26 +6,39 @@ import { parseArgs } from "node:util";
 import { readDevVars } from "./lib/dev-vars.mjs";
 
 const { values } = parseArgs({
-  options: { url: { type: "string", default: "http://127.0.0.1:8787" }, "admin-token": { type: "string" } },
+  options: {
+    url: { type: "string", default: "http://127.0.0.1:8787" },
+    "admin-token": { type: "string" },
+  },
 });
 const token = values["admin-token"] ?? process.env.ADMIN_TOKEN ?? readDevVars().ADMIN_TOKEN;
 if (!token) {
-  console.error("no admin token: pass --admin-token, set ADMIN_TOKEN, or create .dev.vars (npm start does)");
+  console.error(
+    "no admin token: pass --admin-token, set ADMIN_TOKEN, or create .dev.vars (npm start does)",
+  );
   process.exit(2);
 }
 
-const response = await fetch(`${values.url}/admin/reconcile`, { headers: { authorization: `Bearer ${token}` } });
+const response = await fetch(`${values.url}/admin/reconcile`, {
+  headers: { authorization: `Bearer ${token}` },
+});
 if (!response.ok) {
   console.error(`reconcile answered ${response.status}: ${await response.text()}`);
   process.exit(2);
 }
 const report = await response.json();
-console.log(`players checked: ${report.players_checked}, transactions checked: ${report.transactions_checked}`);
+console.log(
+  `players checked: ${report.players_checked}, transactions checked: ${report.transactions_checked}`,
+);
 for (const m of report.balance_mismatches) {
-  console.log(`player ${m.player_id}: balance ${m.balance_minor} minor units, ledger says ${m.expected_minor}`);
+  console.log(
+    `player ${m.player_id}: balance ${m.balance_minor} minor units, ledger says ${m.expected_minor}`,
+  );
 }
 for (const p of report.transaction_problems) {
-  console.log(`transaction ${p.transaction_id} (${p.status ?? "no row"}): ${p.applying_entries} applying, ${p.reversing_entries} reversing entries`);
+  console.log(
+    `transaction ${p.transaction_id} (${p.status ?? "no row"}): ${p.applying_entries} applying, ${p.reversing_entries} reversing entries`,
+  );
 }
 console.log(report.ok ? "reconciliation: exact" : "reconciliation: DISAGREES");
 process.exit(report.ok ? 0 : 1);

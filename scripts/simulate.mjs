@@ -12,7 +12,11 @@ import { parseArgs } from "node:util";
 import { currencyExponent } from "../src/money.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
 import { startFaultProxy } from "./lib/fault-proxy.mjs";
-import { createThrillGateClient, definedOnly, THRILLGATE_POLICY } from "./lib/thrillgate-client.mjs";
+import {
+  createThrillGateClient,
+  definedOnly,
+  THRILLGATE_POLICY,
+} from "./lib/thrillgate-client.mjs";
 import { errorResponseRules } from "./lib/wallet-definition.mjs";
 import { OPENING_MINOR } from "./lib/scenario-words.mjs";
 import { contractScenarios } from "./lib/scenarios-contract.mjs";
@@ -62,9 +66,15 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
         currency: settings.currency,
         balance: t.money(openingMinor),
       });
-      if (created.status !== 201) throw new Error(`creating a player failed: ${created.status} ${created.text}`);
-      const session = await client.admin("POST", `/admin/players/${encodeURIComponent(id)}/sessions`, {});
-      if (session.status !== 201) throw new Error(`creating a session failed: ${session.status} ${session.text}`);
+      if (created.status !== 201)
+        throw new Error(`creating a player failed: ${created.status} ${created.text}`);
+      const session = await client.admin(
+        "POST",
+        `/admin/players/${encodeURIComponent(id)}/sessions`,
+        {},
+      );
+      if (session.status !== 201)
+        throw new Error(`creating a session failed: ${session.status} ${session.text}`);
       adminMs += performance.now() - startedMs;
       return { id, token: session.body.player_token };
     },
@@ -76,7 +86,11 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
      * ThrillGate as ThrillPots drives it (debit → cancel, credit → pending), under this scenario's
      * error_response_rules, through the fault proxy.
      */
-    thrillgate: createThrillGateClient({ ...settings, url: proxy.url, errorResponseRules: RULE_SETS[rules ?? settings.rules] }),
+    thrillgate: createThrillGateClient({
+      ...settings,
+      url: proxy.url,
+      errorResponseRules: RULE_SETS[rules ?? settings.rules],
+    }),
     /** The same with short time-outs, for the calls whose answers the proxy holds back. */
     impatientThrillgate: createThrillGateClient({
       ...settings,
@@ -90,14 +104,20 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
     async walletFaults(plan) {
       const answer = await client.admin("POST", "/admin/faults", plan);
       if (answer.status === 404) return false;
-      if (answer.status !== 200) throw new Error(`arming faults failed: ${answer.status} ${answer.text}`);
+      if (answer.status !== 200)
+        throw new Error(`arming faults failed: ${answer.status} ${answer.text}`);
       return true;
     },
 
     /** How often the ledger applied and reversed `transactionId` for the player: "1 apply, 0 reverse". */
     async ledgerOf(playerId, transactionId) {
-      const answer = await client.admin("GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500`);
-      const entries = (answer.body?.entries ?? []).filter((e) => e.transaction_id === transactionId);
+      const answer = await client.admin(
+        "GET",
+        `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500`,
+      );
+      const entries = (answer.body?.entries ?? []).filter(
+        (e) => e.transaction_id === transactionId,
+      );
       const count = (effect) => entries.filter((e) => e.effect === effect).length;
       return `${count("apply")} apply, ${count("reverse")} reverse`;
     },
@@ -115,7 +135,11 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
     },
 
     transaction(playerId, type, amountMinor, fields = {}) {
-      return t.wallet("POST", "/wallet/transaction", t.transactionItem(playerId, type, amountMinor, fields));
+      return t.wallet(
+        "POST",
+        "/wallet/transaction",
+        t.transactionItem(playerId, type, amountMinor, fields),
+      );
     },
 
     transactionItem(playerId, type, amountMinor, fields = {}) {
@@ -132,7 +156,10 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
     },
 
     cancel(transactionId, playerId) {
-      return t.wallet("DELETE", "/wallet/cancel", { transaction_id: transactionId, player_id: playerId });
+      return t.wallet("DELETE", "/wallet/cancel", {
+        transaction_id: transactionId,
+        player_id: playerId,
+      });
     },
 
     balance(playerId) {
@@ -143,12 +170,20 @@ function scenarioContext({ client, settings, runId, name, proxy, rules }) {
     expect(label, actual, wanted) {
       const shown = actual === undefined ? "missing" : clip(String(actual));
       const prefix = label ? `${label} ` : "";
-      checks.push({ pass: actual !== undefined && String(actual) === String(wanted), expected: `${prefix}${wanted}`, got: `${prefix}${shown}` });
+      checks.push({
+        pass: actual !== undefined && String(actual) === String(wanted),
+        expected: `${prefix}${wanted}`,
+        got: `${prefix}${shown}`,
+      });
     },
 
     /** A yes/no check; when it fails the got column says `label: whyNot`. */
     ok(label, condition, whyNot = "no") {
-      checks.push({ pass: Boolean(condition), expected: label, got: condition ? label : `${label}: ${clip(String(whyNot))}` });
+      checks.push({
+        pass: Boolean(condition),
+        expected: label,
+        got: condition ? label : `${label}: ${clip(String(whyNot))}`,
+      });
     },
 
     /** The usual ending: the balance the wallet reports now is exactly `minor`. */
@@ -166,12 +201,15 @@ function clip(text) {
   return text.length > CLIP_CHARS ? `${text.slice(0, CLIP_CHARS)}…` : text;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The scenarios, in the order they run: the contract (scripts/lib/scenarios-contract.mjs), then the
 // jackpot round and its failure paths under each rule set (scripts/lib/scenarios-jackpot.mjs).
 
-export const SCENARIOS = [...contractScenarios(), ...jackpotScenarios("default"), ...jackpotScenarios("wallet")];
+export const SCENARIOS = [
+  ...contractScenarios(),
+  ...jackpotScenarios("default"),
+  ...jackpotScenarios("wallet"),
+];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -190,11 +228,16 @@ export async function runScenarios(options) {
     faultTimeoutMs: FAULT_TIMEOUT_MS,
     ...definedOnly(options),
   };
-  if (currencyExponent(settings.currency) === undefined) throw new Error(`unknown currency ${settings.currency}`);
-  if (!Object.hasOwn(RULE_SETS, settings.rules)) throw new Error(`rules must be ${Object.keys(RULE_SETS).join(" or ")}`);
+  if (currencyExponent(settings.currency) === undefined)
+    throw new Error(`unknown currency ${settings.currency}`);
+  if (!Object.hasOwn(RULE_SETS, settings.rules))
+    throw new Error(`rules must be ${Object.keys(RULE_SETS).join(" or ")}`);
   // The contract scenarios play ThrillGate under the chosen rules: by default every failed call is
   // retried, 4xx included, and a refusal must answer the same every time.
-  const client = createThrillGateClient({ ...settings, errorResponseRules: RULE_SETS[settings.rules] });
+  const client = createThrillGateClient({
+    ...settings,
+    errorResponseRules: RULE_SETS[settings.rules],
+  });
   const proxy = await startFaultProxy(settings.url.replace(/\/+$/, ""));
   try {
     return await runAll(options, settings, client, proxy);
@@ -209,7 +252,14 @@ async function runAll(options, settings, client, proxy) {
   await preflight(scenarioContext({ client, settings, runId, name: "preflight", proxy }));
   const results = [];
   for (const scenario of SCENARIOS) {
-    const t = scenarioContext({ client, settings, runId, name: scenario.name, proxy, rules: scenario.rules });
+    const t = scenarioContext({
+      client,
+      settings,
+      runId,
+      name: scenario.name,
+      proxy,
+      rules: scenario.rules,
+    });
     const startedMs = performance.now();
     let error;
     try {
@@ -254,10 +304,15 @@ async function preflight(t) {
     throw new Error(`no wallet answers at ${t.url}: ${error.message}`);
   });
   const player = await t.player().catch((error) => {
-    throw new Error(`the admin API refused to create a player (is --admin-token the wallet's ADMIN_TOKEN?): ${error.message}`);
+    throw new Error(
+      `the admin API refused to create a player (is --admin-token the wallet's ADMIN_TOKEN?): ${error.message}`,
+    );
   });
   const answer = await t.balance(player.id);
-  if (answer.status === 401) throw new Error(`the wallet refused our signature (is --secret the wallet's WALLET_HMAC_SECRET?): ${answer.text}`);
+  if (answer.status === 401)
+    throw new Error(
+      `the wallet refused our signature (is --secret the wallet's WALLET_HMAC_SECRET?): ${answer.text}`,
+    );
 }
 
 const CELL_WIDTH = 44;
@@ -275,9 +330,21 @@ function wrap(text) {
 
 function table(report) {
   const header = ["scenario", "expected", "got", "result", "ms"];
-  const rows = report.scenarios.map((r) => [[r.scenario], wrap(r.expected), wrap(r.got), [r.pass ? "pass" : "FAIL"], [String(r.latency_ms)]]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.flatMap((row) => row[i].map((l) => l.length))));
-  const line = (cells) => cells.map((cell, i) => (i === 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(" | ").trimEnd();
+  const rows = report.scenarios.map((r) => [
+    [r.scenario],
+    wrap(r.expected),
+    wrap(r.got),
+    [r.pass ? "pass" : "FAIL"],
+    [String(r.latency_ms)],
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.flatMap((row) => row[i].map((l) => l.length))),
+  );
+  const line = (cells) =>
+    cells
+      .map((cell, i) => (i === 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join(" | ")
+      .trimEnd();
   const rowLines = (row) => {
     const height = Math.max(...row.map((cell) => cell.length));
     return Array.from({ length: height }, (_, n) => line(row.map((cell) => cell[n] ?? "")));
@@ -289,7 +356,11 @@ function table(report) {
     ...rows.flatMap(rowLines),
     "",
     `${totals.scenarios} scenarios: ${totals.passed} passed, ${totals.failed} failed (${totals.latency_ms} ms in the wallet) against ${report.url}`,
-    ...(totals.retries ? [`${totals.retries} retried attempt(s) in the contract scenarios: failed answers sent again under the rules`] : []),
+    ...(totals.retries
+      ? [
+          `${totals.retries} retried attempt(s) in the contract scenarios: failed answers sent again under the rules`,
+        ]
+      : []),
   ].join("\n");
 }
 
@@ -336,13 +407,16 @@ async function main() {
   const secret = values.secret ?? devVars.WALLET_HMAC_SECRET ?? process.env.WALLET_HMAC_SECRET;
   const adminToken = values["admin-token"] ?? devVars.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN;
   if (!secret || !adminToken) {
-    console.error("no HMAC secret or admin token: pass --secret and --admin-token, create .dev.vars (npm start does), or set WALLET_HMAC_SECRET and ADMIN_TOKEN");
+    console.error(
+      "no HMAC secret or admin token: pass --secret and --admin-token, create .dev.vars (npm start does), or set WALLET_HMAC_SECRET and ADMIN_TOKEN",
+    );
     return 2;
   }
   const number = (name) => {
     if (values[name] === undefined) return undefined;
     const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number ≥ 0`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`--${name} must be a whole number ≥ 0`);
     return value;
   };
   // In --json mode stdout carries only the document; progress goes to stderr.
@@ -359,7 +433,12 @@ async function main() {
     backoffFactor: number("backoff-factor"),
     faultTimeoutMs: number("fault-timeout-ms"),
     rules: values.rules,
-    onResult: (r) => progress(r.pass ? `pass  ${r.scenario} (${r.latency_ms} ms)` : `FAIL  ${r.scenario}: expected ${r.expected}; got ${r.got}`),
+    onResult: (r) =>
+      progress(
+        r.pass
+          ? `pass  ${r.scenario} (${r.latency_ms} ms)`
+          : `FAIL  ${r.scenario}: expected ${r.expected}; got ${r.got}`,
+      ),
   });
   console.log(values.json ? JSON.stringify(report, null, 2) : `\n${table(report)}`);
   return report.totals.failed === 0 ? 0 : 1;

@@ -18,7 +18,10 @@ const verbose = process.argv.slice(2).includes("--verbose");
 // The setup steps' own output (one JSON result block per seed statement) is kept for --verbose,
 // and shown anyway when a step fails, so a newcomer sees one line per step.
 function wrangler(args) {
-  const result = runWrangler(args, { stdio: verbose ? "inherit" : ["inherit", "pipe", "pipe"], encoding: "utf8" });
+  const result = runWrangler(args, {
+    stdio: verbose ? "inherit" : ["inherit", "pipe", "pipe"],
+    encoding: "utf8",
+  });
   if (result.status !== 0) {
     if (!verbose) process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}`);
     console.error(`wrangler ${args.join(" ")} failed`);
@@ -97,11 +100,16 @@ console.log("Local D1 migrated (.wrangler/).");
 mkdirSync(".wrangler", { recursive: true });
 writeFileSync(".wrangler/seed.sql", seedSql());
 wrangler(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
-console.log(`Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`);
+console.log(
+  `Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`,
+);
 
-const dev = spawnWrangler(["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
-  stdio: ["inherit", "inherit", "inherit"],
-});
+const dev = spawnWrangler(
+  ["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"],
+  {
+    stdio: ["inherit", "inherit", "inherit"],
+  },
+);
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => dev.kill(signal));
 }

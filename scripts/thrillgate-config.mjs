@@ -40,20 +40,29 @@ export function main(argv = process.argv.slice(2)) {
     return 0;
   }
   const missing = ["host", "operator", "brand"].filter((name) => !values[name]);
-  if (missing.length > 0) throw new UsageError(`missing ${missing.map((name) => `--${name}`).join(", ")}`);
-  if (values.protocol !== "https" && values.protocol !== "http") throw new UsageError("--protocol must be https or http");
+  if (missing.length > 0)
+    throw new UsageError(`missing ${missing.map((name) => `--${name}`).join(", ")}`);
+  if (values.protocol !== "https" && values.protocol !== "http")
+    throw new UsageError("--protocol must be https or http");
   let port;
   if (values.port !== undefined) {
     port = Number(values.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new UsageError("--port must be 1–65535");
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw new UsageError("--port must be 1–65535");
   }
-  const zeroText = values["accept-zero-value-credits"] ?? wranglerVar(values.config, "ACCEPT_ZERO_VALUE_CREDITS") ?? "true";
+  const zeroText =
+    values["accept-zero-value-credits"] ??
+    wranglerVar(values.config, "ACCEPT_ZERO_VALUE_CREDITS") ??
+    "true";
   const acceptZeroValueCredits = parseBoolean(zeroText, "accept_zero_value_credits");
   const closeText = values["must-close-gamerounds"];
   let secretKey;
   if (values["include-secret"]) {
     secretKey = process.env.WALLET_HMAC_SECRET ?? readDevVars().WALLET_HMAC_SECRET;
-    if (!secretKey) throw new UsageError("--include-secret: no WALLET_HMAC_SECRET in the environment or .dev.vars");
+    if (!secretKey)
+      throw new UsageError(
+        "--include-secret: no WALLET_HMAC_SECRET in the environment or .dev.vars",
+      );
   }
   const definition = walletDefinition({
     host: values.host,
@@ -62,7 +71,8 @@ export function main(argv = process.argv.slice(2)) {
     protocol: values.protocol,
     port,
     acceptZeroValueCredits,
-    mustCloseGamerounds: closeText === undefined ? undefined : parseBoolean(closeText, "must_close_gamerounds"),
+    mustCloseGamerounds:
+      closeText === undefined ? undefined : parseBoolean(closeText, "must_close_gamerounds"),
     secretKey,
   });
   console.log(JSON.stringify(definition, null, 2));

@@ -3,5 +3,8 @@
 import { writeFileSync } from "node:fs";
 import { openApiDocument } from "../src/api/openapi";
 
-writeFileSync(new URL("../openapi.json", import.meta.url), `${JSON.stringify(openApiDocument(), null, 2)}\n`);
+writeFileSync(
+  new URL("../openapi.json", import.meta.url),
+  `${JSON.stringify(openApiDocument(), null, 2)}\n`,
+);
 console.log("wrote openapi.json");

@@ -10,14 +10,31 @@ import { parseCidr, type Cidr } from "./auth/source-ip";
  * --location`) and of ThrillGate's servers: every D1 call of the object is a round trip to that
  * primary (the bench's D1_RTT_MS), and every ThrillGate call one to the object.
  */
-export const PLAYER_LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"] as const satisfies readonly DurableObjectLocationHint[];
+export const PLAYER_LOCATION_HINTS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+] as const satisfies readonly DurableObjectLocationHint[];
 
 const LocationHintSchema = z.enum(PLAYER_LOCATION_HINTS).optional();
 
 /** PLAYER_LOCATION_HINT, checked: unset or empty means no hint (Cloudflare places the object near its first caller). */
-export function playerLocationHint(env: { PLAYER_LOCATION_HINT?: string }): DurableObjectLocationHint | undefined {
+export function playerLocationHint(env: {
+  PLAYER_LOCATION_HINT?: string;
+}): DurableObjectLocationHint | undefined {
   const parsed = LocationHintSchema.safeParse(env.PLAYER_LOCATION_HINT || undefined);
-  if (!parsed.success) throw new Error(`invalid configuration: PLAYER_LOCATION_HINT must be one of ${PLAYER_LOCATION_HINTS.join(", ")}`);
+  if (!parsed.success)
+    throw new Error(
+      `invalid configuration: PLAYER_LOCATION_HINT must be one of ${PLAYER_LOCATION_HINTS.join(", ")}`,
+    );
   return parsed.data;
 }
 
@@ -30,7 +47,12 @@ const ConfigSchema = z.object({
   ADMIN_TOKEN: secret,
   ACCEPT_ZERO_VALUE_CREDITS: z.stringbool().default(true),
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
   // Each operation is 2–4 statements of one D1 batch; 1 turns group commit off.
   GROUP_COMMIT_MAX_OPS: z.coerce.number().int().min(1).max(100).default(50),
@@ -39,9 +61,13 @@ const ConfigSchema = z.object({
     .string()
     .default("")
     .transform((text, context) => {
-      const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+      const entries = text
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== "");
       const cidrs = entries.map(parseCidr);
-      if (cidrs.some((cidr) => cidr === undefined)) context.addIssue({ code: "custom", message: "not a list of CIDRs" });
+      if (cidrs.some((cidr) => cidr === undefined))
+        context.addIssue({ code: "custom", message: "not a list of CIDRs" });
       return cidrs.filter((cidr) => cidr !== undefined);
     }),
   PLAYER_LOCATION_HINT: z.union([z.literal(""), LocationHintSchema]),
@@ -86,10 +112,14 @@ export function readConfig(env: Env): Config {
   const c = parsedSettings(env);
   const previousLive =
     c.WALLET_HMAC_SECRET_PREVIOUS !== undefined &&
-    (c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL === undefined || Date.now() < Date.parse(c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL));
+    (c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL === undefined ||
+      Date.now() < Date.parse(c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL));
   return {
     // The current secret first: during a rotation most requests are signed with it.
-    hmacSecrets: previousLive && c.WALLET_HMAC_SECRET_PREVIOUS ? [c.WALLET_HMAC_SECRET, c.WALLET_HMAC_SECRET_PREVIOUS] : [c.WALLET_HMAC_SECRET],
+    hmacSecrets:
+      previousLive && c.WALLET_HMAC_SECRET_PREVIOUS
+        ? [c.WALLET_HMAC_SECRET, c.WALLET_HMAC_SECRET_PREVIOUS]
+        : [c.WALLET_HMAC_SECRET],
     adminToken: c.ADMIN_TOKEN,
     acceptZeroValueCredits: c.ACCEPT_ZERO_VALUE_CREDITS,
     maxBatchSize: c.MAX_BATCH_SIZE,

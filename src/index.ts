@@ -15,7 +15,12 @@ export default {
     const log: RequestLog = {};
     // Every handler below reads env.DB: behind the bench's modelled round trip, when one is set.
     const db = d1Of(env);
-    const response = await router.fetch(request, db === env.DB ? env : { ...env, DB: db }, ctx, log);
+    const response = await router.fetch(
+      request,
+      db === env.DB ? env : { ...env, DB: db },
+      ctx,
+      log,
+    );
     // itty-router leaves the pattern of the route that answered on the request.
     const route: unknown = Reflect.get(request, "route");
     response.headers.set("x-request-id", requestId);

@@ -11,11 +11,38 @@ export const MAX_MINOR_UNITS: MinorUnits = 1_000_000_000_000_000;
 // ISO 4217 currencies whose exponent is not 2, plus the crypto units operators commonly run.
 // Every other three-letter code has 2 decimals.
 const EXPONENT_EXCEPTIONS: Readonly<Record<string, number>> = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0,
-  UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-  CLF: 4, UYW: 4,
-  BTC: 8, LTC: 8, BCH: 8, ETH: 8, USDT: 6, USDC: 6,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  CLF: 4,
+  UYW: 4,
+  BTC: 8,
+  LTC: 8,
+  BCH: 8,
+  ETH: 8,
+  USDT: 6,
+  USDC: 6,
 };
 
 const CURRENCY_CODE = /^[A-Z]{3,5}$/;
@@ -52,8 +79,10 @@ export function parseAmount(text: string, currency: string): ParsedAmount {
     return { ok: false, reason: `${currency} amounts have at most ${exponent} decimals` };
   }
   // Bound the text before BigInt so an absurd digit string costs nothing.
-  if (whole.length > String(MAX_MINOR_UNITS).length) return { ok: false, reason: "amount is too large" };
-  const minor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, "0") || "0");
+  if (whole.length > String(MAX_MINOR_UNITS).length)
+    return { ok: false, reason: "amount is too large" };
+  const minor =
+    BigInt(whole) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, "0") || "0");
   if (minor > BigInt(MAX_MINOR_UNITS)) return { ok: false, reason: "amount is too large" };
   return { ok: true, minor: Number(minor) };
 }
@@ -69,7 +98,9 @@ export function formatMinor(minor: MinorUnits, currency: string): string {
   const exponent = currencyExponent(currency);
   // Every currency stored was checked when its player was created: another one is a broken invariant.
   if (exponent === undefined) throw new Error(`no exponent for currency ${currency}`);
-  const digits = Math.abs(minor).toString().padStart(exponent + 1, "0");
+  const digits = Math.abs(minor)
+    .toString()
+    .padStart(exponent + 1, "0");
   const sign = minor < 0 ? "-" : "";
   if (exponent === 0) return sign + digits;
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;

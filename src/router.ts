@@ -1,6 +1,14 @@
 import { Router } from "itty-router";
 import { readConfig } from "./config";
-import { createPlayer, createSession, getPlayer, injectFaults, lookupTransaction, playerLedger, reconcileLedger } from "./api/admin";
+import {
+  createPlayer,
+  createSession,
+  getPlayer,
+  injectFaults,
+  lookupTransaction,
+  playerLedger,
+  reconcileLedger,
+} from "./api/admin";
 import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
@@ -24,7 +32,10 @@ import { isAllowedSource } from "./auth/source-ip";
  */
 function decodeUrl(request: ApiRequest): void {
   let query: ApiRequest["query"] | undefined;
-  Object.defineProperty(request, "query", { configurable: true, get: () => (query ??= decodedQuery(request.url)) });
+  Object.defineProperty(request, "query", {
+    configurable: true,
+    get: () => (query ??= decodedQuery(request.url)),
+  });
   let params: Record<string, string> = {};
   Object.defineProperty(request, "params", {
     configurable: true,
@@ -56,17 +67,28 @@ function requireAllowedSource(request: ApiRequest): void {
 async function requireSignature(request: ApiRequest): Promise<void> {
   const header = request.headers.get("x-server-authorization");
   if (!(await verifySignature(request.bodyBytes, header, request.config.hmacSecrets))) {
-    throw new ApiError("INVALID_SIGNATURE", "X-Server-Authorization is missing or is not the HMAC-SHA256 of the body");
+    throw new ApiError(
+      "INVALID_SIGNATURE",
+      "X-Server-Authorization is missing or is not the HMAC-SHA256 of the body",
+    );
   }
 }
 
 async function requireAdminToken(request: ApiRequest): Promise<void> {
-  if (!(await isAdminAuthorization(request.headers.get("authorization"), request.config.adminToken))) {
+  if (
+    !(await isAdminAuthorization(request.headers.get("authorization"), request.config.adminToken))
+  ) {
     throw new ApiError("UNAUTHORIZED", "admin routes need Authorization: Bearer <ADMIN_TOKEN>");
   }
 }
 
-function renderError(error: unknown, _request: ApiRequest, _env: Env, _ctx: ExecutionContext, log: RequestLog): Response {
+function renderError(
+  error: unknown,
+  _request: ApiRequest,
+  _env: Env,
+  _ctx: ExecutionContext,
+  log: RequestLog,
+): Response {
   if (error instanceof ApiError) {
     log.outcome = error.code;
     return errorResponse(error);
@@ -77,7 +99,10 @@ function renderError(error: unknown, _request: ApiRequest, _env: Env, _ctx: Exec
   return errorResponse(new ApiError("INTERNAL_ERROR", "internal error; safe to retry"));
 }
 
-export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({ before: [decodeUrl], catch: renderError });
+export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({
+  before: [decodeUrl],
+  catch: renderError,
+});
 
 router
   .get("/health", () => jsonResponse(200, { status: "ok" }))

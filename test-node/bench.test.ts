@@ -13,11 +13,44 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("the bench (smoke run)", () => {
   it("runs every scenario with a modelled D1 round trip, records the RTT and judges every target", async () => {
     const out = join(dir, "results.json");
-    const args = ["bench/run.mjs", "--d1-rtt-ms", "5", "--pairs", "1", "--duration", "1", "--warmup", "20", "--players", "20", "--batch-size", "20", "--connections", "4", "--out", out];
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const args = [
+      "bench/run.mjs",
+      "--d1-rtt-ms",
+      "5",
+      "--pairs",
+      "1",
+      "--duration",
+      "1",
+      "--warmup",
+      "20",
+      "--players",
+      "20",
+      "--batch-size",
+      "20",
+      "--connections",
+      "4",
+      "--out",
+      out,
+    ];
+    const { code, stdout, stderr } = await new Promise<{
+      code: number;
+      stdout: string;
+      stderr: string;
+    }>((resolve) => {
       // process.execPath: the Node 22 running vitest, which wrangler 4.164 requires.
-      execFile(process.execPath, args, { cwd: REPO_ROOT, timeout: 170_000, env: { ...process.env, PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH}` } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        args,
+        {
+          cwd: REPO_ROOT,
+          timeout: 170_000,
+          env: {
+            ...process.env,
+            PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH}`,
+          },
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
     expect(code, `${stdout}\n${stderr}`.slice(-3000)).toBe(0);

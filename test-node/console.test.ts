@@ -57,8 +57,21 @@ async function createPlayer(playerId: string, nickname: string) {
   expect(answer.status, answer.text).toBe(201);
 }
 
-async function debit(playerId: string, transactionId: string, amount: string, metadata: Record<string, string>) {
-  const body = { player_id: playerId, transaction_id: transactionId, transaction_type: "Debit", provider_id: "thrillpots", amount, currency: "EUR", ...metadata };
+async function debit(
+  playerId: string,
+  transactionId: string,
+  amount: string,
+  metadata: Record<string, string>,
+) {
+  const body = {
+    player_id: playerId,
+    transaction_id: transactionId,
+    transaction_type: "Debit",
+    provider_id: "thrillpots",
+    amount,
+    currency: "EUR",
+    ...metadata,
+  };
   const answer = await client.wallet("POST", "/wallet/transaction", body);
   expect(answer.status, answer.text).toBe(200);
 }
@@ -73,10 +86,17 @@ const text = (selector: string) => page.locator(selector).textContent();
 
 describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser", () => {
   beforeAll(async () => {
-    if (!HAVE_BROWSER) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium`);
+    if (!HAVE_BROWSER)
+      throw new Error(
+        `CI=true and no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium`,
+      );
     mkdirSync(SCREENSHOTS, { recursive: true });
     wallet = await startLocalWallet();
-    client = createThrillGateClient({ url: wallet.url, secret: wallet.secret, adminToken: wallet.adminToken });
+    client = createThrillGateClient({
+      url: wallet.url,
+      secret: wallet.secret,
+      adminToken: wallet.adminToken,
+    });
 
     // player_00001: 26 credits in one signed batch, then one signed Debit of 2.50.
     await createPlayer("player_00001", "Demo 1");
@@ -89,19 +109,39 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
       currency: "EUR",
       round_id: `round-${n + 1}`,
     }));
-    const batch = await client.wallet("POST", "/wallet/transaction/batch", { batch_id: "batch-0001", transactions: credits });
+    const batch = await client.wallet("POST", "/wallet/transaction/batch", {
+      batch_id: "batch-0001",
+      transactions: credits,
+    });
     expect(batch.status, batch.text).toBe(200);
-    await debit("player_00001", "debit-0001", "2.50", { round_id: "round-27", game_id: "mega-jackpot" });
+    await debit("player_00001", "debit-0001", "2.50", {
+      round_id: "round-27",
+      game_id: "mega-jackpot",
+    });
 
     // Hostile text where the console shows API values: a player id, a nickname, ledger metadata.
     await createPlayer(HOSTILE, HOSTILE);
     await debit(HOSTILE, "debit-hostile-owner", "1.00", {});
     await createPlayer("player_00002", HOSTILE);
-    await debit("player_00002", "debit-hostile-metadata", "1.00", { round_id: HOSTILE, game_id: HOSTILE_SCRIPT });
-    const overdraft = { player_id: "player_00001", transaction_id: "debit-refused", transaction_type: "Debit", provider_id: "thrillpots", amount: "5000.00", currency: "EUR" };
+    await debit("player_00002", "debit-hostile-metadata", "1.00", {
+      round_id: HOSTILE,
+      game_id: HOSTILE_SCRIPT,
+    });
+    const overdraft = {
+      player_id: "player_00001",
+      transaction_id: "debit-refused",
+      transaction_type: "Debit",
+      provider_id: "thrillpots",
+      amount: "5000.00",
+      currency: "EUR",
+    };
     expect((await client.wallet("POST", "/wallet/transaction", overdraft)).status).toBe(402);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("dialog", (dialog) => {
       dialogs.push(dialog.message());
@@ -131,7 +171,9 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect(headers["referrer-policy"]).toBe("no-referrer");
     for (const asset of ["console.js", "console.css"]) {
       const served = await fetch(`${wallet.url}/console/${asset}`);
-      expect(served.headers.get("content-security-policy")).toBe(headers["content-security-policy"]);
+      expect(served.headers.get("content-security-policy")).toBe(
+        headers["content-security-policy"],
+      );
     }
     // The assets serve only their own files: the Worker's routes still answer beside them.
     expect((await fetch(`${wallet.url}/health`)).status).toBe(200);
@@ -145,7 +187,9 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     await page.fill("#token", wallet.adminToken);
     await page.click("#sign-in button");
     await page.locator("#signed-in").waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem("edge-wallet.admin-token"))).toBe(wallet.adminToken);
+    expect(await page.evaluate(() => sessionStorage.getItem("edge-wallet.admin-token"))).toBe(
+      wallet.adminToken,
+    );
     expect(await page.evaluate(() => document.cookie)).toBe("");
     expect(page.url()).not.toContain(wallet.adminToken);
     expect(await page.content()).not.toContain(wallet.adminToken);
@@ -166,12 +210,24 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     const newest = await rows.nth(0).locator("td").allTextContents();
     expect(newest.slice(2, 7)).toEqual(["debit-0001", "apply", "Debit", "-2.50", "1023.50"]);
     expect(newest[7]).toContain("game_id: mega-jackpot");
-    expect((await rows.nth(1).locator("td").allTextContents()).slice(2, 7)).toEqual(["credit-0026", "apply", "Credit", "1.00", "1026.00"]);
+    expect((await rows.nth(1).locator("td").allTextContents()).slice(2, 7)).toEqual([
+      "credit-0026",
+      "apply",
+      "Credit",
+      "1.00",
+      "1026.00",
+    ]);
     await screenshot("2-player", 960);
 
     await page.click("#ledger-older");
     await expect.poll(() => rows.count()).toBe(2);
-    expect((await rows.nth(1).locator("td").allTextContents()).slice(2, 7)).toEqual(["credit-0001", "apply", "Credit", "1.00", "1001.00"]);
+    expect((await rows.nth(1).locator("td").allTextContents()).slice(2, 7)).toEqual([
+      "credit-0001",
+      "apply",
+      "Credit",
+      "1.00",
+      "1001.00",
+    ]);
     await screenshot("3-player-ledger-older");
     await page.click("#ledger-newest");
     await expect.poll(() => rows.count()).toBe(25);
@@ -187,7 +243,11 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect(fields).toContain("player_00001");
     expect(fields).toContain("Debit");
     expect(fields).toContain("2.50");
-    const entry = await page.locator("#transaction-entries tbody tr").nth(0).locator("td").allTextContents();
+    const entry = await page
+      .locator("#transaction-entries tbody tr")
+      .nth(0)
+      .locator("td")
+      .allTextContents();
     expect(entry.slice(2, 6)).toEqual(["apply", "Debit", "-2.50", "1023.50"]);
     await screenshot("4-transaction");
 
@@ -208,7 +268,9 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     await page.fill("#transaction-id-input", "never-seen");
     await page.click("#transaction-form button");
     await page.locator("#transaction-error").waitFor();
-    expect(await text("#transaction-error")).toBe("NOT_FOUND: the wallet has never seen transaction never-seen");
+    expect(await text("#transaction-error")).toBe(
+      "NOT_FOUND: the wallet has never seen transaction never-seen",
+    );
   });
 
   it("shows a reconciliation that is exact", async () => {
@@ -246,7 +308,11 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     await expect.poll(() => text("#player-id")).toBe("player_00002");
     await page.locator("#player-result").waitFor();
     expect(await page.locator("#player-profile dd").nth(3).textContent()).toBe(HOSTILE);
-    const metadata = await page.locator("#ledger tbody tr").nth(0).locator("td.metadata").textContent();
+    const metadata = await page
+      .locator("#ledger tbody tr")
+      .nth(0)
+      .locator("td.metadata")
+      .textContent();
     expect(metadata).toContain(`round_id: ${HOSTILE}`);
     expect(metadata).toContain(`game_id: ${HOSTILE_SCRIPT}`);
     await screenshot("8-hostile-player");
@@ -254,7 +320,13 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     // The hostile id typed into the search: shown as text whether the wallet finds it or not.
     await page.fill("#player-id-input", HOSTILE);
     await page.click("#player-form button");
-    await expect.poll(async () => (await page.locator("#player-error").isVisible()) || (await text("#player-id")) === HOSTILE).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await page.locator("#player-error").isVisible()) ||
+          (await text("#player-id")) === HOSTILE,
+      )
+      .toBe(true);
     await screenshot("9-hostile-search");
 
     expect(await page.locator("img").count()).toBe(0);

@@ -8,8 +8,12 @@ import { REPO_ROOT } from "../scripts/lib/local-wallet.mjs";
 
 function cfTypegen(args: string[]) {
   return new Promise<{ code: number; output: string }>((resolve) => {
-    execFile("npm", ["run", "-s", "cf-typegen", "--", ...args], { cwd: REPO_ROOT, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
+    execFile(
+      "npm",
+      ["run", "-s", "cf-typegen", "--", ...args],
+      { cwd: REPO_ROOT, timeout: 120_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
     );
   });
 }

@@ -27,7 +27,13 @@ function sendChunked(url: string, path: string, totalBytes: number): Promise<num
   const target = new URL(path, url);
   return new Promise((resolve) => {
     const req = request(
-      { host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { "content-type": "application/json", "x-server-authorization": "0".repeat(64) } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: "POST",
+        headers: { "content-type": "application/json", "x-server-authorization": "0".repeat(64) },
+      },
       (response) => {
         response.resume();
         response.on("end", () => resolve(response.statusCode ?? 0));
@@ -57,7 +63,9 @@ describe("an oversized chunked body", () => {
       expect(health.status, `round ${round + 1}: ${output.slice(-5).join("\n")}`).toBe(200);
     }
     const signature = await signBody("", wallet.secret);
-    const balance = await fetch(`${wallet.url}/wallet/balance?player_id=nobody`, { headers: { "x-server-authorization": signature } });
+    const balance = await fetch(`${wallet.url}/wallet/balance?player_id=nobody`, {
+      headers: { "x-server-authorization": signature },
+    });
     expect(balance.status).toBe(404);
     expect(await balance.json()).toMatchObject({ code: "PLAYER_NOT_FOUND" });
     expect(output.join("\n")).not.toMatch(/✘/);

@@ -13,8 +13,12 @@ import { REPO_ROOT } from "../scripts/lib/local-wallet.mjs";
 
 function run(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile("npm", ["run", "-s", "thrillgate-config", "--", ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      "npm",
+      ["run", "-s", "thrillgate-config", "--", ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -43,24 +47,40 @@ describe("npm run thrillgate-config", () => {
       },
     });
     expect(Object.keys(definition.config).sort()).toEqual(
-      ["accept_zero_value_credits", "error_response_rules", "must_close_gamerounds", "request_retry_backoff", "request_retry_limit", "request_timeout", "retry_backoff_sleep", "secret_key"].sort(),
+      [
+        "accept_zero_value_credits",
+        "error_response_rules",
+        "must_close_gamerounds",
+        "request_retry_backoff",
+        "request_retry_limit",
+        "request_timeout",
+        "retry_backoff_sleep",
+        "secret_key",
+      ].sort(),
     );
     expect(definition.config.secret_key).toMatch(/WALLET_HMAC_SECRET/);
     expect(stdout).not.toContain(SECRET);
   });
 
   it("prints the secret only when asked with --include-secret", async () => {
-    const { code, stdout } = await run([...REQUIRED, "--include-secret"], { WALLET_HMAC_SECRET: SECRET });
+    const { code, stdout } = await run([...REQUIRED, "--include-secret"], {
+      WALLET_HMAC_SECRET: SECRET,
+    });
     expect(code).toBe(0);
     expect(JSON.parse(stdout).config.secret_key).toBe(SECRET);
   });
 
   it("has a rule for every error code the wallet can answer, keyed <status>:<code>", async () => {
     const rules = JSON.parse((await run(REQUIRED)).stdout).config.error_response_rules;
-    const wanted = Object.entries(ERROR_STATUS).map(([code, status]) => `${status}:${code}`).sort();
+    const wanted = Object.entries(ERROR_STATUS)
+      .map(([code, status]) => `${status}:${code}`)
+      .sort();
     expect(Object.keys(rules).sort()).toEqual(wanted);
     for (const [code, rule] of Object.entries(ERROR_RULES)) {
-      expect(rules[`${rule.status}:${code}`]).toEqual({ must_retry: rule.retry, must_cancel: rule.cancel });
+      expect(rules[`${rule.status}:${code}`]).toEqual({
+        must_retry: rule.retry,
+        must_cancel: rule.cancel,
+      });
     }
     // What the rules must say, whatever else changes: a 5xx is retried and a Debit after it
     // cancelled; a refusal for funds is final; a duplicate is never cancelled (the id is another's).
@@ -76,8 +96,14 @@ describe("npm run thrillgate-config", () => {
       const config = join(dir, "wrangler.toml");
       writeFileSync(config, 'name = "x"\n[vars]\nACCEPT_ZERO_VALUE_CREDITS = "false"\n');
       const fromFile = JSON.parse((await run([...REQUIRED, "--config", config])).stdout).config;
-      expect([fromFile.accept_zero_value_credits, fromFile.must_close_gamerounds]).toEqual([false, false]);
-      const flagged = JSON.parse((await run([...REQUIRED, "--config", config, "--accept-zero-value-credits", "true"])).stdout).config;
+      expect([fromFile.accept_zero_value_credits, fromFile.must_close_gamerounds]).toEqual([
+        false,
+        false,
+      ]);
+      const flagged = JSON.parse(
+        (await run([...REQUIRED, "--config", config, "--accept-zero-value-credits", "true"]))
+          .stdout,
+      ).config;
       expect(flagged.accept_zero_value_credits).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,12 @@ function authenticateBody(player: TestPlayer, overrides: Record<string, unknown>
 
 describe("POST /wallet/authenticate", () => {
   it("answers the player's profile, balance and a fresh session token", async () => {
-    const player = await newPlayer({ balance: "100001927.79", nickname: "Ace", country: "MT", segments: ["vip"] });
+    const player = await newPlayer({
+      balance: "100001927.79",
+      nickname: "Ace",
+      country: "MT",
+      segments: ["vip"],
+    });
     const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player));
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
@@ -40,7 +45,11 @@ describe("POST /wallet/authenticate", () => {
   it("accepts the session token it handed out", async () => {
     const player = await newPlayer();
     const first = await wallet("POST", "/wallet/authenticate", authenticateBody(player));
-    const again = await wallet("POST", "/wallet/authenticate", authenticateBody(player, { player_token: first.body.token }));
+    const again = await wallet(
+      "POST",
+      "/wallet/authenticate",
+      authenticateBody(player, { player_token: first.body.token }),
+    );
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(player.playerId);
   });
@@ -54,36 +63,61 @@ describe("POST /wallet/authenticate", () => {
   it("accepts game_code (an older request) in place of source_id, or neither, and records the source", async () => {
     const player = await newPlayer();
     const { source_id: _unused, ...withoutSource } = authenticateBody(player);
-    const byGameCode = await wallet("POST", "/wallet/authenticate", { ...withoutSource, game_code: "AwesomeJackpotGameCode", other: 1 });
+    const byGameCode = await wallet("POST", "/wallet/authenticate", {
+      ...withoutSource,
+      game_code: "AwesomeJackpotGameCode",
+      other: 1,
+    });
     expect(byGameCode.status).toBe(200);
     const neither = await wallet("POST", "/wallet/authenticate", withoutSource);
     expect(neither.status).toBe(200);
-    const both = await wallet("POST", "/wallet/authenticate", { ...authenticateBody(player), game_code: "ignored" });
+    const both = await wallet("POST", "/wallet/authenticate", {
+      ...authenticateBody(player),
+      game_code: "ignored",
+    });
     expect(both.status).toBe(200);
     const sources = await Promise.all(
-      [byGameCode, neither, both].map((a) => env.DB.prepare("SELECT source_id FROM sessions WHERE token = ?").bind(a.body.token).first<{ source_id: string | null }>()),
+      [byGameCode, neither, both].map((a) =>
+        env.DB.prepare("SELECT source_id FROM sessions WHERE token = ?")
+          .bind(a.body.token)
+          .first<{ source_id: string | null }>(),
+      ),
     );
     expect(sources.map((row) => row?.source_id)).toEqual(["AwesomeJackpotGameCode", null, "game1"]);
   });
 
   it("refuses a game_code that is not a string", async () => {
     const player = await newPlayer();
-    const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player, { game_code: 12 }));
+    const answer = await wallet(
+      "POST",
+      "/wallet/authenticate",
+      authenticateBody(player, { game_code: 12 }),
+    );
     expectErrorShape(answer, 400, "INVALID_REQUEST");
     expect(answer.body.message).toContain("game_code");
   });
 
   it("refuses an unknown token with INVALID_TOKEN", async () => {
     const player = await newPlayer();
-    const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player, { player_token: "no-such-token" }));
+    const answer = await wallet(
+      "POST",
+      "/wallet/authenticate",
+      authenticateBody(player, { player_token: "no-such-token" }),
+    );
     expectErrorShape(answer, 401, "INVALID_TOKEN");
   });
 
   it("refuses an expired token", async () => {
     const player = await newPlayer();
-    const short = await admin("POST", `/admin/players/${player.playerId}/sessions`, { ttl_seconds: 1 });
+    const short = await admin("POST", `/admin/players/${player.playerId}/sessions`, {
+      ttl_seconds: 1,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player, { player_token: short.body.player_token }));
+    const answer = await wallet(
+      "POST",
+      "/wallet/authenticate",
+      authenticateBody(player, { player_token: short.body.player_token }),
+    );
     expectErrorShape(answer, 401, "INVALID_TOKEN");
   });
 
@@ -98,7 +132,11 @@ describe("POST /wallet/authenticate", () => {
 
   it("refuses a currency that is not the player's, creating no session", async () => {
     const player = await newPlayer();
-    const answer = await wallet("POST", "/wallet/authenticate", authenticateBody(player, { currency: "USD" }));
+    const answer = await wallet(
+      "POST",
+      "/wallet/authenticate",
+      authenticateBody(player, { currency: "USD" }),
+    );
     expectErrorShape(answer, 400, "CURRENCY_MISMATCH");
     expect(await countRows("sessions", player.playerId)).toBe(1);
   });

@@ -19,9 +19,13 @@ describe("GET /wallet/balance", () => {
 
   it("writes the currency's own decimals (JPY has none, KWD three)", async () => {
     const yen = await newPlayer({ currency: "JPY", balance: "1500" });
-    expect((await wallet("GET", `/wallet/balance?player_id=${yen.playerId}`)).text).toBe('{"balance":1500}');
+    expect((await wallet("GET", `/wallet/balance?player_id=${yen.playerId}`)).text).toBe(
+      '{"balance":1500}',
+    );
     const dinar = await newPlayer({ currency: "KWD", balance: "2.5" });
-    expect((await wallet("GET", `/wallet/balance?player_id=${dinar.playerId}`)).text).toBe('{"balance":2.500}');
+    expect((await wallet("GET", `/wallet/balance?player_id=${dinar.playerId}`)).text).toBe(
+      '{"balance":2.500}',
+    );
   });
 
   it("answers 404 PLAYER_NOT_FOUND for an unknown player", async () => {
@@ -31,14 +35,30 @@ describe("GET /wallet/balance", () => {
 
   it("finds a player created after its object was asked about it", async () => {
     const playerId = uniqueId("late");
-    expectErrorShape(await wallet("GET", `/wallet/balance?player_id=${playerId}`), 404, "PLAYER_NOT_FOUND");
-    const request = { player_id: playerId, operator_id: "thrilltech", brand_id: "brand1", currency: "EUR", balance: "3.00" };
+    expectErrorShape(
+      await wallet("GET", `/wallet/balance?player_id=${playerId}`),
+      404,
+      "PLAYER_NOT_FOUND",
+    );
+    const request = {
+      player_id: playerId,
+      operator_id: "thrilltech",
+      brand_id: "brand1",
+      currency: "EUR",
+      balance: "3.00",
+    };
     expect((await admin("POST", "/admin/players", request)).status).toBe(201);
-    expect((await wallet("GET", `/wallet/balance?player_id=${playerId}`)).text).toBe('{"balance":3.00}');
+    expect((await wallet("GET", `/wallet/balance?player_id=${playerId}`)).text).toBe(
+      '{"balance":3.00}',
+    );
   });
 
   it("refuses a missing or repeated player_id with INVALID_REQUEST", async () => {
     expectErrorShape(await wallet("GET", "/wallet/balance"), 400, "INVALID_REQUEST");
-    expectErrorShape(await wallet("GET", "/wallet/balance?player_id=a&player_id=b"), 400, "INVALID_REQUEST");
+    expectErrorShape(
+      await wallet("GET", "/wallet/balance?player_id=a&player_id=b"),
+      400,
+      "INVALID_REQUEST",
+    );
   });
 });

@@ -7,15 +7,23 @@ import { admin, wallet } from "./helpers";
 // answer against an independent model, then balance by balance, ledger by ledger, and by
 // reconciliation. A failure prints its seed: runBank({ seed, ... }) replays it exactly, and
 // `npm run chaos -- --seed S --ops N` replays it against wrangler dev.
-const send: Send = (method, path, body) => (path.startsWith("/admin/") ? admin(method, path, body) : wallet(method, path, body));
+const send: Send = (method, path, body) =>
+  path.startsWith("/admin/") ? admin(method, path, body) : wallet(method, path, body);
 
 describe("the bank: random operations with retries and faults agree with the model exactly", () => {
   for (const seed of [1, 20261125]) {
     it(`seed ${seed}: every answer, balance and ledger entry as the model says; no double apply, no overdraft`, async () => {
       const report = await runBank({ seed, operations: 300, send, faultRate: 0.15, backoffMs: 1 });
-      console.log(`bank seed ${seed}: ${report.operations} operations, ${report.requests} requests, ${report.faultsArmed} faults armed, ${report.durationMs} ms`);
+      console.log(
+        `bank seed ${seed}: ${report.operations} operations, ${report.requests} requests, ${report.faultsArmed} faults armed, ${report.durationMs} ms`,
+      );
       expect(report.problems).toEqual([]);
-      expect(report).toMatchObject({ disagreements: 0, doubleApplies: 0, negativeBalances: 0, reconciliationProblems: 0 });
+      expect(report).toMatchObject({
+        disagreements: 0,
+        doubleApplies: 0,
+        negativeBalances: 0,
+        reconciliationProblems: 0,
+      });
       // The run did what it claims: faults were armed and every op was sent.
       expect(report.faultsArmed).toBeGreaterThan(0);
       expect(report.requests).toBeGreaterThanOrEqual(report.operations);
@@ -27,9 +35,19 @@ describe("the bank: random operations with retries and faults agree with the mod
     let twinSent = false;
     const doubling: Send = async (method, path, body) => {
       const answer = await send(method, path, body);
-      if (!twinSent && path === "/wallet/transaction" && answer.status === 200 && typeof body === "object" && body !== null && "transaction_id" in body) {
+      if (
+        !twinSent &&
+        path === "/wallet/transaction" &&
+        answer.status === 200 &&
+        typeof body === "object" &&
+        body !== null &&
+        "transaction_id" in body
+      ) {
         twinSent = true;
-        await send(method, path, { ...body, transaction_id: `${String(body.transaction_id)}-twin` });
+        await send(method, path, {
+          ...body,
+          transaction_id: `${String(body.transaction_id)}-twin`,
+        });
       }
       return answer;
     };

@@ -1,11 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { batchItem, countRows, ledgerAddsUp, newPlayer, storedBalanceMinor, uniqueId, wallet } from "./helpers";
+import {
+  batchItem,
+  countRows,
+  ledgerAddsUp,
+  newPlayer,
+  storedBalanceMinor,
+  uniqueId,
+  wallet,
+} from "./helpers";
 
 // Issue 12.6: a cancel by batch_id undoes the batch in reverse order of application (a player's
 // later items first), so a batch that could be applied can be undone whole; and a batch_id that
 // several requests grew past MAX_BATCH_SIZE is undone in pages (`more`), never refused for its size.
 
-const cancelByBatchId = (batchId: string, vars: Partial<Cloudflare.Env> = {}) => wallet("DELETE", "/wallet/transaction/batch", { batch_id: batchId }, { vars });
+const cancelByBatchId = (batchId: string, vars: Partial<Cloudflare.Env> = {}) =>
+  wallet("DELETE", "/wallet/transaction/batch", { batch_id: batchId }, { vars });
 
 describe("cancel by batch_id", () => {
   it("undoes [Credit 10, Debit 10] on a player at 0.00 whole: the Debit is refunded first, then the Credit taken back", async () => {
@@ -13,7 +22,10 @@ describe("cancel by batch_id", () => {
     const batchId = uniqueId("batch");
     const credit = batchItem(playerId, { transaction_type: "Credit", amount: "10.00" });
     const debit = batchItem(playerId, { transaction_type: "Debit", amount: "10.00" });
-    const applied = await wallet("POST", "/wallet/transaction/batch", { batch_id: batchId, transactions: [credit, debit] });
+    const applied = await wallet("POST", "/wallet/transaction/batch", {
+      batch_id: batchId,
+      transactions: [credit, debit],
+    });
     expect(applied.body.results.map((r: { status: string }) => r.status)).toEqual(["OK", "OK"]);
 
     const undone = await cancelByBatchId(batchId);
@@ -39,16 +51,31 @@ describe("cancel by batch_id", () => {
     const batchId = uniqueId("batch");
     // Each Debit spends the Credit before it: only last-first undoing never overdraws.
     const steps = [
-      [batchItem(a.playerId, { transaction_type: "Credit", amount: "5.00" }), batchItem(b.playerId, { transaction_type: "Credit", amount: "1.00" })],
-      [batchItem(a.playerId, { amount: "5.00" }), batchItem(a.playerId, { transaction_type: "Credit", amount: "2.00" })],
+      [
+        batchItem(a.playerId, { transaction_type: "Credit", amount: "5.00" }),
+        batchItem(b.playerId, { transaction_type: "Credit", amount: "1.00" }),
+      ],
+      [
+        batchItem(a.playerId, { amount: "5.00" }),
+        batchItem(a.playerId, { transaction_type: "Credit", amount: "2.00" }),
+      ],
       [batchItem(a.playerId, { amount: "2.00" }), batchItem(b.playerId, { amount: "1.00" })],
     ];
     for (const transactions of steps) {
-      const answer = await wallet("POST", "/wallet/transaction/batch", { batch_id: batchId, transactions });
-      expect(answer.body.results.every((r: { status: string }) => r.status === "OK"), answer.text).toBe(true);
+      const answer = await wallet("POST", "/wallet/transaction/batch", {
+        batch_id: batchId,
+        transactions,
+      });
+      expect(
+        answer.body.results.every((r: { status: string }) => r.status === "OK"),
+        answer.text,
+      ).toBe(true);
     }
     const undone = await cancelByBatchId(batchId);
-    expect(undone.body.results.every((r: { status: string }) => r.status === "OK"), undone.text).toBe(true);
+    expect(
+      undone.body.results.every((r: { status: string }) => r.status === "OK"),
+      undone.text,
+    ).toBe(true);
     expect(undone.body.results).toHaveLength(6);
     for (const player of [a, b]) {
       expect(await storedBalanceMinor(player.playerId)).toBe(0);
@@ -62,7 +89,12 @@ describe("cancel by batch_id", () => {
     const vars = { MAX_BATCH_SIZE: "3" };
     const items = Array.from({ length: 7 }, () => batchItem(playerId, { amount: "1.00" }));
     for (const transactions of [items.slice(0, 3), items.slice(3, 6), items.slice(6)]) {
-      const answer = await wallet("POST", "/wallet/transaction/batch", { batch_id: batchId, transactions }, { vars });
+      const answer = await wallet(
+        "POST",
+        "/wallet/transaction/batch",
+        { batch_id: batchId, transactions },
+        { vars },
+      );
       expect(answer.status, answer.text).toBe(200);
     }
     expect(await storedBalanceMinor(playerId)).toBe(300);
@@ -77,7 +109,12 @@ describe("cancel by batch_id", () => {
       expect(page.body.more, `call ${call}`).toBe(call < 3);
     }
     const newestFirst = items.map((item) => item.transaction_id).reverse();
-    expect(pages).toEqual([newestFirst.slice(0, 3), newestFirst.slice(3, 6), newestFirst.slice(6), []]);
+    expect(pages).toEqual([
+      newestFirst.slice(0, 3),
+      newestFirst.slice(3, 6),
+      newestFirst.slice(6),
+      [],
+    ]);
     expect(await storedBalanceMinor(playerId)).toBe(1000);
     expect(await countRows("ledger_entries", playerId)).toBe(14);
   });

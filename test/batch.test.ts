@@ -1,21 +1,43 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { batchItem, cancel, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
+import {
+  batchItem,
+  cancel,
+  countRows,
+  expectErrorShape,
+  ledgerAddsUp,
+  newPlayer,
+  storedBalanceMinor,
+  transact,
+  uniqueId,
+  wallet,
+} from "./helpers";
 
 const postBatch = (body: unknown) => wallet("POST", "/wallet/transaction/batch", body);
 const cancelBatch = (body: unknown) => wallet("DELETE", "/wallet/transaction/batch", body);
 
 describe("POST /wallet/transaction/batch", () => {
   it("applies a batch across 50 players and answers in request order", async () => {
-    const players = await Promise.all(Array.from({ length: 50 }, () => newPlayer({ balance: "10.00" })));
-    const items = players.map(({ playerId }, i) => batchItem(playerId, { transaction_type: "Credit", amount: `${i}.01` }));
+    const players = await Promise.all(
+      Array.from({ length: 50 }, () => newPlayer({ balance: "10.00" })),
+    );
+    const items = players.map(({ playerId }, i) =>
+      batchItem(playerId, { transaction_type: "Credit", amount: `${i}.01` }),
+    );
     const batchId = uniqueId("batch");
     const answer = await postBatch({ batch_id: batchId, transactions: items });
     expect(answer.status).toBe(200);
     expect(answer.body.batch_id).toBe(batchId);
-    expect(answer.body.results.map((r: { transaction_id: string }) => r.transaction_id)).toEqual(items.map((i) => i.transaction_id));
+    expect(answer.body.results.map((r: { transaction_id: string }) => r.transaction_id)).toEqual(
+      items.map((i) => i.transaction_id),
+    );
     for (const [i, { playerId }] of players.entries()) {
-      expect(answer.body.results[i]).toEqual({ transaction_id: items[i]!.transaction_id, player_id: playerId, status: "OK", balance: 10 + i + 0.01 });
+      expect(answer.body.results[i]).toEqual({
+        transaction_id: items[i]!.transaction_id,
+        player_id: playerId,
+        status: "OK",
+        balance: 10 + i + 0.01,
+      });
       expect(await storedBalanceMinor(playerId)).toBe(1000 + i * 100 + 1);
     }
   });
@@ -31,7 +53,9 @@ describe("POST /wallet/transaction/batch", () => {
     const answer = await postBatch(items);
     expect(answer.status).toBe(200);
     expect(answer.text).not.toContain("batch_id");
-    expect(answer.body.results.map((r: { status: string; balance?: number }) => [r.status, r.balance])).toEqual([
+    expect(
+      answer.body.results.map((r: { status: string; balance?: number }) => [r.status, r.balance]),
+    ).toEqual([
       ["OK", 1],
       ["ERROR", 1],
       ["OK", 6],
@@ -42,8 +66,13 @@ describe("POST /wallet/transaction/batch", () => {
   });
 
   it("a batch retried whole, and concurrently with itself, is applied once and answers the same", async () => {
-    const players = await Promise.all(Array.from({ length: 5 }, () => newPlayer({ balance: "100.00" })));
-    const items = players.flatMap(({ playerId }) => [batchItem(playerId, { amount: "3.00" }), batchItem(playerId, { amount: "4.00" })]);
+    const players = await Promise.all(
+      Array.from({ length: 5 }, () => newPlayer({ balance: "100.00" })),
+    );
+    const items = players.flatMap(({ playerId }) => [
+      batchItem(playerId, { amount: "3.00" }),
+      batchItem(playerId, { amount: "4.00" }),
+    ]);
     const body = { batch_id: uniqueId("batch"), transactions: items };
     const first = await postBatch(body);
     const retries = await Promise.all(Array.from({ length: 10 }, () => postBatch(body)));
@@ -59,7 +88,9 @@ describe("POST /wallet/transaction/batch", () => {
 
   it("concurrent copies of a fresh batch apply each item once", async () => {
     const { playerId } = await newPlayer({ balance: "100.00" });
-    const body = { transactions: Array.from({ length: 10 }, () => batchItem(playerId, { amount: "1.50" })) };
+    const body = {
+      transactions: Array.from({ length: 10 }, () => batchItem(playerId, { amount: "1.50" })),
+    };
     const answers = await Promise.all(Array.from({ length: 8 }, () => postBatch(body)));
     expect(new Set(answers.map((a) => a.text)).size).toBe(1);
     expect(await storedBalanceMinor(playerId)).toBe(8500);
@@ -79,7 +110,11 @@ describe("POST /wallet/transaction/batch", () => {
     ];
     const answer = await postBatch(items);
     expect(answer.status).toBe(200);
-    expect(answer.body.results.map((r: { status: string; error?: { code: string } }) => r.error?.code ?? r.status)).toEqual([
+    expect(
+      answer.body.results.map(
+        (r: { status: string; error?: { code: string } }) => r.error?.code ?? r.status,
+      ),
+    ).toEqual([
       "OK",
       "PLAYER_NOT_FOUND",
       "INSUFFICIENT_FUNDS",
@@ -101,7 +136,9 @@ describe("POST /wallet/transaction/batch", () => {
       batchItem(playerId, { transaction_id: transactionId, amount: "2.00" }),
     ]);
     expectErrorShape(answer, 409, "DUPLICATE_TRANSACTION");
-    const replay = await postBatch([batchItem(playerId, { transaction_id: transactionId, amount: "1" })]);
+    const replay = await postBatch([
+      batchItem(playerId, { transaction_id: transactionId, amount: "1" }),
+    ]);
     expect(replay.body.results[0]).toMatchObject({ status: "OK", balance: 9 });
     expect(await storedBalanceMinor(playerId)).toBe(900);
   });
@@ -129,11 +166,16 @@ describe("POST /wallet/transaction/batch", () => {
     expectErrorShape(await postBatch([]), 400, "INVALID_REQUEST");
     expectErrorShape(await postBatch({ transactions: [] }), 400, "INVALID_REQUEST");
     expectErrorShape(await postBatch({ batch_id: "b" }), 400, "INVALID_REQUEST");
-    const tooMany = Array.from({ length: Number(env.MAX_BATCH_SIZE) + 1 }, () => batchItem(playerId, { amount: "0.01" }));
+    const tooMany = Array.from({ length: Number(env.MAX_BATCH_SIZE) + 1 }, () =>
+      batchItem(playerId, { amount: "0.01" }),
+    );
     const oversized = await postBatch(tooMany);
     expectErrorShape(oversized, 400, "INVALID_REQUEST");
     expect(oversized.body.message).toContain(String(env.MAX_BATCH_SIZE));
-    const oneBad = await postBatch([batchItem(playerId), batchItem(playerId, { amount: undefined })]);
+    const oneBad = await postBatch([
+      batchItem(playerId),
+      batchItem(playerId, { amount: undefined }),
+    ]);
     expectErrorShape(oneBad, 400, "INVALID_REQUEST");
     expect(oneBad.body.message).toContain("transactions.1.amount");
     expect(await countRows("ledger_entries", playerId)).toBe(0);
@@ -144,7 +186,11 @@ describe("DELETE /wallet/transaction/batch", () => {
   it("cancels each listed item once, and a second time changes nothing", async () => {
     const a = await newPlayer({ balance: "10.00" });
     const b = await newPlayer({ balance: "10.00" });
-    const items = [batchItem(a.playerId, { amount: "2.00" }), batchItem(b.playerId, { amount: "3.00" }), batchItem(a.playerId, { transaction_type: "Credit", amount: "1.00" })];
+    const items = [
+      batchItem(a.playerId, { amount: "2.00" }),
+      batchItem(b.playerId, { amount: "3.00" }),
+      batchItem(a.playerId, { transaction_type: "Credit", amount: "1.00" }),
+    ];
     await postBatch(items);
     const cancels = [
       { transaction_id: items[0]!.transaction_id, player_id: a.playerId },
@@ -159,7 +205,11 @@ describe("DELETE /wallet/transaction/batch", () => {
       { transaction_id: items[2]!.transaction_id, status: "OK", balance: "10.00" },
     ]);
     const second = await cancelBatch(cancels);
-    expect(second.body.results.map((r: { status: string }) => r.status)).toEqual(["OK", "OK", "OK"]);
+    expect(second.body.results.map((r: { status: string }) => r.status)).toEqual([
+      "OK",
+      "OK",
+      "OK",
+    ]);
     expect(await storedBalanceMinor(a.playerId)).toBe(1000);
     expect(await storedBalanceMinor(b.playerId)).toBe(1000);
     expect(await countRows("ledger_entries", a.playerId)).toBe(4);
@@ -168,7 +218,13 @@ describe("DELETE /wallet/transaction/batch", () => {
   it("cancels every transaction of a batch_id", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     const batchId = uniqueId("batch");
-    await postBatch({ batch_id: batchId, transactions: [batchItem(playerId, { amount: "2.00" }), batchItem(playerId, { amount: "3.00" })] });
+    await postBatch({
+      batch_id: batchId,
+      transactions: [
+        batchItem(playerId, { amount: "2.00" }),
+        batchItem(playerId, { amount: "3.00" }),
+      ],
+    });
     expect(await storedBalanceMinor(playerId)).toBe(500);
     const answer = await cancelBatch({ batch_id: batchId });
     expect(answer.body.batch_id).toBe(batchId);
@@ -178,7 +234,10 @@ describe("DELETE /wallet/transaction/batch", () => {
 
   it("a batch cancel before its batch tombstones the items, and the late batch applies none of them", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
-    const items = [batchItem(playerId, { amount: "2.00" }), batchItem(playerId, { amount: "3.00" })];
+    const items = [
+      batchItem(playerId, { amount: "2.00" }),
+      batchItem(playerId, { amount: "3.00" }),
+    ];
     const cancelled = await cancelBatch([
       { transaction_id: items[0]!.transaction_id, player_id: playerId },
       { transaction_id: items[1]!.transaction_id },
@@ -188,7 +247,10 @@ describe("DELETE /wallet/transaction/batch", () => {
       { transaction_id: items[1]!.transaction_id, status: "OK", balance: "0" },
     ]);
     const late = await postBatch(items);
-    expect(late.body.results.map((r: { error?: { code: string } }) => r.error?.code)).toEqual(["TRANSACTION_CANCELLED", "TRANSACTION_CANCELLED"]);
+    expect(late.body.results.map((r: { error?: { code: string } }) => r.error?.code)).toEqual([
+      "TRANSACTION_CANCELLED",
+      "TRANSACTION_CANCELLED",
+    ]);
     expect(await storedBalanceMinor(playerId)).toBe(1000);
     expect(await countRows("ledger_entries", playerId)).toBe(0);
   });
@@ -197,8 +259,14 @@ describe("DELETE /wallet/transaction/batch", () => {
     const { playerId } = await newPlayer({ balance: "0" });
     const credit = batchItem(playerId, { transaction_type: "Credit", amount: "5.00" });
     await postBatch([credit, batchItem(playerId, { amount: "4.00" })]);
-    const answer = await cancelBatch([{ transaction_id: credit.transaction_id, player_id: playerId }]);
-    expect(answer.body.results[0]).toMatchObject({ status: "ERROR", error: { code: "INSUFFICIENT_FUNDS" }, balance: "1.00" });
+    const answer = await cancelBatch([
+      { transaction_id: credit.transaction_id, player_id: playerId },
+    ]);
+    expect(answer.body.results[0]).toMatchObject({
+      status: "ERROR",
+      error: { code: "INSUFFICIENT_FUNDS" },
+      balance: "1.00",
+    });
     expect(await storedBalanceMinor(playerId)).toBe(100);
     expectErrorShape(await cancelBatch({}), 400, "INVALID_REQUEST");
     expectErrorShape(await cancelBatch([]), 400, "INVALID_REQUEST");
@@ -211,7 +279,9 @@ describe("DELETE /wallet/transaction/batch", () => {
     await postBatch({ batch_id: batchId, transactions: [item] });
     await cancel(String(item.transaction_id), playerId);
     const answer = await cancelBatch({ batch_id: batchId });
-    expect(answer.body.results).toEqual([{ transaction_id: item.transaction_id, status: "OK", balance: "10.00" }]);
+    expect(answer.body.results).toEqual([
+      { transaction_id: item.transaction_id, status: "OK", balance: "10.00" },
+    ]);
     expect(await countRows("ledger_entries", playerId)).toBe(2);
   });
 });

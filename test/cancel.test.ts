@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { admin, cancel, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
+import {
+  admin,
+  cancel,
+  countRows,
+  expectErrorShape,
+  ledgerAddsUp,
+  newPlayer,
+  storedBalanceMinor,
+  transact,
+  uniqueId,
+  wallet,
+} from "./helpers";
 
 describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
   it("cancelling a debit gives the amount back and answers the balance as a string", async () => {
@@ -11,7 +22,9 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
     expect(answer.text).toBe('{"balance":"10.00"}');
     expect(await storedBalanceMinor(playerId)).toBe(1000);
     const ledger = await admin("GET", `/admin/players/${playerId}/ledger`);
-    expect(ledger.body.entries.map((e: { effect: string; amount: number }) => [e.effect, e.amount])).toEqual([
+    expect(
+      ledger.body.entries.map((e: { effect: string; amount: number }) => [e.effect, e.amount]),
+    ).toEqual([
       ["reverse", 4],
       ["apply", -4],
     ]);
@@ -21,7 +34,11 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
   it("cancelling a credit takes the amount back", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     const transactionId = uniqueId("tx");
-    await transact(playerId, { transaction_id: transactionId, transaction_type: "Credit", amount: "2.50" });
+    await transact(playerId, {
+      transaction_id: transactionId,
+      transaction_type: "Credit",
+      amount: "2.50",
+    });
     expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "10.00" });
   });
 
@@ -41,7 +58,9 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
     const transactionId = uniqueId("tx");
     const first = await transact(playerId, { transaction_id: transactionId, amount: "4.00" });
     await cancel(transactionId, playerId);
-    expect((await transact(playerId, { transaction_id: transactionId, amount: "4.00" })).text).toBe(first.text);
+    expect((await transact(playerId, { transaction_id: transactionId, amount: "4.00" })).text).toBe(
+      first.text,
+    );
     expect(await storedBalanceMinor(playerId)).toBe(1000);
   });
 
@@ -49,7 +68,11 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     const transactionId = uniqueId("tx");
     expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "10.00" });
-    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "4.00" }), 409, "TRANSACTION_CANCELLED");
+    expectErrorShape(
+      await transact(playerId, { transaction_id: transactionId, amount: "4.00" }),
+      409,
+      "TRANSACTION_CANCELLED",
+    );
     expect(await storedBalanceMinor(playerId)).toBe(1000);
     expect(await countRows("ledger_entries", playerId)).toBe(0);
     expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "10.00" });
@@ -69,7 +92,11 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
     const transactionId = uniqueId("tx");
     expect((await cancel(transactionId, null)).body).toEqual({ balance: "0" });
     expect((await cancel(transactionId, null)).body).toEqual({ balance: "0" });
-    expectErrorShape(await transact(playerId, { transaction_id: transactionId }), 409, "TRANSACTION_CANCELLED");
+    expectErrorShape(
+      await transact(playerId, { transaction_id: transactionId }),
+      409,
+      "TRANSACTION_CANCELLED",
+    );
     expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "10.00" });
     expect(await storedBalanceMinor(playerId)).toBe(1000);
   });
@@ -77,7 +104,11 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
   it("a credit whose money was spent cannot be cancelled: 402, nothing changes", async () => {
     const { playerId } = await newPlayer({ balance: "0" });
     const transactionId = uniqueId("tx");
-    await transact(playerId, { transaction_id: transactionId, transaction_type: "Credit", amount: "5.00" });
+    await transact(playerId, {
+      transaction_id: transactionId,
+      transaction_type: "Credit",
+      amount: "5.00",
+    });
     await transact(playerId, { amount: "3.00" });
     const answer = await cancel(transactionId, playerId);
     expectErrorShape(answer, 402, "INSUFFICIENT_FUNDS");
@@ -97,7 +128,11 @@ describe("DELETE /wallet/cancel (invariant 2: cancel is final)", () => {
   });
 
   it("refuses malformed cancel requests and unknown players", async () => {
-    expectErrorShape(await wallet("DELETE", "/wallet/cancel", { player_id: "x" }), 400, "INVALID_REQUEST");
+    expectErrorShape(
+      await wallet("DELETE", "/wallet/cancel", { player_id: "x" }),
+      400,
+      "INVALID_REQUEST",
+    );
     expectErrorShape(await wallet("DELETE", "/wallet/cancel", "{"), 400, "INVALID_REQUEST");
     expectErrorShape(await cancel(uniqueId("tx"), "no-such-player"), 404, "PLAYER_NOT_FOUND");
   });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { balanceText, cancel, countRows, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId } from "./helpers";
+import {
+  balanceText,
+  cancel,
+  countRows,
+  ledgerAddsUp,
+  newPlayer,
+  storedBalanceMinor,
+  transact,
+  uniqueId,
+} from "./helpers";
 
 // Invariants 1 and 3 under the load the Durable Object exists for: many requests at once.
 describe("concurrency", () => {
@@ -7,7 +16,9 @@ describe("concurrency", () => {
     const { playerId } = await newPlayer({ balance: "100.00" });
     const transactionId = uniqueId("tx");
     const answers = await Promise.all(
-      Array.from({ length: 50 }, () => transact(playerId, { transaction_id: transactionId, amount: "7.00" })),
+      Array.from({ length: 50 }, () =>
+        transact(playerId, { transaction_id: transactionId, amount: "7.00" }),
+      ),
     );
     expect(new Set(answers.map((a) => `${a.status} ${a.text}`))).toEqual(
       new Set([`200 {"transaction_id":"${transactionId}","balance":93.00,"currency":"EUR"}`]),
@@ -18,7 +29,9 @@ describe("concurrency", () => {
 
   it("200 concurrent debits of 1.00 on 50.00 apply exactly 50 and leave 0.00", async () => {
     const { playerId } = await newPlayer({ balance: "50.00" });
-    const answers = await Promise.all(Array.from({ length: 200 }, () => transact(playerId, { amount: "1.00" })));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => transact(playerId, { amount: "1.00" })),
+    );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);
     expect(statuses.filter((s) => s === 402)).toHaveLength(150);
@@ -31,12 +44,17 @@ describe("concurrency", () => {
   });
 
   it("operations on 100 players at once each land on their own player", async () => {
-    const players = await Promise.all(Array.from({ length: 100 }, () => newPlayer({ balance: "10.00" })));
+    const players = await Promise.all(
+      Array.from({ length: 100 }, () => newPlayer({ balance: "10.00" })),
+    );
     await Promise.all(
       players.flatMap(({ playerId }, i) => [
         transact(playerId, { amount: "1.00" }),
         transact(playerId, { amount: "2.00" }),
-        transact(playerId, { transaction_type: "Credit", amount: `0.${String(i).padStart(2, "0")}` }),
+        transact(playerId, {
+          transaction_type: "Credit",
+          amount: `0.${String(i).padStart(2, "0")}`,
+        }),
       ]),
     );
     for (const [i, { playerId }] of players.entries()) {

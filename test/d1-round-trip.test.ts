@@ -14,7 +14,9 @@ describe("the modelled D1 round trip (bench only)", () => {
 
   it("refuses a value that is not a whole number of ms up to 1000", () => {
     for (const bad of ["-1", "2.5", "fast", "1001"]) {
-      expect(() => d1RoundTripMs({ D1_RTT_MS: bad, FAULT_INJECTION: "enabled" })).toThrow(/D1_RTT_MS/);
+      expect(() => d1RoundTripMs({ D1_RTT_MS: bad, FAULT_INJECTION: "enabled" })).toThrow(
+        /D1_RTT_MS/,
+      );
     }
   });
 

@@ -2,7 +2,15 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { signBody } from "../src/auth/hmac";
-import { databaseSnapshot, newPlayer, sendRaw, transact, uniqueId, type Answer, type TestPlayer } from "./helpers";
+import {
+  databaseSnapshot,
+  newPlayer,
+  sendRaw,
+  transact,
+  uniqueId,
+  type Answer,
+  type TestPlayer,
+} from "./helpers";
 
 // Every wallet endpoint gets RUNS generated requests that are all invalid by construction: a valid
 // request with one to three fields broken, a request whose JSON itself is broken (duplicate keys,
@@ -56,16 +64,39 @@ function serialize(value: unknown): string {
 // fast-check's "binary" unit never yields a lone surrogate; JSON.stringify writes those as \udXXX.
 const anyChar = fc.oneof(
   { weight: 8, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 1 }) },
-  { weight: 2, arbitrary: fc.constantFrom("\ud800", "\udbff", "\udc00", "\udfff", "\u0000", "\u2028", "\ufeff", '"', "\\", "é", "😀") },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "\ud800",
+      "\udbff",
+      "\udc00",
+      "\udfff",
+      "\u0000",
+      "\u2028",
+      "\ufeff",
+      '"',
+      "\\",
+      "é",
+      "😀",
+    ),
+  },
 );
-const text = (minLength: number, maxLength: number) => fc.string({ unit: anyChar, minLength, maxLength });
+const text = (minLength: number, maxLength: number) =>
+  fc.string({ unit: anyChar, minLength, maxLength });
 /** Printable ASCII: what a header value can hold without the test's own Headers refusing it. */
-const printable = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength });
+const printable = (maxLength: number) =>
+  fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+    maxLength,
+  });
 
 /** A string longer than `maxLength` UTF-16 units, up to a few thousand: cheap to build at any size. */
 const tooLong = (maxLength: number) =>
   fc
-    .tuple(fc.integer({ min: maxLength + 1, max: maxLength + 4000 }), fc.constantFrom("x", "é", "😀", "\ud800", "0", "\\"))
+    .tuple(
+      fc.integer({ min: maxLength + 1, max: maxLength + 4000 }),
+      fc.constantFrom("x", "é", "😀", "\ud800", "0", "\\"),
+    )
     .map(([length, unit]) => unit.repeat(length));
 
 /**
@@ -73,11 +104,17 @@ const tooLong = (maxLength: number) =>
  * overflows the stack near 3,000 levels, which must end in a 400 like any other bad JSON. (Those
  * cost milliseconds each, hence the smaller share.)
  */
-function deepNesting(maxDepth = 30_000, balanced: fc.Arbitrary<boolean> = fc.constant(true)): fc.Arbitrary<Raw> {
+function deepNesting(
+  maxDepth = 30_000,
+  balanced: fc.Arbitrary<boolean> = fc.constant(true),
+): fc.Arbitrary<Raw> {
   const shallowDepth = Math.min(maxDepth, 2000);
   const depth =
     maxDepth > shallowDepth
-      ? fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: shallowDepth }) }, { weight: 1, arbitrary: fc.integer({ min: shallowDepth + 1, max: maxDepth }) })
+      ? fc.oneof(
+          { weight: 4, arbitrary: fc.integer({ min: 1, max: shallowDepth }) },
+          { weight: 1, arbitrary: fc.integer({ min: shallowDepth + 1, max: maxDepth }) },
+        )
       : fc.integer({ min: 1, max: maxDepth });
   return fc.tuple(depth, fc.constantFrom("[", '{"a":'), balanced).map(([depth, open, closed]) => {
     const close = open === "[" ? "]" : "}";
@@ -86,7 +123,18 @@ function deepNesting(maxDepth = 30_000, balanced: fc.Arbitrary<boolean> = fc.con
   });
 }
 
-const rawNumbers = fc.constantFrom("1e309", "-1e309", "-0", "1e-7", "1E400", "123456789012345678901234567890", "0.1", "-1").map((t) => new Raw(t));
+const rawNumbers = fc
+  .constantFrom(
+    "1e309",
+    "-1e309",
+    "-0",
+    "1e-7",
+    "1E400",
+    "123456789012345678901234567890",
+    "0.1",
+    "-1",
+  )
+  .map((t) => new Raw(t));
 
 /** A value of any JSON type but string (numbers only if `numbers`), for a field that wants a string. */
 const wrongType = (numbers: boolean) =>
@@ -115,12 +163,51 @@ const notAList = fc.oneof(
  */
 function badAmounts(exponent: number): fc.Arbitrary<unknown> {
   const tooPrecise = fc
-    .tuple(fc.nat(1_000_000), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: exponent, maxLength: exponent + 8 }), fc.integer({ min: 1, max: 9 }))
+    .tuple(
+      fc.nat(1_000_000),
+      fc.array(fc.integer({ min: 0, max: 9 }), { minLength: exponent, maxLength: exponent + 8 }),
+      fc.integer({ min: 1, max: 9 }),
+    )
     .map(([whole, digits, last]) => `${whole}.${digits.join("")}${last}`);
-  const tooLarge = fc.tuple(fc.integer({ min: 2, max: 9 }), fc.nat(20)).map(([first, extra]) => `${first}${"0".repeat(15 - exponent + extra)}`);
+  const tooLarge = fc
+    .tuple(fc.integer({ min: 2, max: 9 }), fc.nat(20))
+    .map(([first, extra]) => `${first}${"0".repeat(15 - exponent + extra)}`);
   return fc.oneof(
-    fc.constantFrom("1.005", " 1.00", "1.00 ", "0x10", "1e-7", "1E2", "-1.00", "-0", "+1", "1,00", "", ".5", "1.", "01.00", "NaN", "Infinity", "١", "１", "1_000"),
-    fc.constantFrom("1e309", "-0", "1e-7", "-1", "1.005", "1E2", "-1e309", "100000000000000000000", "0.001", "-0.0").map((t) => new Raw(t)),
+    fc.constantFrom(
+      "1.005",
+      " 1.00",
+      "1.00 ",
+      "0x10",
+      "1e-7",
+      "1E2",
+      "-1.00",
+      "-0",
+      "+1",
+      "1,00",
+      "",
+      ".5",
+      "1.",
+      "01.00",
+      "NaN",
+      "Infinity",
+      "١",
+      "１",
+      "1_000",
+    ),
+    fc
+      .constantFrom(
+        "1e309",
+        "-0",
+        "1e-7",
+        "-1",
+        "1.005",
+        "1E2",
+        "-1e309",
+        "100000000000000000000",
+        "0.001",
+        "-0.0",
+      )
+      .map((t) => new Raw(t)),
     tooPrecise,
     tooPrecise.map((t) => new Raw(t)),
     tooLarge,
@@ -159,21 +246,35 @@ interface Mutation {
 }
 
 function mutations(field: string, rule: FieldRule, withRefused = true): fc.Arbitrary<Mutation> {
-  const schemaValues: fc.Arbitrary<unknown>[] = [wrongType(rule.numbers ?? false), tooLong(rule.maxLength)];
+  const schemaValues: fc.Arbitrary<unknown>[] = [
+    wrongType(rule.numbers ?? false),
+    tooLong(rule.maxLength),
+  ];
   if (rule.required) schemaValues.push(fc.constant(MISSING));
   if (!rule.nullable) schemaValues.push(fc.constant(null));
   if (rule.minLength > 0) schemaValues.push(fc.constant(""));
-  const bySchema = fc.oneof(...schemaValues).map((value) => ({ field, value, schema: true, expect: INVALID_REQUEST }));
+  const bySchema = fc
+    .oneof(...schemaValues)
+    .map((value) => ({ field, value, schema: true, expect: INVALID_REQUEST }));
   if (!withRefused || !rule.refused) return bySchema;
   const { values, expect } = rule.refused;
   // Refusals past the schema cost a Durable Object call (milliseconds, not microseconds), so fewer.
-  return fc.oneof({ weight: 4, arbitrary: bySchema }, { weight: 1, arbitrary: values.map((value) => ({ field, value, schema: false, expect })) });
+  return fc.oneof(
+    { weight: 4, arbitrary: bySchema },
+    { weight: 1, arbitrary: values.map((value) => ({ field, value, schema: false, expect })) },
+  );
 }
 
 /** A request `template` with one to three of its fields broken, and the answer that implies. */
-function brokenFields(template: Record<string, unknown>, fields: fc.Arbitrary<Mutation>): fc.Arbitrary<{ body: string; expect: Expect | undefined }> {
+function brokenFields(
+  template: Record<string, unknown>,
+  fields: fc.Arbitrary<Mutation>,
+): fc.Arbitrary<{ body: string; expect: Expect | undefined }> {
   return fc
-    .tuple(fc.uniqueArray(fields, { minLength: 1, maxLength: 3, selector: (m) => m.field }), noise(Object.keys(template)))
+    .tuple(
+      fc.uniqueArray(fields, { minLength: 1, maxLength: 3, selector: (m) => m.field }),
+      noise(Object.keys(template)),
+    )
     .map(([broken, extra]) => {
       const body: Record<string, unknown> = { ...template, ...extra };
       for (const m of broken) body[m.field] = m.value;
@@ -209,26 +310,47 @@ interface BodyCase {
  * `target` (the valid request, or an object inside it) with one of its keys written twice, with the
  * same or another value, maybe spelled with an escape; `wrap` puts it back into its request.
  */
-function duplicateKey(target: Record<string, unknown>, wrap: (doubled: Entries) => unknown = (doubled) => doubled): fc.Arbitrary<BodyCase> {
+function duplicateKey(
+  target: Record<string, unknown>,
+  wrap: (doubled: Entries) => unknown = (doubled) => doubled,
+): fc.Arbitrary<BodyCase> {
   return fc
-    .tuple(fc.constantFrom(...Object.keys(target)), fc.option(fc.jsonValue({ maxDepth: 1 })), fc.boolean(), fc.nat())
+    .tuple(
+      fc.constantFrom(...Object.keys(target)),
+      fc.option(fc.jsonValue({ maxDepth: 1 })),
+      fc.boolean(),
+      fc.nat(),
+    )
     .map(([key, other, escaped, at]) => {
       const entries: [string | Raw, unknown][] = Object.entries(target);
-      const spelled = escaped ? new Raw(`"\\u${key.charCodeAt(0).toString(16).padStart(4, "0")}${key.slice(1)}"`) : key;
+      const spelled = escaped
+        ? new Raw(`"\\u${key.charCodeAt(0).toString(16).padStart(4, "0")}${key.slice(1)}"`)
+        : key;
       entries.splice(at % (entries.length + 1), 0, [spelled, other ?? target[key]]);
       return { body: serialize(wrap(new Entries(entries))), expect: INVALID_REQUEST };
     });
 }
 
-const INVALID_UTF8 = [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc3]];
+const INVALID_UTF8 = [
+  [0xff],
+  [0xc0, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xc3],
+];
 
 /** The valid request's bytes with a sequence that is not UTF-8 somewhere inside (1 byte in, so it stays JSON-shaped). */
 function invalidUtf8(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
   const bytes = encoder.encode(serialize(valid));
-  return fc.tuple(fc.constantFrom(...INVALID_UTF8), fc.integer({ min: 1, max: bytes.length - 1 })).map(([sequence, at]) => ({
-    body: new Uint8Array([...bytes.subarray(0, at), ...sequence, ...bytes.subarray(at)]),
-    expect: INVALID_REQUEST,
-  }));
+  return fc
+    .tuple(fc.constantFrom(...INVALID_UTF8), fc.integer({ min: 1, max: bytes.length - 1 }))
+    .map(([sequence, at]) => ({
+      body: new Uint8Array([...bytes.subarray(0, at), ...sequence, ...bytes.subarray(at)]),
+      expect: INVALID_REQUEST,
+    }));
 }
 
 /** The share of every endpoint's mix that no parser reads as a request: bytes that are not UTF-8, or text that is no request. */
@@ -250,10 +372,12 @@ function notWellFormed(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
   const whole = serialize(valid);
   // Just after an opening quote: inside a key or a string value, never inside a number.
   const quotes = [...whole.matchAll(/"/g)].map((m) => m.index).filter((_, k) => k % 2 === 0);
-  return fc.tuple(fc.constantFrom(...quotes), fc.constantFrom(...LONE_SURROGATES)).map(([at, surrogate]) => ({
-    body: whole.slice(0, at + 1) + surrogate + whole.slice(at + 1),
-    expect: INVALID_REQUEST,
-  }));
+  return fc
+    .tuple(fc.constantFrom(...quotes), fc.constantFrom(...LONE_SURROGATES))
+    .map(([at, surrogate]) => ({
+      body: whole.slice(0, at + 1) + surrogate + whole.slice(at + 1),
+      expect: INVALID_REQUEST,
+    }));
 }
 
 /** True if `text` parses as JSON holding a string or key that is not well-formed: the wallet must answer 400 for it. */
@@ -284,7 +408,23 @@ function notARequest(valid: Record<string, unknown>): fc.Arbitrary<BodyCase> {
   return fc
     .oneof(
       fc.integer({ min: 0, max: whole.length - 1 }).map((length) => whole.slice(0, length)),
-      fc.constantFrom("", " ", "\n\t", "null", "true", "0", '""', "[]", "{}", "[{}]", "{", "}", "{}{}", "{\"a\":1}garbage", whole + whole),
+      fc.constantFrom(
+        "",
+        " ",
+        "\n\t",
+        "null",
+        "true",
+        "0",
+        '""',
+        "[]",
+        "{}",
+        "[{}]",
+        "{",
+        "}",
+        "{}{}",
+        '{"a":1}garbage',
+        whole + whole,
+      ),
       text(0, 200),
       fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
       deepNesting(30_000, fc.boolean()).map((raw) => raw.text),
@@ -367,8 +507,18 @@ type Oversize = { capBytes: number; over: number; streamed: boolean };
 function oversize(): fc.Arbitrary<Oversize | null> {
   return fc.oneof(
     { weight: 950, arbitrary: fc.constant(null) },
-    { weight: 49, arbitrary: fc.tuple(fc.integer({ min: 1, max: 50_000 }), fc.boolean()).map(([over, streamed]) => ({ capBytes: SMALL_CAP_BYTES, over, streamed })) },
-    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.boolean()).map(([over, streamed]) => ({ capBytes: Number(env.MAX_BODY_BYTES), over, streamed })) },
+    {
+      weight: 49,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 1, max: 50_000 }), fc.boolean())
+        .map(([over, streamed]) => ({ capBytes: SMALL_CAP_BYTES, over, streamed })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 1, max: 5000 }), fc.boolean())
+        .map(([over, streamed]) => ({ capBytes: Number(env.MAX_BODY_BYTES), over, streamed })),
+    },
   );
 }
 
@@ -406,11 +556,18 @@ function withFreshIds(c: Case): Case {
   if (typeof c.body.body !== "string") return c;
   const fresh = new Map<string, string>();
   const renamed = (id: string) => fresh.get(id) ?? fresh.set(id, uniqueId("fuzz")).get(id) ?? id;
-  return { ...c, body: { ...c.body, body: c.body.body.replace(/fuzz_[a-z0-9]+_[0-9]+_[a-z0-9]+/g, renamed) } };
+  return {
+    ...c,
+    body: { ...c.body, body: c.body.body.replace(/fuzz_[a-z0-9]+_[0-9]+_[a-z0-9]+/g, renamed) },
+  };
 }
 
 /** Sends a case (signed as it says) and answers what the refusal must be, when it is known exactly. */
-async function sendCase(method: string, path: string, c: Case): Promise<{ answer: Answer; expect: Expect | undefined }> {
+async function sendCase(
+  method: string,
+  path: string,
+  c: Case,
+): Promise<{ answer: Answer; expect: Expect | undefined }> {
   let bytes = typeof c.body.body === "string" ? encoder.encode(c.body.body) : c.body.body;
   let vars: Partial<Cloudflare.Env> = c.body.vars ?? {};
   // A lone surrogate anywhere (a noise key too) is refused before any other check of the content.
@@ -443,7 +600,9 @@ function assertRefused(answer: Answer, expected: Expect | undefined): void {
     typeof body?.message === "string" &&
     Object.keys(body).every((key) => key === "code" || key === "message" || key === "balance") &&
     /^application\/json\b/.test(answer.headers.get("content-type") ?? "");
-  const matches = expected ? answer.status === expected.status && body?.code === expected.code : answer.status >= 400 && answer.status < 500;
+  const matches = expected
+    ? answer.status === expected.status && body?.code === expected.code
+    : answer.status >= 400 && answer.status < 500;
   if (!shaped || !matches) {
     throw new Error(
       `expected ${expected ? `${expected.status} ${expected.code}` : "a 4xx"} in the error format, got ${answer.status} ` +
@@ -454,7 +613,11 @@ function assertRefused(answer: Answer, expected: Expect | undefined): void {
 
 // ---- A property: every answer a refusal, and D1 as it was before ------------------------------
 
-async function fuzz(seed: number, cases: fc.Arbitrary<Case>, send: (c: Case) => ReturnType<typeof sendCase>): Promise<void> {
+async function fuzz(
+  seed: number,
+  cases: fc.Arbitrary<Case>,
+  send: (c: Case) => ReturnType<typeof sendCase>,
+): Promise<void> {
   const before = await databaseSnapshot();
   await fc.assert(
     fc.asyncProperty(cases, async (c) => {
@@ -495,13 +658,35 @@ afterAll(() => logSpy.mockRestore());
 function ghostIds(): fc.Arbitrary<string> {
   const id = rich.playerId;
   return fc.oneof(
-    { weight: 9, arbitrary: fc.constantFrom(id.toUpperCase(), ` ${id}`, `${id} `, `${id}\u0000`, `${id}\ud800`, id.slice(0, -1), "\ud800", "👾", "e\u0301", "nobody", `../${id}`, "%00") },
-    { weight: 1, arbitrary: text(1, 40).filter((s) => s !== id && s !== yen.playerId && s !== rival.playerId) },
+    {
+      weight: 9,
+      arbitrary: fc.constantFrom(
+        id.toUpperCase(),
+        ` ${id}`,
+        `${id} `,
+        `${id}\u0000`,
+        `${id}\ud800`,
+        id.slice(0, -1),
+        "\ud800",
+        "👾",
+        "e\u0301",
+        "nobody",
+        `../${id}`,
+        "%00",
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: text(1, 40).filter((s) => s !== id && s !== yen.playerId && s !== rival.playerId),
+    },
   );
 }
 
 /** A valid Debit or Credit of 1 unit: applied if nothing in the case broke it. */
-function transactionTemplate(player: TestPlayer, type: "Debit" | "Credit"): Record<string, unknown> {
+function transactionTemplate(
+  player: TestPlayer,
+  type: "Debit" | "Credit",
+): Record<string, unknown> {
   return {
     player_id: player.playerId,
     transaction_id: uniqueId("fuzz"),
@@ -518,221 +703,495 @@ const ID = { required: true, nullable: false, minLength: 1, maxLength: 255 };
 function transactionFields(player: TestPlayer, withRefused: boolean): fc.Arbitrary<Mutation> {
   const exponent = player.currency === "JPY" ? 0 : 2;
   return fc.oneof(
-    mutations("player_id", { ...ID, refused: { values: ghostIds(), expect: { status: 404, code: "PLAYER_NOT_FOUND" } } }, withRefused),
+    mutations(
+      "player_id",
+      { ...ID, refused: { values: ghostIds(), expect: { status: 404, code: "PLAYER_NOT_FOUND" } } },
+      withRefused,
+    ),
     mutations("transaction_id", ID),
     // Any other string is refused by the schema, and "None" (with an amount of 1) by the wallet:
     // both INVALID_REQUEST.
-    mutations("transaction_type", {
-      ...ID,
-      refused: { values: fc.oneof(fc.constant("None"), text(1, 20).filter((s) => !["Debit", "Credit", "None"].includes(s))), expect: INVALID_REQUEST },
-    }, withRefused),
+    mutations(
+      "transaction_type",
+      {
+        ...ID,
+        refused: {
+          values: fc.oneof(
+            fc.constant("None"),
+            text(1, 20).filter((s) => !["Debit", "Credit", "None"].includes(s)),
+          ),
+          expect: INVALID_REQUEST,
+        },
+      },
+      withRefused,
+    ),
     mutations("provider_id", ID),
-    mutations("amount", { required: true, nullable: false, minLength: 0, maxLength: 64, refused: { values: badAmounts(exponent), expect: INVALID_REQUEST } }, withRefused),
-    mutations("currency", {
-      required: false,
-      nullable: true,
-      minLength: 1,
-      maxLength: 16,
-      refused: { values: fc.oneof(fc.constantFrom("USD", "eur", "EUR ", "JPY", "XXX"), text(1, 16)).filter((s) => s !== player.currency), expect: { status: 400, code: "CURRENCY_MISMATCH" } },
-    }, withRefused),
+    mutations(
+      "amount",
+      {
+        required: true,
+        nullable: false,
+        minLength: 0,
+        maxLength: 64,
+        refused: { values: badAmounts(exponent), expect: INVALID_REQUEST },
+      },
+      withRefused,
+    ),
+    mutations(
+      "currency",
+      {
+        required: false,
+        nullable: true,
+        minLength: 1,
+        maxLength: 16,
+        refused: {
+          values: fc
+            .oneof(fc.constantFrom("USD", "eur", "EUR ", "JPY", "XXX"), text(1, 16))
+            .filter((s) => s !== player.currency),
+          expect: { status: 400, code: "CURRENCY_MISMATCH" },
+        },
+      },
+      withRefused,
+    ),
   );
 }
 
 // ---- The properties --------------------------------------------------------------------------
 
 describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused with a 4xx and nothing changed`, () => {
-  it(`POST /wallet/authenticate (seed ${SEEDS.authenticate})`, async () => {
-    const valid = { operator_id: rich.operatorId, brand_id: rich.brandId, player_token: rich.token, source_id: "game1", currency: "EUR" };
-    const invalidToken = { status: 401, code: "INVALID_TOKEN" };
-    // The rival's operator and token appear, never its brand: no mix of fields may form a valid request.
-    const others = (right: string, extra: string[]) =>
-      fc.oneof(fc.constantFrom(...extra, right.toUpperCase(), ` ${right}`, `${right} `, `${right}\u0000`, right.slice(1)), text(1, 40)).filter((s) => s !== right);
-    const fields = fc.oneof(
-      mutations("operator_id", { ...ID, refused: { values: others(valid.operator_id, [rival.operatorId]), expect: invalidToken } }),
-      mutations("brand_id", { ...ID, refused: { values: others(valid.brand_id, ["brand2"]), expect: invalidToken } }),
-      mutations("player_token", { ...ID, maxLength: 512, refused: { values: others(valid.player_token, [rival.token]), expect: invalidToken } }),
-      mutations("source_id", { required: false, nullable: true, minLength: 0, maxLength: 255 }),
-      mutations("currency", { ...ID, maxLength: 16, refused: { values: fc.oneof(fc.constantFrom("USD", "eur", "JPY"), text(1, 16)).filter((s) => s !== "EUR"), expect: { status: 400, code: "CURRENCY_MISMATCH" } } }),
-    );
-    const bodies = fc.oneof(
-      { weight: 14, arbitrary: brokenFields(valid, fields) },
-      { weight: 1, arbitrary: duplicateKey(valid) },
-      ...unreadable(valid),
-    );
-    await fuzz(SEEDS.authenticate, requests(bodies), (c) => sendCase("POST", "/wallet/authenticate", c));
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    `POST /wallet/authenticate (seed ${SEEDS.authenticate})`,
+    async () => {
+      const valid = {
+        operator_id: rich.operatorId,
+        brand_id: rich.brandId,
+        player_token: rich.token,
+        source_id: "game1",
+        currency: "EUR",
+      };
+      const invalidToken = { status: 401, code: "INVALID_TOKEN" };
+      // The rival's operator and token appear, never its brand: no mix of fields may form a valid request.
+      const others = (right: string, extra: string[]) =>
+        fc
+          .oneof(
+            fc.constantFrom(
+              ...extra,
+              right.toUpperCase(),
+              ` ${right}`,
+              `${right} `,
+              `${right}\u0000`,
+              right.slice(1),
+            ),
+            text(1, 40),
+          )
+          .filter((s) => s !== right);
+      const fields = fc.oneof(
+        mutations("operator_id", {
+          ...ID,
+          refused: { values: others(valid.operator_id, [rival.operatorId]), expect: invalidToken },
+        }),
+        mutations("brand_id", {
+          ...ID,
+          refused: { values: others(valid.brand_id, ["brand2"]), expect: invalidToken },
+        }),
+        mutations("player_token", {
+          ...ID,
+          maxLength: 512,
+          refused: { values: others(valid.player_token, [rival.token]), expect: invalidToken },
+        }),
+        mutations("source_id", { required: false, nullable: true, minLength: 0, maxLength: 255 }),
+        mutations("currency", {
+          ...ID,
+          maxLength: 16,
+          refused: {
+            values: fc
+              .oneof(fc.constantFrom("USD", "eur", "JPY"), text(1, 16))
+              .filter((s) => s !== "EUR"),
+            expect: { status: 400, code: "CURRENCY_MISMATCH" },
+          },
+        }),
+      );
+      const bodies = fc.oneof(
+        { weight: 14, arbitrary: brokenFields(valid, fields) },
+        { weight: 1, arbitrary: duplicateKey(valid) },
+        ...unreadable(valid),
+      );
+      await fuzz(SEEDS.authenticate, requests(bodies), (c) =>
+        sendCase("POST", "/wallet/authenticate", c),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it(`GET /wallet/balance with a fuzzed query string (seed ${SEEDS.balance})`, async () => {
-    // Names that never read as player_id once decoded.
-    const otherName = fc.oneof(fc.constantFrom("Player_id", "player_id ", "playerId", "player-id", "player_id[]", "player", "id"), text(0, 12)).filter((name) => name !== "player_id");
-    const noiseParams = fc.array(fc.tuple(otherName, fc.oneof(text(0, 20), fc.constant(rich.playerId))), { maxLength: 3 });
-    const playerNotFound = { status: 404, code: "PLAYER_NOT_FOUND" };
-    // The router folds repeated parameters into an array, and drops an empty first one.
-    // Unknown ids cost a Durable Object call each, so they are the smaller share.
-    const primary: fc.Arbitrary<{ query: string; expect: Expect }> = fc.oneof(
-      { weight: 4, arbitrary: fc.constant({ query: "", expect: INVALID_REQUEST }) },
-      { weight: 4, arbitrary: fc.constantFrom("player_id=", "player_id", "player_id=&player_id=").map((query) => ({ query, expect: INVALID_REQUEST })) },
-      { weight: 4, arbitrary: tooLong(255).map((id) => ({ query: new URLSearchParams([["player_id", id]]).toString(), expect: INVALID_REQUEST })) },
-      {
-        weight: 4,
-        arbitrary: fc.array(fc.oneof(fc.constant(rich.playerId), text(1, 20)), { minLength: 2, maxLength: 4 }).map((ids) => ({
-          query: new URLSearchParams(ids.map((id) => ["player_id", id])).toString(),
+  it(
+    `GET /wallet/balance with a fuzzed query string (seed ${SEEDS.balance})`,
+    async () => {
+      // Names that never read as player_id once decoded.
+      const otherName = fc
+        .oneof(
+          fc.constantFrom(
+            "Player_id",
+            "player_id ",
+            "playerId",
+            "player-id",
+            "player_id[]",
+            "player",
+            "id",
+          ),
+          text(0, 12),
+        )
+        .filter((name) => name !== "player_id");
+      const noiseParams = fc.array(
+        fc.tuple(otherName, fc.oneof(text(0, 20), fc.constant(rich.playerId))),
+        { maxLength: 3 },
+      );
+      const playerNotFound = { status: 404, code: "PLAYER_NOT_FOUND" };
+      // The router folds repeated parameters into an array, and drops an empty first one.
+      // Unknown ids cost a Durable Object call each, so they are the smaller share.
+      const primary: fc.Arbitrary<{ query: string; expect: Expect }> = fc.oneof(
+        { weight: 4, arbitrary: fc.constant({ query: "", expect: INVALID_REQUEST }) },
+        {
+          weight: 4,
+          arbitrary: fc
+            .constantFrom("player_id=", "player_id", "player_id=&player_id=")
+            .map((query) => ({ query, expect: INVALID_REQUEST })),
+        },
+        {
+          weight: 4,
+          arbitrary: tooLong(255).map((id) => ({
+            query: new URLSearchParams([["player_id", id]]).toString(),
+            expect: INVALID_REQUEST,
+          })),
+        },
+        {
+          weight: 4,
+          arbitrary: fc
+            .array(fc.oneof(fc.constant(rich.playerId), text(1, 20)), {
+              minLength: 2,
+              maxLength: 4,
+            })
+            .map((ids) => ({
+              query: new URLSearchParams(ids.map((id) => ["player_id", id])).toString(),
+              expect: INVALID_REQUEST,
+            })),
+        },
+        {
+          weight: 1,
+          arbitrary: ghostIds().map((id) => ({
+            query: new URLSearchParams([["player_id", id]]).toString(),
+            expect: playerNotFound,
+          })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom("%zz", "%", "%E0%A4", "%ED%A0%80", "%FF", `${rich.playerId}%2`)
+            .map((raw) => ({ query: `player_id=${raw}`, expect: INVALID_REQUEST })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom(`${rich.playerId}%00`, `${rich.playerId}%F0%9F%98%80`, "%C3%A9")
+            .map((raw) => ({ query: `player_id=${raw}`, expect: playerNotFound })),
+        },
+      );
+      const cases = fc.record({
+        primary,
+        noise: noiseParams,
+        noiseFirst: fc.boolean(),
+        signing,
+        contentType,
+        requestId,
+      });
+      const before = await databaseSnapshot();
+      await fc.assert(
+        fc.asyncProperty(cases, async (c) => {
+          const noise = new URLSearchParams(c.noise).toString();
+          const parts = (c.noiseFirst ? [noise, c.primary.query] : [c.primary.query, noise]).filter(
+            (part) => part !== "",
+          );
+          const headers = new Headers();
+          if (c.contentType !== null) headers.set("content-type", c.contentType);
+          if (c.requestId !== null) headers.set("x-request-id", c.requestId);
+          // The signature of a GET is that of the empty body; "other-body" signs the path and query instead.
+          const path = `/wallet/balance?${parts.join("&")}`;
+          const signature =
+            c.signing.kind === "other-body"
+              ? await signBody(path, env.WALLET_HMAC_SECRET)
+              : await signatureHeader(new Uint8Array(0), c.signing);
+          if (signature !== null) headers.set("x-server-authorization", signature);
+          if (c.signing.kind === "admin-bearer")
+            headers.set("authorization", `Bearer ${env.ADMIN_TOKEN}`);
+          const answer = await sendRaw(path, { method: "GET", headers });
+          assertRefused(
+            answer,
+            c.signing.kind === "good"
+              ? c.primary.expect
+              : { status: 401, code: "INVALID_SIGNATURE" },
+          );
+        }),
+        { seed: SEEDS.balance, numRuns: RUNS },
+      );
+      expect(await databaseSnapshot()).toEqual(before);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    `POST /wallet/transaction (seed ${SEEDS.transaction})`,
+    async () => {
+      const overdraw = fc.integer({ min: 100_001, max: 99_999_999 }).map((cents) => ({
+        body: serialize({
+          ...transactionTemplate(rich, "Debit"),
+          amount: (cents / 100).toFixed(2),
+        }),
+        expect: { status: 402, code: "INSUFFICIENT_FUNDS" },
+      }));
+      const valid = transactionTemplate(rich, "Credit");
+      const bodies = fc.oneof(
+        {
+          weight: 10,
+          arbitrary: brokenFields(
+            transactionTemplate(rich, "Credit"),
+            transactionFields(rich, true),
+          ),
+        },
+        {
+          weight: 2,
+          arbitrary: brokenFields(transactionTemplate(yen, "Credit"), transactionFields(yen, true)),
+        },
+        {
+          weight: 2,
+          arbitrary: brokenFields(
+            transactionTemplate(rich, "Debit"),
+            transactionFields(rich, true),
+          ),
+        },
+        { weight: 1, arbitrary: overdraw },
+        { weight: 1, arbitrary: duplicateKey(valid) },
+        ...unreadable(valid),
+      );
+      await fuzz(SEEDS.transaction, requests(bodies), (c) =>
+        sendCase("POST", "/wallet/transaction", withFreshIds(c)),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    `DELETE /wallet/cancel (seed ${SEEDS.cancel})`,
+    async () => {
+      // Valid as it stands: it would reverse richTx.
+      const valid = { transaction_id: richTx, player_id: rich.playerId };
+      const fields = fc.oneof(
+        { weight: 5, arbitrary: mutations("transaction_id", ID) },
+        {
+          weight: 5,
+          arbitrary: mutations("player_id", {
+            ...ID,
+            nullable: true,
+            required: false,
+            refused: { values: ghostIds(), expect: { status: 404, code: "PLAYER_NOT_FOUND" } },
+          }),
+        },
+        // richTx is not the other player's to cancel.
+        {
+          weight: 1,
+          arbitrary: fc.constant({
+            field: "player_id",
+            value: yen.playerId,
+            schema: false,
+            expect: INVALID_REQUEST,
+          }),
+        },
+      );
+      const bodies = fc.oneof(
+        { weight: 14, arbitrary: brokenFields(valid, fields) },
+        { weight: 1, arbitrary: duplicateKey(valid) },
+        ...unreadable(valid),
+      );
+      await fuzz(SEEDS.cancel, requests(bodies), (c) => sendCase("DELETE", "/wallet/cancel", c));
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    `POST /wallet/transaction/batch (seed ${SEEDS.transactionBatch})`,
+    async () => {
+      // Items other than the broken one are valid Credits: a batch refused whole applies none of them.
+      const items = fc
+        .integer({ min: 1, max: 4 })
+        .map((n) => Array.from({ length: n }, () => transactionTemplate(rich, "Credit")));
+      const envelope = (list: unknown[], batchId: unknown, bare: boolean) =>
+        bare && batchId === MISSING ? list : { batch_id: batchId, transactions: list };
+      const batchIds = fc.oneof(fc.constant(MISSING), fc.constant(null), fc.constant("fuzz-batch"));
+      // Per-item refusals (unknown player, bad amount…) answer 200 with the item in ERROR, so only
+      // whole-batch breaks belong here: a schema break in one item, the envelope, the size, a conflicting id.
+      const brokenItem = fc
+        .tuple(
+          items,
+          fc.nat(),
+          brokenFields(transactionTemplate(rich, "Credit"), transactionFields(rich, false)),
+          batchIds,
+          fc.boolean(),
+        )
+        .map(([list, at, item, batchId, bare]) => {
+          const parts = list.map((entry) => new Raw(serialize(entry)));
+          parts.splice(at % (parts.length + 1), 0, new Raw(item.body));
+          return { body: serialize(envelope(parts, batchId, bare)), expect: INVALID_REQUEST };
+        });
+      const brokenEnvelope = fc.oneof(
+        fc
+          .tuple(items, mutations("batch_id", { ...ID, required: false, nullable: true }))
+          .map(([list, m]) => ({
+            body: serialize({ batch_id: m.value, transactions: list }),
+            expect: INVALID_REQUEST,
+          })),
+        fc.oneof(fc.constant(MISSING), fc.constant([]), notAList).map((list) => ({
+          body: serialize({ batch_id: "fuzz-batch", transactions: list }),
           expect: INVALID_REQUEST,
         })),
-      },
-      { weight: 1, arbitrary: ghostIds().map((id) => ({ query: new URLSearchParams([["player_id", id]]).toString(), expect: playerNotFound })) },
-      {
-        weight: 1,
-        arbitrary: fc
-          .constantFrom("%zz", "%", "%E0%A4", "%ED%A0%80", "%FF", `${rich.playerId}%2`)
-          .map((raw) => ({ query: `player_id=${raw}`, expect: INVALID_REQUEST })),
-      },
-      {
-        weight: 1,
-        arbitrary: fc.constantFrom(`${rich.playerId}%00`, `${rich.playerId}%F0%9F%98%80`, "%C3%A9").map((raw) => ({ query: `player_id=${raw}`, expect: playerNotFound })),
-      },
-    );
-    const cases = fc.record({ primary, noise: noiseParams, noiseFirst: fc.boolean(), signing, contentType, requestId });
-    const before = await databaseSnapshot();
-    await fc.assert(
-      fc.asyncProperty(cases, async (c) => {
-        const noise = new URLSearchParams(c.noise).toString();
-        const parts = (c.noiseFirst ? [noise, c.primary.query] : [c.primary.query, noise]).filter((part) => part !== "");
-        const headers = new Headers();
-        if (c.contentType !== null) headers.set("content-type", c.contentType);
-        if (c.requestId !== null) headers.set("x-request-id", c.requestId);
-        // The signature of a GET is that of the empty body; "other-body" signs the path and query instead.
-        const path = `/wallet/balance?${parts.join("&")}`;
-        const signature = c.signing.kind === "other-body" ? await signBody(path, env.WALLET_HMAC_SECRET) : await signatureHeader(new Uint8Array(0), c.signing);
-        if (signature !== null) headers.set("x-server-authorization", signature);
-        if (c.signing.kind === "admin-bearer") headers.set("authorization", `Bearer ${env.ADMIN_TOKEN}`);
-        const answer = await sendRaw(path, { method: "GET", headers });
-        assertRefused(answer, c.signing.kind === "good" ? c.primary.expect : { status: 401, code: "INVALID_SIGNATURE" });
-      }),
-      { seed: SEEDS.balance, numRuns: RUNS },
-    );
-    expect(await databaseSnapshot()).toEqual(before);
-  }, PROPERTY_TIMEOUT_MS);
+      );
+      const emptyOrNotItems = fc
+        .oneof(
+          fc.constant([]),
+          fc.array(fc.oneof(fc.jsonValue({ maxDepth: 1 }), deepNesting()), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        )
+        .map((list) => ({
+          body: serialize(list),
+          expect: INVALID_REQUEST,
+        }));
+      const tooMany = fc
+        .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+        .map(([max, over]) => ({
+          body: serialize({
+            transactions: Array.from({ length: max + over }, () =>
+              transactionTemplate(rich, "Credit"),
+            ),
+          }),
+          expect: INVALID_REQUEST,
+          vars: { MAX_BATCH_SIZE: String(max) },
+        }));
+      const conflicting = fc
+        .constantFrom<[string, unknown]>(
+          ["amount", "2.00"],
+          ["transaction_type", "Debit"],
+          ["player_id", yen.playerId],
+        )
+        .map(([field, value]) => {
+          const first = transactionTemplate(rich, "Credit");
+          return {
+            body: serialize({
+              transactions: [
+                first,
+                transactionTemplate(rich, "Credit"),
+                { ...first, [field]: value },
+              ],
+            }),
+            expect: { status: 409, code: "DUPLICATE_TRANSACTION" },
+          };
+        });
+      const [first, second] = [
+        transactionTemplate(rich, "Credit"),
+        transactionTemplate(rich, "Credit"),
+      ];
+      const valid = { batch_id: "fuzz-batch", transactions: [first, second] };
+      const bodies = fc.oneof(
+        { weight: 8, arbitrary: brokenItem },
+        { weight: 3, arbitrary: brokenEnvelope },
+        { weight: 1, arbitrary: emptyOrNotItems },
+        { weight: 1, arbitrary: tooMany },
+        { weight: 1, arbitrary: conflicting },
+        {
+          weight: 1,
+          arbitrary: duplicateKey(second, (doubled) => ({
+            ...valid,
+            transactions: [first, doubled],
+          })),
+        },
+        ...unreadable(valid),
+      );
+      await fuzz(SEEDS.transactionBatch, requests(bodies), (c) =>
+        sendCase("POST", "/wallet/transaction/batch", c),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it(`POST /wallet/transaction (seed ${SEEDS.transaction})`, async () => {
-    const overdraw = fc.integer({ min: 100_001, max: 99_999_999 }).map((cents) => ({
-      body: serialize({ ...transactionTemplate(rich, "Debit"), amount: (cents / 100).toFixed(2) }),
-      expect: { status: 402, code: "INSUFFICIENT_FUNDS" },
-    }));
-    const valid = transactionTemplate(rich, "Credit");
-    const bodies = fc.oneof(
-      { weight: 10, arbitrary: brokenFields(transactionTemplate(rich, "Credit"), transactionFields(rich, true)) },
-      { weight: 2, arbitrary: brokenFields(transactionTemplate(yen, "Credit"), transactionFields(yen, true)) },
-      { weight: 2, arbitrary: brokenFields(transactionTemplate(rich, "Debit"), transactionFields(rich, true)) },
-      { weight: 1, arbitrary: overdraw },
-      { weight: 1, arbitrary: duplicateKey(valid) },
-      ...unreadable(valid),
-    );
-    await fuzz(SEEDS.transaction, requests(bodies), (c) => sendCase("POST", "/wallet/transaction", withFreshIds(c)));
-  }, PROPERTY_TIMEOUT_MS);
-
-  it(`DELETE /wallet/cancel (seed ${SEEDS.cancel})`, async () => {
-    // Valid as it stands: it would reverse richTx.
-    const valid = { transaction_id: richTx, player_id: rich.playerId };
-    const fields = fc.oneof(
-      { weight: 5, arbitrary: mutations("transaction_id", ID) },
-      {
-        weight: 5,
-        arbitrary: mutations("player_id", {
-          ...ID,
-          nullable: true,
-          required: false,
-          refused: { values: ghostIds(), expect: { status: 404, code: "PLAYER_NOT_FOUND" } },
-        }),
-      },
-      // richTx is not the other player's to cancel.
-      { weight: 1, arbitrary: fc.constant({ field: "player_id", value: yen.playerId, schema: false, expect: INVALID_REQUEST }) },
-    );
-    const bodies = fc.oneof(
-      { weight: 14, arbitrary: brokenFields(valid, fields) },
-      { weight: 1, arbitrary: duplicateKey(valid) },
-      ...unreadable(valid),
-    );
-    await fuzz(SEEDS.cancel, requests(bodies), (c) => sendCase("DELETE", "/wallet/cancel", c));
-  }, PROPERTY_TIMEOUT_MS);
-
-  it(`POST /wallet/transaction/batch (seed ${SEEDS.transactionBatch})`, async () => {
-    // Items other than the broken one are valid Credits: a batch refused whole applies none of them.
-    const items = fc.integer({ min: 1, max: 4 }).map((n) => Array.from({ length: n }, () => transactionTemplate(rich, "Credit")));
-    const envelope = (list: unknown[], batchId: unknown, bare: boolean) => (bare && batchId === MISSING ? list : { batch_id: batchId, transactions: list });
-    const batchIds = fc.oneof(fc.constant(MISSING), fc.constant(null), fc.constant("fuzz-batch"));
-    // Per-item refusals (unknown player, bad amount…) answer 200 with the item in ERROR, so only
-    // whole-batch breaks belong here: a schema break in one item, the envelope, the size, a conflicting id.
-    const brokenItem = fc
-      .tuple(items, fc.nat(), brokenFields(transactionTemplate(rich, "Credit"), transactionFields(rich, false)), batchIds, fc.boolean())
-      .map(([list, at, item, batchId, bare]) => {
-        const parts = list.map((entry) => new Raw(serialize(entry)));
-        parts.splice(at % (parts.length + 1), 0, new Raw(item.body));
-        return { body: serialize(envelope(parts, batchId, bare)), expect: INVALID_REQUEST };
-      });
-    const brokenEnvelope = fc.oneof(
-      fc.tuple(items, mutations("batch_id", { ...ID, required: false, nullable: true })).map(([list, m]) => ({ body: serialize({ batch_id: m.value, transactions: list }), expect: INVALID_REQUEST })),
-      fc.oneof(fc.constant(MISSING), fc.constant([]), notAList).map((list) => ({ body: serialize({ batch_id: "fuzz-batch", transactions: list }), expect: INVALID_REQUEST })),
-    );
-    const emptyOrNotItems = fc.oneof(fc.constant([]), fc.array(fc.oneof(fc.jsonValue({ maxDepth: 1 }), deepNesting()), { minLength: 1, maxLength: 3 })).map((list) => ({
-      body: serialize(list),
-      expect: INVALID_REQUEST,
-    }));
-    const tooMany = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map(([max, over]) => ({
-      body: serialize({ transactions: Array.from({ length: max + over }, () => transactionTemplate(rich, "Credit")) }),
-      expect: INVALID_REQUEST,
-      vars: { MAX_BATCH_SIZE: String(max) },
-    }));
-    const conflicting = fc.constantFrom<[string, unknown]>(["amount", "2.00"], ["transaction_type", "Debit"], ["player_id", yen.playerId]).map(([field, value]) => {
-      const first = transactionTemplate(rich, "Credit");
-      return { body: serialize({ transactions: [first, transactionTemplate(rich, "Credit"), { ...first, [field]: value }] }), expect: { status: 409, code: "DUPLICATE_TRANSACTION" } };
-    });
-    const [first, second] = [transactionTemplate(rich, "Credit"), transactionTemplate(rich, "Credit")];
-    const valid = { batch_id: "fuzz-batch", transactions: [first, second] };
-    const bodies = fc.oneof(
-      { weight: 8, arbitrary: brokenItem },
-      { weight: 3, arbitrary: brokenEnvelope },
-      { weight: 1, arbitrary: emptyOrNotItems },
-      { weight: 1, arbitrary: tooMany },
-      { weight: 1, arbitrary: conflicting },
-      { weight: 1, arbitrary: duplicateKey(second, (doubled) => ({ ...valid, transactions: [first, doubled] })) },
-      ...unreadable(valid),
-    );
-    await fuzz(SEEDS.transactionBatch, requests(bodies), (c) => sendCase("POST", "/wallet/transaction/batch", c));
-  }, PROPERTY_TIMEOUT_MS);
-
-  it(`DELETE /wallet/transaction/batch (seed ${SEEDS.cancelBatch})`, async () => {
-    const item = { transaction_id: richTx, player_id: rich.playerId };
-    // Valid as it stands: it would reverse richTx.
-    const valid = { batch_id: "fuzz-cancel-batch", transactions: [item] };
-    const itemFields = fc.oneof(mutations("transaction_id", ID), mutations("player_id", { ...ID, required: false, nullable: true }));
-    const brokenItem = fc
-      .tuple(fc.nat(3), fc.nat(), brokenFields(item, itemFields), fc.constantFrom<unknown>(MISSING, null, "fuzz-cancel-batch"), fc.boolean())
-      .map(([others, at, broken, batchId, bare]) => {
-        const parts: unknown[] = Array.from({ length: others }, () => item);
-        parts.splice(at % (parts.length + 1), 0, new Raw(broken.body));
-        return { body: serialize(bare && batchId === MISSING ? parts : { batch_id: batchId, transactions: parts }), expect: INVALID_REQUEST };
-      });
-    const brokenEnvelope = fc.oneof(
-      // Neither items nor a batch id: nothing named to cancel.
-      fc.constantFrom({}, { transactions: [] }, { batch_id: null }, { batch_id: null, transactions: [] }, []).map((body) => ({ body: serialize(body), expect: INVALID_REQUEST })),
-      mutations("batch_id", { ...ID, required: false, nullable: true }).map((m) => ({ body: serialize({ ...valid, batch_id: m.value }), expect: INVALID_REQUEST })),
-      // With a batch_id, no list (or an empty one) is valid: it names the batch's own transactions.
-      notAList.map((list) => ({ body: serialize({ ...valid, transactions: list }), expect: INVALID_REQUEST })),
-    );
-    const tooMany = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map(([max, over]) => ({
-      body: serialize({ transactions: Array.from({ length: max + over }, () => item) }),
-      expect: INVALID_REQUEST,
-      vars: { MAX_BATCH_SIZE: String(max) },
-    }));
-    const bodies = fc.oneof(
-      { weight: 8, arbitrary: brokenItem },
-      { weight: 4, arbitrary: brokenEnvelope },
-      { weight: 1, arbitrary: tooMany },
-      { weight: 1, arbitrary: duplicateKey(item, (doubled) => ({ ...valid, transactions: [doubled] })) },
-      { weight: 1, arbitrary: duplicateKey(valid) },
-      ...unreadable(valid),
-    );
-    await fuzz(SEEDS.cancelBatch, requests(bodies), (c) => sendCase("DELETE", "/wallet/transaction/batch", c));
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    `DELETE /wallet/transaction/batch (seed ${SEEDS.cancelBatch})`,
+    async () => {
+      const item = { transaction_id: richTx, player_id: rich.playerId };
+      // Valid as it stands: it would reverse richTx.
+      const valid = { batch_id: "fuzz-cancel-batch", transactions: [item] };
+      const itemFields = fc.oneof(
+        mutations("transaction_id", ID),
+        mutations("player_id", { ...ID, required: false, nullable: true }),
+      );
+      const brokenItem = fc
+        .tuple(
+          fc.nat(3),
+          fc.nat(),
+          brokenFields(item, itemFields),
+          fc.constantFrom<unknown>(MISSING, null, "fuzz-cancel-batch"),
+          fc.boolean(),
+        )
+        .map(([others, at, broken, batchId, bare]) => {
+          const parts: unknown[] = Array.from({ length: others }, () => item);
+          parts.splice(at % (parts.length + 1), 0, new Raw(broken.body));
+          return {
+            body: serialize(
+              bare && batchId === MISSING ? parts : { batch_id: batchId, transactions: parts },
+            ),
+            expect: INVALID_REQUEST,
+          };
+        });
+      const brokenEnvelope = fc.oneof(
+        // Neither items nor a batch id: nothing named to cancel.
+        fc
+          .constantFrom(
+            {},
+            { transactions: [] },
+            { batch_id: null },
+            { batch_id: null, transactions: [] },
+            [],
+          )
+          .map((body) => ({ body: serialize(body), expect: INVALID_REQUEST })),
+        mutations("batch_id", { ...ID, required: false, nullable: true }).map((m) => ({
+          body: serialize({ ...valid, batch_id: m.value }),
+          expect: INVALID_REQUEST,
+        })),
+        // With a batch_id, no list (or an empty one) is valid: it names the batch's own transactions.
+        notAList.map((list) => ({
+          body: serialize({ ...valid, transactions: list }),
+          expect: INVALID_REQUEST,
+        })),
+      );
+      const tooMany = fc
+        .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+        .map(([max, over]) => ({
+          body: serialize({ transactions: Array.from({ length: max + over }, () => item) }),
+          expect: INVALID_REQUEST,
+          vars: { MAX_BATCH_SIZE: String(max) },
+        }));
+      const bodies = fc.oneof(
+        { weight: 8, arbitrary: brokenItem },
+        { weight: 4, arbitrary: brokenEnvelope },
+        { weight: 1, arbitrary: tooMany },
+        {
+          weight: 1,
+          arbitrary: duplicateKey(item, (doubled) => ({ ...valid, transactions: [doubled] })),
+        },
+        { weight: 1, arbitrary: duplicateKey(valid) },
+        ...unreadable(valid),
+      );
+      await fuzz(SEEDS.cancelBatch, requests(bodies), (c) =>
+        sendCase("DELETE", "/wallet/transaction/batch", c),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

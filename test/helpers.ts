@@ -16,7 +16,11 @@ export interface Answer {
 
 // The Worker's own fetch handler, with the real bindings (D1, Durable Objects) of wrangler.toml.
 // Not SELF.fetch: in this pool version each SELF call makes every later one slower.
-async function send(path: string, init: RequestInit, bindings: Cloudflare.Env = env): Promise<Answer> {
+async function send(
+  path: string,
+  init: RequestInit,
+  bindings: Cloudflare.Env = env,
+): Promise<Answer> {
   const url = `http://wallet.test${path}`;
   const response = await worker.fetch(new Request(url, init), bindings, createExecutionContext());
   const text = await response.text();
@@ -47,10 +51,20 @@ export async function wallet(
   options: WalletCallOptions = {},
 ): Promise<Answer> {
   const raw = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
-  const signature = options.signature === undefined ? await signBody(raw, env.WALLET_HMAC_SECRET) : options.signature;
-  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  const signature =
+    options.signature === undefined
+      ? await signBody(raw, env.WALLET_HMAC_SECRET)
+      : options.signature;
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...options.headers,
+  };
   if (signature !== null) headers["x-server-authorization"] = signature;
-  return send(path, { method, headers, body: method === "GET" ? undefined : raw }, { ...env, ...options.vars });
+  return send(
+    path,
+    { method, headers, body: method === "GET" ? undefined : raw },
+    { ...env, ...options.vars },
+  );
 }
 
 /** An operator call to the admin API; a string body is sent as it is. */
@@ -85,11 +99,20 @@ export interface TestPlayer {
 /** Creates a player through the admin API, with a launch token. */
 export async function newPlayer(fields: Record<string, unknown> = {}): Promise<TestPlayer> {
   const playerId = uniqueId("player");
-  const request = { player_id: playerId, operator_id: "thrilltech", brand_id: "brand1", currency: "EUR", balance: "1000.00", ...fields };
+  const request = {
+    player_id: playerId,
+    operator_id: "thrilltech",
+    brand_id: "brand1",
+    currency: "EUR",
+    balance: "1000.00",
+    ...fields,
+  };
   const created = await admin("POST", "/admin/players", request);
-  if (created.status !== 201) throw new Error(`creating a player failed: ${created.status} ${created.text}`);
+  if (created.status !== 201)
+    throw new Error(`creating a player failed: ${created.status} ${created.text}`);
   const session = await admin("POST", `/admin/players/${playerId}/sessions`, {});
-  if (session.status !== 201) throw new Error(`creating a session failed: ${session.status} ${session.text}`);
+  if (session.status !== 201)
+    throw new Error(`creating a session failed: ${session.status} ${session.text}`);
   return {
     playerId,
     token: session.body.player_token,
@@ -100,47 +123,74 @@ export async function newPlayer(fields: Record<string, unknown> = {}): Promise<T
 }
 
 /** Counts rows in D1 directly: how a test proves that a refused request changed nothing. */
-export async function countRows(table: "sessions" | "players" | "ledger_entries" | "transactions", playerId: string): Promise<number> {
+export async function countRows(
+  table: "sessions" | "players" | "ledger_entries" | "transactions",
+  playerId: string,
+): Promise<number> {
   const column = table === "players" ? "id" : "player_id";
-  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`).bind(playerId).first<{ n: number }>();
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`)
+    .bind(playerId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
 export function expectErrorShape(answer: Answer, status: number, code: string): void {
-  if (answer.status !== status || answer.body?.code !== code || typeof answer.body?.message !== "string") {
+  if (
+    answer.status !== status ||
+    answer.body?.code !== code ||
+    typeof answer.body?.message !== "string"
+  ) {
     throw new Error(`expected ${status} ${code}, got ${answer.status} ${answer.text}`);
   }
 }
 
 /** A signed POST /wallet/transaction; `fields` override the defaults (a 1.00 EUR Debit). */
-export function transact(playerId: string, fields: Record<string, unknown> = {}, options: WalletCallOptions = {}): Promise<Answer> {
-  return wallet("POST", "/wallet/transaction", {
-    player_id: playerId,
-    transaction_id: uniqueId("tx"),
-    transaction_type: "Debit",
-    provider_id: "thrillpots",
-    amount: "1.00",
-    currency: "EUR",
-    ...fields,
-  }, options);
+export function transact(
+  playerId: string,
+  fields: Record<string, unknown> = {},
+  options: WalletCallOptions = {},
+): Promise<Answer> {
+  return wallet(
+    "POST",
+    "/wallet/transaction",
+    {
+      player_id: playerId,
+      transaction_id: uniqueId("tx"),
+      transaction_type: "Debit",
+      provider_id: "thrillpots",
+      amount: "1.00",
+      currency: "EUR",
+      ...fields,
+    },
+    options,
+  );
 }
 
 /** A signed DELETE /wallet/cancel; pass playerId null (or omit it) to let the wallet find the owner. */
 export function cancel(transactionId: string, playerId?: string | null): Promise<Answer> {
-  return wallet("DELETE", "/wallet/cancel", playerId === undefined ? { transaction_id: transactionId } : { transaction_id: transactionId, player_id: playerId });
+  return wallet(
+    "DELETE",
+    "/wallet/cancel",
+    playerId === undefined
+      ? { transaction_id: transactionId }
+      : { transaction_id: transactionId, player_id: playerId },
+  );
 }
 
 /** The balance as the exact decimal text the wallet wrote ("12.30"). */
 export async function balanceText(playerId: string): Promise<string> {
   const answer = await wallet("GET", `/wallet/balance?player_id=${playerId}`);
   const match = /"balance":(-?[0-9.]+)/.exec(answer.text);
-  if (answer.status !== 200 || !match?.[1]) throw new Error(`balance of ${playerId} failed: ${answer.status} ${answer.text}`);
+  if (answer.status !== 200 || !match?.[1])
+    throw new Error(`balance of ${playerId} failed: ${answer.status} ${answer.text}`);
   return match[1];
 }
 
 /** The balance D1 holds, in minor units: what the ledger says, not what an object remembers. */
 export async function storedBalanceMinor(playerId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT balance_minor FROM players WHERE id = ?").bind(playerId).first<{ balance_minor: number }>();
+  const row = await env.DB.prepare("SELECT balance_minor FROM players WHERE id = ?")
+    .bind(playerId)
+    .first<{ balance_minor: number }>();
   if (!row) throw new Error(`no player ${playerId}`);
   return row.balance_minor;
 }
@@ -157,7 +207,10 @@ export async function ledgerAddsUp(playerId: string): Promise<boolean> {
 }
 
 /** One item of a transaction batch (a 1.00 EUR Debit unless `fields` say otherwise). */
-export function batchItem(playerId: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
+export function batchItem(
+  playerId: string,
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     player_id: playerId,
     transaction_id: uniqueId("btx"),
@@ -175,7 +228,9 @@ export function batchItem(playerId: string, fields: Record<string, unknown> = {}
  */
 export async function failLedgerWrites(when: string): Promise<() => Promise<void>> {
   const trigger = uniqueId("fail").replace(/\W/g, "_");
-  await env.DB.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON ledger_entries WHEN ${when} BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`);
+  await env.DB.exec(
+    `CREATE TRIGGER ${trigger} BEFORE INSERT ON ledger_entries WHEN ${when} BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`,
+  );
   return async () => {
     await env.DB.exec(`DROP TRIGGER ${trigger}`);
   };
@@ -185,7 +240,11 @@ export async function failLedgerWrites(when: string): Promise<() => Promise<void
  * Sends a request to the Worker exactly as given (raw bytes, a stream, hand-made headers, no
  * signing): for the fuzz and security tests, which need what `wallet` and `admin` tidy away.
  */
-export function sendRaw(path: string, init: RequestInit, vars: Partial<Cloudflare.Env> = {}): Promise<Answer> {
+export function sendRaw(
+  path: string,
+  init: RequestInit,
+  vars: Partial<Cloudflare.Env> = {},
+): Promise<Answer> {
   return send(path, init, { ...env, ...vars });
 }
 

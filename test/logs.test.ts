@@ -22,7 +22,11 @@ describe("structured logs: one JSON line per request", () => {
     const { playerId } = await newPlayer({ balance: "5.00" });
     logSpy.mockClear();
     const transactionId = uniqueId("tx");
-    const answer = await transact(playerId, { transaction_id: transactionId, amount: "9.00" }, { headers: { "x-request-id": "req-42" } });
+    const answer = await transact(
+      playerId,
+      { transaction_id: transactionId, amount: "9.00" },
+      { headers: { "x-request-id": "req-42" } },
+    );
     expect(answer.headers.get("x-request-id")).toBe("req-42");
     expect(requestLines()).toEqual([
       {
@@ -39,16 +43,37 @@ describe("structured logs: one JSON line per request", () => {
   });
 
   it("generates a request id when none (or a forged one) is given", async () => {
-    const answer = await wallet("GET", "/wallet/balance?player_id=nobody", undefined, { headers: { "x-request-id": 'x" {"forged":1}' } });
+    const answer = await wallet("GET", "/wallet/balance?player_id=nobody", undefined, {
+      headers: { "x-request-id": 'x" {"forged":1}' },
+    });
     const id = answer.headers.get("x-request-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(requestLines()).toMatchObject([{ request_id: id, route: "/wallet/balance", player_id: "nobody", outcome: "PLAYER_NOT_FOUND", status: 404 }]);
+    expect(requestLines()).toMatchObject([
+      {
+        request_id: id,
+        route: "/wallet/balance",
+        player_id: "nobody",
+        outcome: "PLAYER_NOT_FOUND",
+        status: 404,
+      },
+    ]);
   });
 
   it("counts a batch's item outcomes", async () => {
     const { playerId } = await newPlayer({ balance: "1.00" });
     logSpy.mockClear();
-    await wallet("POST", "/wallet/transaction/batch", { batch_id: "b-log", transactions: [batchItem(playerId), batchItem(playerId)] });
-    expect(requestLines()).toMatchObject([{ route: "/wallet/transaction/batch", batch_id: "b-log", items: 2, outcome: "OK:1 INSUFFICIENT_FUNDS:1", status: 200 }]);
+    await wallet("POST", "/wallet/transaction/batch", {
+      batch_id: "b-log",
+      transactions: [batchItem(playerId), batchItem(playerId)],
+    });
+    expect(requestLines()).toMatchObject([
+      {
+        route: "/wallet/transaction/batch",
+        batch_id: "b-log",
+        items: 2,
+        outcome: "OK:1 INSUFFICIENT_FUNDS:1",
+        status: 200,
+      },
+    ]);
   });
 });

@@ -14,7 +14,11 @@ const METADATA_TEXT =
   '"balance":7.10,"list":[1.0,{"amount":3},"😀",null,true],"nested":{"__proto__":1,"constructor":"c"},"empty":{}}';
 
 async function storedMetadata(transactionId: string): Promise<string | null> {
-  const row = await env.DB.prepare("SELECT metadata FROM ledger_entries WHERE transaction_id = ? AND effect = 'apply'").bind(transactionId).first<{ metadata: string | null }>();
+  const row = await env.DB.prepare(
+    "SELECT metadata FROM ledger_entries WHERE transaction_id = ? AND effect = 'apply'",
+  )
+    .bind(transactionId)
+    .first<{ metadata: string | null }>();
   return row?.metadata ?? null;
 }
 
@@ -27,7 +31,11 @@ describe("metadata is kept exactly as sent", () => {
   it("a single transaction: D1 and the ledger API hold the unknown fields byte for byte, and only the top-level amount is money", async () => {
     const { playerId } = await newPlayer({ balance: "1.00" });
     const transactionId = uniqueId("meta");
-    const answer = await wallet("POST", "/wallet/transaction", requestText(playerId, transactionId, "2.50"));
+    const answer = await wallet(
+      "POST",
+      "/wallet/transaction",
+      requestText(playerId, transactionId, "2.50"),
+    );
     expect(answer.status, answer.text).toBe(200);
     expect(await storedBalanceMinor(playerId)).toBe(350);
     expect(await storedMetadata(transactionId)).toBe(METADATA_TEXT);
@@ -42,7 +50,10 @@ describe("metadata is kept exactly as sent", () => {
     const ids = [uniqueId("meta"), uniqueId("meta")];
     const body = `{"batch_id":"${uniqueId("b")}","transactions":[${ids.map((id) => requestText(playerId, id, '"0.10"')).join(",")}]}`;
     const answer = await wallet("POST", "/wallet/transaction/batch", body);
-    expect(answer.body.results.map((r: { status: string }) => r.status), answer.text).toEqual(["OK", "OK"]);
+    expect(
+      answer.body.results.map((r: { status: string }) => r.status),
+      answer.text,
+    ).toEqual(["OK", "OK"]);
     for (const id of ids) expect(await storedMetadata(id)).toBe(METADATA_TEXT);
   });
 });

@@ -21,15 +21,28 @@ describe("money: decimal text ⇄ minor units", () => {
 
   it("refuses what is not an exact non-negative decimal of the currency", () => {
     for (const [text, currency] of [
-      ["1.005", "EUR"], ["-1", "EUR"], ["+1", "EUR"], ["1e2", "EUR"], ["01", "EUR"], [".5", "EUR"],
-      ["1.", "EUR"], ["1.5", "JPY"], ["Infinity", "EUR"], ["NaN", "EUR"], [" 1", "EUR"], ["1", "XYZW1"],
+      ["1.005", "EUR"],
+      ["-1", "EUR"],
+      ["+1", "EUR"],
+      ["1e2", "EUR"],
+      ["01", "EUR"],
+      [".5", "EUR"],
+      ["1.", "EUR"],
+      ["1.5", "JPY"],
+      ["Infinity", "EUR"],
+      ["NaN", "EUR"],
+      [" 1", "EUR"],
+      ["1", "XYZW1"],
     ]) {
       expect(parseAmount(text!, currency!).ok, `${text} ${currency}`).toBe(false);
     }
   });
 
   it("refuses amounts above MAX_MINOR_UNITS, however many digits", () => {
-    expect(parseAmount(formatMinor(MAX_MINOR_UNITS, "EUR"), "EUR")).toEqual({ ok: true, minor: MAX_MINOR_UNITS });
+    expect(parseAmount(formatMinor(MAX_MINOR_UNITS, "EUR"), "EUR")).toEqual({
+      ok: true,
+      minor: MAX_MINOR_UNITS,
+    });
     expect(parseAmount("10000000000000.01", "EUR").ok).toBe(false);
     expect(parseAmount("9".repeat(400), "EUR").ok).toBe(false);
   });

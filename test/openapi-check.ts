@@ -15,7 +15,9 @@ interface Operation {
 const operations = Object.entries(document.paths).map(([template, methods]) => ({
   template,
   // `{player_id}` matches one path segment.
-  pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`),
+  pattern: new RegExp(
+    `^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`,
+  ),
   methods: methods as Record<string, Operation>,
 }));
 
@@ -29,13 +31,21 @@ function validatorFor(key: string, schema: Schema): Validator {
   return validator;
 }
 
-const errorSchema = document.paths["/wallet/transaction"].post.responses["400"].content["application/json"].schema as Schema;
+const errorSchema = document.paths["/wallet/transaction"].post.responses["400"].content[
+  "application/json"
+].schema as Schema;
 
 /**
  * Throws, naming the drift, if the answer is not what openapi.json declares for the request; and
  * if the wallet accepted (2xx) a JSON body the document would refuse.
  */
-export function checkAgainstOpenApi(method: string, url: string, requestBody: unknown, status: number, text: string): void {
+export function checkAgainstOpenApi(
+  method: string,
+  url: string,
+  requestBody: unknown,
+  status: number,
+  text: string,
+): void {
   const path = new URL(url).pathname;
   const what = `${method} ${path} answered ${status}`;
   const route = operations.find((o) => o.pattern.test(path));
@@ -49,11 +59,24 @@ export function checkAgainstOpenApi(method: string, url: string, requestBody: un
     return;
   }
   const accepted = operation.requestBody?.content["application/json"].schema;
-  if (accepted && status >= 200 && status < 300 && typeof requestBody === "string" && requestBody !== "") {
-    check(validatorFor(`${method} ${route.template} request`, accepted), parse(requestBody, `${what}: request`), `${what}: the request it accepted`);
+  if (
+    accepted &&
+    status >= 200 &&
+    status < 300 &&
+    typeof requestBody === "string" &&
+    requestBody !== ""
+  ) {
+    check(
+      validatorFor(`${method} ${route.template} request`, accepted),
+      parse(requestBody, `${what}: request`),
+      `${what}: the request it accepted`,
+    );
   }
   const response = operation.responses[String(status)];
-  if (!response) throw new Error(`openapi.json does not declare ${status} for ${method} ${route.template} (${what}: ${text.slice(0, 200)})`);
+  if (!response)
+    throw new Error(
+      `openapi.json does not declare ${status} for ${method} ${route.template} (${what}: ${text.slice(0, 200)})`,
+    );
   const schema = response.content?.["application/json"]?.schema;
   if (schema) check(validatorFor(`${method} ${route.template} ${status}`, schema), body, what);
 }
@@ -70,6 +93,8 @@ function check(validator: Validator, body: unknown, what: string): void {
   const result = validator.validate(body);
   if (!result.valid) {
     const errors = result.errors.slice(0, 5).map((e) => `${e.instanceLocation}: ${e.error}`);
-    throw new Error(`${what} with a body openapi.json does not allow:\n  ${errors.join("\n  ")}\n  body: ${JSON.stringify(body).slice(0, 300)}`);
+    throw new Error(
+      `${what} with a body openapi.json does not allow:\n  ${errors.join("\n  ")}\n  body: ${JSON.stringify(body).slice(0, 300)}`,
+    );
   }
 }

@@ -13,33 +13,92 @@ describe("OpenAPI document", () => {
 
   it("describes every route the router serves, and no other", () => {
     // ALL routes are the /wallet/* and /admin/* middleware and the catch-all 404, not operations.
-    const served = router.routes.filter(([method]) => method !== "ALL").map(([method, , , path]) => `${method} ${(path ?? "").replace(/:(\w+)/g, "{$1}")}`);
-    const documented = Object.entries(checkedIn.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const served = router.routes
+      .filter(([method]) => method !== "ALL")
+      .map(([method, , , path]) => `${method} ${(path ?? "").replace(/:(\w+)/g, "{$1}")}`);
+    const documented = Object.entries(checkedIn.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(served.length).toBeGreaterThan(10);
     expect(served.filter((route) => !documented.includes(route))).toEqual([]);
     expect(documented.filter((route) => !served.includes(route))).toEqual([]);
   });
 
   it("names every operation, and asks no credentials of /health and /openapi.json", () => {
-    const operations = Object.values(checkedIn.paths).flatMap((methods) => Object.values(methods) as { operationId?: string; security?: unknown[] }[]);
+    const operations = Object.values(checkedIn.paths).flatMap(
+      (methods) => Object.values(methods) as { operationId?: string; security?: unknown[] }[],
+    );
     const ids = operations.map((o) => o.operationId);
     expect(ids.every((id) => typeof id === "string")).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
-    expect([checkedIn.paths["/health"].get.security, checkedIn.paths["/openapi.json"].get.security]).toEqual([[], []]);
+    expect([
+      checkedIn.paths["/health"].get.security,
+      checkedIn.paths["/openapi.json"].get.security,
+    ]).toEqual([[], []]);
   });
 
   it("the check every answer of the suite goes through fails on an undeclared status or a body off its schema", () => {
     const at = (path: string) => `http://wallet.test${path}`;
-    expect(() => checkAgainstOpenApi("POST", at("/admin/players"), undefined, 200, "{}")).toThrow(/does not declare 200/);
-    expect(() => checkAgainstOpenApi("GET", at("/wallet/balance?player_id=p"), undefined, 200, '{"balance":"1.00"}')).toThrow(/does not allow/);
-    expect(() => checkAgainstOpenApi("GET", at("/admin/players/p1"), undefined, 401, '{"error":{"code":"UNAUTHORIZED","message":""}}')).toThrow(/does not allow/);
+    expect(() => checkAgainstOpenApi("POST", at("/admin/players"), undefined, 200, "{}")).toThrow(
+      /does not declare 200/,
+    );
+    expect(() =>
+      checkAgainstOpenApi(
+        "GET",
+        at("/wallet/balance?player_id=p"),
+        undefined,
+        200,
+        '{"balance":"1.00"}',
+      ),
+    ).toThrow(/does not allow/);
+    expect(() =>
+      checkAgainstOpenApi(
+        "GET",
+        at("/admin/players/p1"),
+        undefined,
+        401,
+        '{"error":{"code":"UNAUTHORIZED","message":""}}',
+      ),
+    ).toThrow(/does not allow/);
     // A request the wallet accepted must be one the document accepts: a bare array for a batch.
-    const item = { player_id: "p", transaction_id: "t", transaction_type: "Debit", provider_id: "x", amount: 1 };
-    expect(() => checkAgainstOpenApi("POST", at("/wallet/transaction/batch"), JSON.stringify([item]), 200, '{"results":[]}')).not.toThrow();
-    expect(() => checkAgainstOpenApi("POST", at("/wallet/transaction/batch"), JSON.stringify({ items: [item] }), 200, '{"results":[]}')).toThrow(/request it accepted/);
+    const item = {
+      player_id: "p",
+      transaction_id: "t",
+      transaction_type: "Debit",
+      provider_id: "x",
+      amount: 1,
+    };
+    expect(() =>
+      checkAgainstOpenApi(
+        "POST",
+        at("/wallet/transaction/batch"),
+        JSON.stringify([item]),
+        200,
+        '{"results":[]}',
+      ),
+    ).not.toThrow();
+    expect(() =>
+      checkAgainstOpenApi(
+        "POST",
+        at("/wallet/transaction/batch"),
+        JSON.stringify({ items: [item] }),
+        200,
+        '{"results":[]}',
+      ),
+    ).toThrow(/request it accepted/);
     // What no operation describes (the catch-all 404) must still be the error shape.
-    expect(() => checkAgainstOpenApi("PUT", at("/nowhere"), undefined, 404, '{"code":"NOT_FOUND","message":"no such route"}')).not.toThrow();
-    expect(() => checkAgainstOpenApi("PUT", at("/nowhere"), undefined, 404, "{}")).toThrow(/no such operation/);
+    expect(() =>
+      checkAgainstOpenApi(
+        "PUT",
+        at("/nowhere"),
+        undefined,
+        404,
+        '{"code":"NOT_FOUND","message":"no such route"}',
+      ),
+    ).not.toThrow();
+    expect(() => checkAgainstOpenApi("PUT", at("/nowhere"), undefined, 404, "{}")).toThrow(
+      /no such operation/,
+    );
   });
 
   it("is served at GET /openapi.json without a signature", async () => {
@@ -51,9 +110,19 @@ describe("OpenAPI document", () => {
 
   it("describes what the wallet really answers", async () => {
     const player = await newPlayer();
-    const auth = await wallet("POST", "/wallet/authenticate", { operator_id: "thrilltech", brand_id: "brand1", player_token: player.token, currency: "EUR" });
+    const auth = await wallet("POST", "/wallet/authenticate", {
+      operator_id: "thrilltech",
+      brand_id: "brand1",
+      player_token: player.token,
+      currency: "EUR",
+    });
     expect(AuthenticateResponse.strict().safeParse(auth.body).success).toBe(true);
-    expect(TransactionResponse.strict().safeParse((await transact(player.playerId)).body).success).toBe(true);
-    expect(ErrorResponse.strict().safeParse((await transact(player.playerId, { amount: "99999" })).body).success).toBe(true);
+    expect(
+      TransactionResponse.strict().safeParse((await transact(player.playerId)).body).success,
+    ).toBe(true);
+    expect(
+      ErrorResponse.strict().safeParse((await transact(player.playerId, { amount: "99999" })).body)
+        .success,
+    ).toBe(true);
   });
 });

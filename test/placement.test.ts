@@ -4,13 +4,17 @@ import { balanceText, newPlayer } from "./helpers";
 
 describe("placement of player objects (PLAYER_LOCATION_HINT)", () => {
   it("takes each documented hint, and no hint when unset or empty", () => {
-    for (const hint of PLAYER_LOCATION_HINTS) expect(playerLocationHint({ PLAYER_LOCATION_HINT: hint })).toBe(hint);
+    for (const hint of PLAYER_LOCATION_HINTS)
+      expect(playerLocationHint({ PLAYER_LOCATION_HINT: hint })).toBe(hint);
     expect(playerLocationHint({})).toBeUndefined();
     expect(playerLocationHint({ PLAYER_LOCATION_HINT: "" })).toBeUndefined();
   });
 
   it("refuses a region that is not a location hint", () => {
-    for (const bad of ["eu", "WEUR", "us-east-1"]) expect(() => playerLocationHint({ PLAYER_LOCATION_HINT: bad })).toThrow(/PLAYER_LOCATION_HINT/);
+    for (const bad of ["eu", "WEUR", "us-east-1"])
+      expect(() => playerLocationHint({ PLAYER_LOCATION_HINT: bad })).toThrow(
+        /PLAYER_LOCATION_HINT/,
+      );
   });
 
   it("the wallet answers through an object reached with no hint set (the default)", async () => {

@@ -20,13 +20,22 @@ type Route = keyof typeof ROUTES;
 /** Every row of every table a request can write: any change to money, ids or sessions shows. */
 async function fullSnapshot(): Promise<string> {
   const tables = ["players", "transactions", "ledger_entries", "cancellations", "sessions"];
-  const dumps = await Promise.all(tables.map((table) => env.DB.prepare(`SELECT * FROM ${table} ORDER BY 1`).all()));
+  const dumps = await Promise.all(
+    tables.map((table) => env.DB.prepare(`SELECT * FROM ${table} ORDER BY 1`).all()),
+  );
   return JSON.stringify(dumps.map((dump) => dump.results));
 }
 
 async function send(route: Route, body: string) {
   const { method, path } = ROUTES[route];
-  return sendRaw(path, { method, headers: { "content-type": "application/json", "x-server-authorization": await signBody(body, env.WALLET_HMAC_SECRET) }, body });
+  return sendRaw(path, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      "x-server-authorization": await signBody(body, env.WALLET_HMAC_SECRET),
+    },
+    body,
+  });
 }
 
 let sender: TestPlayer;
@@ -41,32 +50,67 @@ beforeAll(async () => {
   victim = await newPlayer({ balance: "100.00" });
   victimTx = uniqueId("victim-tx");
   victimBatchTx = [uniqueId("victim-btx"), uniqueId("victim-btx")];
-  const credit = (transactionId: string) => ({ player_id: victim.playerId, transaction_id: transactionId, transaction_type: "Credit", provider_id: "thrillpots", amount: "5.00" });
+  const credit = (transactionId: string) => ({
+    player_id: victim.playerId,
+    transaction_id: transactionId,
+    transaction_type: "Credit",
+    provider_id: "thrillpots",
+    amount: "5.00",
+  });
   expect((await wallet("POST", "/wallet/transaction", credit(victimTx))).status).toBe(200);
-  const batch = await wallet("POST", "/wallet/transaction/batch", { batch_id: victimBatch, transactions: victimBatchTx.map(credit) });
+  const batch = await wallet("POST", "/wallet/transaction/batch", {
+    batch_id: victimBatch,
+    transactions: victimBatchTx.map(credit),
+  });
   expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual(["OK", "OK"]);
 });
 
 /** Fields a sender may add to any body, each naming something of the victim's. */
 function extras(): Record<string, Record<string, unknown>> {
-  const victimCredit = { player_id: victim.playerId, transaction_id: uniqueId("foreign"), transaction_type: "Credit", provider_id: "thrillpots", amount: "7.00" };
+  const victimCredit = {
+    player_id: victim.playerId,
+    transaction_id: uniqueId("foreign"),
+    transaction_type: "Credit",
+    provider_id: "thrillpots",
+    amount: "7.00",
+  };
   return {
     none: {},
     batch_id: { batch_id: victimBatch },
-    "transactions (cancel items)": { transactions: [{ transaction_id: victimTx, player_id: victim.playerId }] },
+    "transactions (cancel items)": {
+      transactions: [{ transaction_id: victimTx, player_id: victim.playerId }],
+    },
     "transactions (transactions)": { transactions: [victimCredit] },
-    "batch_id and transactions": { batch_id: victimBatch, transactions: [{ transaction_id: victimTx }] },
+    "batch_id and transactions": {
+      batch_id: victimBatch,
+      transactions: [{ transaction_id: victimTx }],
+    },
     player_id: { player_id: victim.playerId },
     transaction_id: { transaction_id: victimTx },
-    "authenticate fields": { operator_id: victim.operatorId, brand_id: victim.brandId, player_token: victim.token, currency: "EUR" },
-    "a transaction's fields": { transaction_type: "Debit", amount: "3.00", provider_id: "thrillpots" },
+    "authenticate fields": {
+      operator_id: victim.operatorId,
+      brand_id: victim.brandId,
+      player_token: victim.token,
+      currency: "EUR",
+    },
+    "a transaction's fields": {
+      transaction_type: "Debit",
+      amount: "3.00",
+      provider_id: "thrillpots",
+    },
     "unknown fields": { round_id: "r-1", game_code: "g", token: victim.token },
   };
 }
 
 /** A body valid on `route` as it stands (fresh ids each time), from the sender. */
 async function baseBody(route: Route): Promise<Record<string, unknown> | unknown[]> {
-  const credit = () => ({ player_id: sender.playerId, transaction_id: uniqueId("tx"), transaction_type: "Credit", provider_id: "thrillpots", amount: "0.01" });
+  const credit = () => ({
+    player_id: sender.playerId,
+    transaction_id: uniqueId("tx"),
+    transaction_type: "Credit",
+    provider_id: "thrillpots",
+    amount: "0.01",
+  });
   const applied = async () => {
     const item = credit();
     expect((await wallet("POST", "/wallet/transaction", item)).status).toBe(200);
@@ -74,7 +118,13 @@ async function baseBody(route: Route): Promise<Record<string, unknown> | unknown
   };
   switch (route) {
     case "authenticate":
-      return { operator_id: sender.operatorId, brand_id: sender.brandId, player_token: sender.token, source_id: "game1", currency: "EUR" };
+      return {
+        operator_id: sender.operatorId,
+        brand_id: sender.brandId,
+        player_token: sender.token,
+        source_id: "game1",
+        currency: "EUR",
+      };
     case "transaction":
       return credit();
     case "cancel":
@@ -96,8 +146,10 @@ describe("a signed body replayed on another route is refused or changes nothing 
         // Added, never replacing the body's own fields: what a sender may put beside them.
         const variants: unknown[] = Array.isArray(base) ? [base] : [{ ...fields, ...base }];
         // A batch may be sent as a bare array: that shape too.
-        if (route === "batch" && name === "none" && !Array.isArray(base)) variants.push(base.transactions as unknown[]);
-        if (route === "batchCancel" && name === "none" && !Array.isArray(base)) variants.push(base.transactions as unknown[], { batch_id: uniqueId("own-batch") });
+        if (route === "batch" && name === "none" && !Array.isArray(base))
+          variants.push(base.transactions as unknown[]);
+        if (route === "batchCancel" && name === "none" && !Array.isArray(base))
+          variants.push(base.transactions as unknown[], { batch_id: uniqueId("own-batch") });
         for (const variant of variants) {
           const body = JSON.stringify(variant);
           // Sent where it belongs first: only a body its own route takes is one ThrillGate would sign for it.
@@ -109,8 +161,14 @@ describe("a signed body replayed on another route is refused or changes nothing 
             if (other === route) continue;
             const before = await fullSnapshot();
             const answer = await send(other, body);
-            expect(answer.status, `${route} body (${name}) on ${other}: ${answer.text}`).toBeLessThan(500);
-            if ((await fullSnapshot()) !== before) moved.push(`${route} body (${name}) on ${other} answered ${answer.status} ${answer.text.slice(0, 200)} and changed the ledger`);
+            expect(
+              answer.status,
+              `${route} body (${name}) on ${other}: ${answer.text}`,
+            ).toBeLessThan(500);
+            if ((await fullSnapshot()) !== before)
+              moved.push(
+                `${route} body (${name}) on ${other} answered ${answer.status} ${answer.text.slice(0, 200)} and changed the ledger`,
+              );
           }
         }
       }
@@ -123,7 +181,14 @@ describe("a signed body replayed on another route is refused or changes nothing 
   }
 
   it("the issue's case: a transaction carrying a batch_id, replayed as a batch cancel, is refused and reverses nothing", async () => {
-    const body = JSON.stringify({ player_id: sender.playerId, transaction_id: uniqueId("z"), transaction_type: "Credit", provider_id: "thrillpots", amount: "0.01", batch_id: victimBatch });
+    const body = JSON.stringify({
+      player_id: sender.playerId,
+      transaction_id: uniqueId("z"),
+      transaction_type: "Credit",
+      provider_id: "thrillpots",
+      amount: "0.01",
+      batch_id: victimBatch,
+    });
     expect((await send("transaction", body)).status).toBe(200);
     const before = await fullSnapshot();
     const replay = await send("batchCancel", body);

@@ -21,7 +21,12 @@ describe("signature over the raw body (invariant 7: nothing unsigned gets in)", 
   it("accepts hex in either case and base64 standard or URL-safe", async () => {
     const body = encoder.encode('{"a":1}');
     const hex = await signBody(body, "k".repeat(20));
-    for (const header of [hex, hex.toUpperCase(), hexToBase64(hex, false), hexToBase64(hex, true)]) {
+    for (const header of [
+      hex,
+      hex.toUpperCase(),
+      hexToBase64(hex, false),
+      hexToBase64(hex, true),
+    ]) {
       expect(await verifySignature(body, header, ["k".repeat(20)])).toBe(true);
     }
   });
@@ -31,7 +36,10 @@ describe("signature over the raw body (invariant 7: nothing unsigned gets in)", 
     expect(await verifySignature(encoder.encode("x"), hex, ["secret-secret-secret"])).toBe(true);
     expect(decodeSignature(hex.slice(0, 62))).toBeNull();
     for (const header of [hex.slice(0, 62), `${hex}00`, `zz${hex.slice(2)}`, "", `Bearer ${hex}`]) {
-      expect(await verifySignature(encoder.encode("x"), header, ["secret-secret-secret"]), header).toBe(false);
+      expect(
+        await verifySignature(encoder.encode("x"), header, ["secret-secret-secret"]),
+        header,
+      ).toBe(false);
     }
   });
 
@@ -55,7 +63,12 @@ describe("signature over the raw body (invariant 7: nothing unsigned gets in)", 
     const answer = await wallet(
       "POST",
       "/wallet/authenticate",
-      { operator_id: "thrilltech", brand_id: "brand1", player_token: player.token, currency: "EUR" },
+      {
+        operator_id: "thrilltech",
+        brand_id: "brand1",
+        player_token: player.token,
+        currency: "EUR",
+      },
       { signature: null },
     );
     expectErrorShape(answer, 401, "INVALID_SIGNATURE");
@@ -64,25 +77,46 @@ describe("signature over the raw body (invariant 7: nothing unsigned gets in)", 
 
   it("refuses a signature made with another key", async () => {
     const player = await newPlayer();
-    const body = JSON.stringify({ operator_id: "thrilltech", brand_id: "brand1", player_token: player.token, currency: "EUR" });
-    const answer = await wallet("POST", "/wallet/authenticate", body, { signature: await signBody(body, "not-the-wallet-secret") });
+    const body = JSON.stringify({
+      operator_id: "thrilltech",
+      brand_id: "brand1",
+      player_token: player.token,
+      currency: "EUR",
+    });
+    const answer = await wallet("POST", "/wallet/authenticate", body, {
+      signature: await signBody(body, "not-the-wallet-secret"),
+    });
     expectErrorShape(answer, 401, "INVALID_SIGNATURE");
     expect(await countRows("sessions", player.playerId)).toBe(1);
   });
 
   it("refuses the signature of another body (one changed byte)", async () => {
     const player = await newPlayer();
-    const signed = JSON.stringify({ operator_id: "thrilltech", brand_id: "brand1", player_token: player.token, currency: "EUR" });
+    const signed = JSON.stringify({
+      operator_id: "thrilltech",
+      brand_id: "brand1",
+      player_token: player.token,
+      currency: "EUR",
+    });
     const sent = signed.replace("EUR", "USD");
-    const answer = await wallet("POST", "/wallet/authenticate", sent, { signature: await signBody(signed, env.WALLET_HMAC_SECRET) });
+    const answer = await wallet("POST", "/wallet/authenticate", sent, {
+      signature: await signBody(signed, env.WALLET_HMAC_SECRET),
+    });
     expectErrorShape(answer, 401, "INVALID_SIGNATURE");
   });
 
   it("signs the exact bytes: the same JSON re-serialised with other spacing is a bad signature", async () => {
     const player = await newPlayer();
-    const compact = JSON.stringify({ operator_id: "thrilltech", brand_id: "brand1", player_token: player.token, currency: "EUR" });
+    const compact = JSON.stringify({
+      operator_id: "thrilltech",
+      brand_id: "brand1",
+      player_token: player.token,
+      currency: "EUR",
+    });
     const spaced = JSON.stringify(JSON.parse(compact), null, 2);
-    const answer = await wallet("POST", "/wallet/authenticate", spaced, { signature: await signBody(compact, env.WALLET_HMAC_SECRET) });
+    const answer = await wallet("POST", "/wallet/authenticate", spaced, {
+      signature: await signBody(compact, env.WALLET_HMAC_SECRET),
+    });
     expectErrorShape(answer, 401, "INVALID_SIGNATURE");
     const ok = await wallet("POST", "/wallet/authenticate", spaced);
     expect(ok.status).toBe(200);

@@ -1,20 +1,43 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, balanceText, cancel, countRows, expectErrorShape, ledgerAddsUp, newPlayer, storedBalanceMinor, transact, uniqueId, wallet } from "./helpers";
+import {
+  admin,
+  balanceText,
+  cancel,
+  countRows,
+  expectErrorShape,
+  ledgerAddsUp,
+  newPlayer,
+  storedBalanceMinor,
+  transact,
+  uniqueId,
+  wallet,
+} from "./helpers";
 
 describe("POST /wallet/transaction", () => {
   it("a debit takes the amount and answers transaction_id, balance and currency", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
-    const answer = await transact(playerId, { transaction_id: `debit-1-${playerId}`, amount: "2.50" });
+    const answer = await transact(playerId, {
+      transaction_id: `debit-1-${playerId}`,
+      amount: "2.50",
+    });
     expect(answer.status).toBe(200);
-    expect(answer.text).toBe(`{"transaction_id":"debit-1-${playerId}","balance":7.50,"currency":"EUR"}`);
+    expect(answer.text).toBe(
+      `{"transaction_id":"debit-1-${playerId}","balance":7.50,"currency":"EUR"}`,
+    );
     expect(await storedBalanceMinor(playerId)).toBe(750);
     expect(await ledgerAddsUp(playerId)).toBe(true);
   });
 
   it("a credit adds the amount, from a JSON number as exactly as from a string", async () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
-    const raw = JSON.stringify({ player_id: playerId, transaction_id: uniqueId("tx"), transaction_type: "Credit", provider_id: "p", amount: "@" }).replace('"@"', "0.10");
+    const raw = JSON.stringify({
+      player_id: playerId,
+      transaction_id: uniqueId("tx"),
+      transaction_type: "Credit",
+      provider_id: "p",
+      amount: "@",
+    }).replace('"@"', "0.10");
     const answer = await wallet("POST", "/wallet/transaction", raw);
     expect(answer.status).toBe(200);
     expect(answer.body.balance).toBe(10.1);
@@ -27,7 +50,11 @@ describe("POST /wallet/transaction", () => {
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('"balance":10.00');
     expect(await countRows("ledger_entries", playerId)).toBe(1);
-    expectErrorShape(await transact(playerId, { transaction_type: "None", amount: "1.00" }), 400, "INVALID_REQUEST");
+    expectErrorShape(
+      await transact(playerId, { transaction_type: "None", amount: "1.00" }),
+      400,
+      "INVALID_REQUEST",
+    );
   });
 
   it("0.1 + 0.2 credits add up to exactly 0.30", async () => {
@@ -42,7 +69,9 @@ describe("POST /wallet/transaction", () => {
     // ThrillGate may send the session token from authenticate; a win must be paid even after the
     // session expired, so the token's state is never checked, only kept.
     const player = await newPlayer();
-    const session = await admin("POST", `/admin/players/${player.playerId}/sessions`, { ttl_seconds: 1 });
+    const session = await admin("POST", `/admin/players/${player.playerId}/sessions`, {
+      ttl_seconds: 1,
+    });
     const auth = await wallet("POST", "/wallet/authenticate", {
       operator_id: "thrilltech",
       brand_id: "brand1",
@@ -50,20 +79,36 @@ describe("POST /wallet/transaction", () => {
       currency: "EUR",
     });
     expect(auth.status).toBe(200);
-    await env.DB.prepare("UPDATE sessions SET expires_at_ms = 1 WHERE token = ?").bind(auth.body.token).run();
-    const expired = await transact(player.playerId, { transaction_type: "Credit", amount: "5.00", token: auth.body.token });
+    await env.DB.prepare("UPDATE sessions SET expires_at_ms = 1 WHERE token = ?")
+      .bind(auth.body.token)
+      .run();
+    const expired = await transact(player.playerId, {
+      transaction_type: "Credit",
+      amount: "5.00",
+      token: auth.body.token,
+    });
     expect(expired.status).toBe(200);
-    const unknown = await transact(player.playerId, { transaction_type: "Credit", amount: "1.00", token: "no-such-token" });
+    const unknown = await transact(player.playerId, {
+      transaction_type: "Credit",
+      amount: "1.00",
+      token: "no-such-token",
+    });
     expect(unknown.status).toBe(200);
     expect(await balanceText(player.playerId)).toBe("1006.00");
     const ledger = await admin("GET", `/admin/players/${player.playerId}/ledger`);
-    expect(ledger.body.entries.map((e: { metadata: { token?: string } }) => e.metadata.token)).toEqual(["no-such-token", auth.body.token]);
+    expect(
+      ledger.body.entries.map((e: { metadata: { token?: string } }) => e.metadata.token),
+    ).toEqual(["no-such-token", auth.body.token]);
   });
 
   it("keeps unknown request fields with the ledger entry as metadata", async () => {
     const { playerId } = await newPlayer();
     const transactionId = uniqueId("tx");
-    await transact(playerId, { transaction_id: transactionId, round_id: "r-77", jackpot: { id: "jp1", level: 3 } });
+    await transact(playerId, {
+      transaction_id: transactionId,
+      round_id: "r-77",
+      jackpot: { id: "jp1", level: 3 },
+    });
     const ledger = await admin("GET", `/admin/players/${playerId}/ledger`);
     expect(ledger.body.entries[0]).toMatchObject({
       transaction_id: transactionId,
@@ -93,7 +138,9 @@ describe("POST /wallet/transaction", () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     const transactionId = uniqueId("tx");
     await transact(playerId, { transaction_id: transactionId, amount: "3.00" });
-    expect((await transact(playerId, { transaction_id: transactionId, amount: 3 })).status).toBe(200);
+    expect((await transact(playerId, { transaction_id: transactionId, amount: 3 })).status).toBe(
+      200,
+    );
     expect(await storedBalanceMinor(playerId)).toBe(700);
   });
 
@@ -102,10 +149,22 @@ describe("POST /wallet/transaction", () => {
     const other = await newPlayer({ balance: "10.00" });
     const transactionId = uniqueId("tx");
     await transact(playerId, { transaction_id: transactionId, amount: "3.00" });
-    for (const change of [{ amount: "3.01" }, { transaction_type: "Credit" }, { currency: "USD" }]) {
-      expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "3.00", ...change }), 409, "DUPLICATE_TRANSACTION");
+    for (const change of [
+      { amount: "3.01" },
+      { transaction_type: "Credit" },
+      { currency: "USD" },
+    ]) {
+      expectErrorShape(
+        await transact(playerId, { transaction_id: transactionId, amount: "3.00", ...change }),
+        409,
+        "DUPLICATE_TRANSACTION",
+      );
     }
-    expectErrorShape(await transact(other.playerId, { transaction_id: transactionId, amount: "3.00" }), 409, "DUPLICATE_TRANSACTION");
+    expectErrorShape(
+      await transact(other.playerId, { transaction_id: transactionId, amount: "3.00" }),
+      409,
+      "DUPLICATE_TRANSACTION",
+    );
     expect(await storedBalanceMinor(playerId)).toBe(700);
     expect(await storedBalanceMinor(other.playerId)).toBe(1000);
     expect(await countRows("ledger_entries", other.playerId)).toBe(0);
@@ -128,14 +187,25 @@ describe("POST /wallet/transaction", () => {
     const refused = await transact(playerId, { transaction_id: transactionId, amount: "9.00" });
     expectErrorShape(refused, 402, "INSUFFICIENT_FUNDS");
     // No balance_after_minor: code from before refusals were recorded answers a copy 409, never 200.
-    const row = await env.DB.prepare("SELECT status, balance_after_minor, refusal_code, refusal_balance_minor FROM transactions WHERE transaction_id = ?")
+    const row = await env.DB.prepare(
+      "SELECT status, balance_after_minor, refusal_code, refusal_balance_minor FROM transactions WHERE transaction_id = ?",
+    )
       .bind(transactionId)
       .first();
-    expect(row).toEqual({ status: "refused", balance_after_minor: null, refusal_code: "INSUFFICIENT_FUNDS", refusal_balance_minor: 500 });
+    expect(row).toEqual({
+      status: "refused",
+      balance_after_minor: null,
+      refusal_code: "INSUFFICIENT_FUNDS",
+      refusal_balance_minor: 500,
+    });
     await transact(playerId, { transaction_type: "Credit", amount: "10.00" });
     const copy = await transact(playerId, { transaction_id: transactionId, amount: "9.00" });
     expect([copy.status, copy.text]).toEqual([refused.status, refused.text]);
-    expectErrorShape(await transact(playerId, { transaction_id: transactionId, amount: "1.00" }), 409, "DUPLICATE_TRANSACTION");
+    expectErrorShape(
+      await transact(playerId, { transaction_id: transactionId, amount: "1.00" }),
+      409,
+      "DUPLICATE_TRANSACTION",
+    );
     expect((await cancel(transactionId, playerId)).body).toEqual({ balance: "15.00" });
     expect(await storedBalanceMinor(playerId)).toBe(1500);
     expect(await countRows("ledger_entries", playerId)).toBe(1);
@@ -150,20 +220,48 @@ describe("POST /wallet/transaction", () => {
   it("amounts the currency cannot hold exactly are refused, not rounded", async () => {
     const { playerId } = await newPlayer();
     const yen = await newPlayer({ currency: "JPY", balance: "1000" });
-    for (const amount of ["1.005", "-1.00", -1, "1e2", "NaN", "", true, null, "10000000000000.01"]) {
+    for (const amount of [
+      "1.005",
+      "-1.00",
+      -1,
+      "1e2",
+      "NaN",
+      "",
+      true,
+      null,
+      "10000000000000.01",
+    ]) {
       expectErrorShape(await transact(playerId, { amount }), 400, "INVALID_REQUEST");
     }
-    expectErrorShape(await transact(yen.playerId, { currency: "JPY", amount: "1.5" }), 400, "INVALID_REQUEST");
-    const huge = JSON.stringify({ player_id: playerId, transaction_id: uniqueId("tx"), transaction_type: "Debit", provider_id: "p", amount: "@" }).replace('"@"', "1e309");
+    expectErrorShape(
+      await transact(yen.playerId, { currency: "JPY", amount: "1.5" }),
+      400,
+      "INVALID_REQUEST",
+    );
+    const huge = JSON.stringify({
+      player_id: playerId,
+      transaction_id: uniqueId("tx"),
+      transaction_type: "Debit",
+      provider_id: "p",
+      amount: "@",
+    }).replace('"@"', "1e309");
     expectErrorShape(await wallet("POST", "/wallet/transaction", huge), 400, "INVALID_REQUEST");
     expect(await countRows("transactions", playerId)).toBe(0);
-    expect((await transact(yen.playerId, { currency: "JPY", amount: 15 })).text).toContain('"balance":985');
+    expect((await transact(yen.playerId, { currency: "JPY", amount: 15 })).text).toContain(
+      '"balance":985',
+    );
   });
 
   it("a credit that would lift the balance above the maximum is refused", async () => {
     const { playerId } = await newPlayer({ balance: "9999999999999.00" });
-    expect((await transact(playerId, { transaction_type: "Credit", amount: "1.00" })).status).toBe(200);
-    expectErrorShape(await transact(playerId, { transaction_type: "Credit", amount: "0.01" }), 400, "INVALID_REQUEST");
+    expect((await transact(playerId, { transaction_type: "Credit", amount: "1.00" })).status).toBe(
+      200,
+    );
+    expectErrorShape(
+      await transact(playerId, { transaction_type: "Credit", amount: "0.01" }),
+      400,
+      "INVALID_REQUEST",
+    );
     expect(await storedBalanceMinor(playerId)).toBe(1_000_000_000_000_000);
   });
 
@@ -188,18 +286,32 @@ describe("POST /wallet/transaction", () => {
     const { playerId } = await newPlayer({ balance: "10.00" });
     const body = (amounts: string) =>
       `{"player_id":"${playerId}","transaction_id":"${uniqueId("tx")}","transaction_type":"Debit","provider_id":"p",${amounts},"meta":{"a":1,"b":{"a":2},"list":[{"a":3},{"a":4}]}}`;
-    const twice = await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amount":"9.00"`));
+    const twice = await wallet(
+      "POST",
+      "/wallet/transaction",
+      body(`"amount":"1.00","amount":"9.00"`),
+    );
     expectErrorShape(twice, 400, "INVALID_REQUEST");
     expect(twice.body.message).toContain('"amount"');
     // An escaped spelling of the same key is the same key.
-    expectErrorShape(await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amou\\u006et":"9.00"`)), 400, "INVALID_REQUEST");
+    expectErrorShape(
+      await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","amou\\u006et":"9.00"`)),
+      400,
+      "INVALID_REQUEST",
+    );
     expect(await countRows("transactions", playerId)).toBe(0);
     // Equal keys in different objects, and equal strings as values, are fine.
-    expect((await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","note":"amount"`))).text).toContain('"balance":9.00');
+    expect(
+      (await wallet("POST", "/wallet/transaction", body(`"amount":"1.00","note":"amount"`))).text,
+    ).toContain('"balance":9.00');
   });
 
   it("a body nested deeper than the parser can go is refused as such, not as broken JSON", async () => {
-    const answer = await wallet("POST", "/wallet/transaction", `{"meta":${"[".repeat(100_000)}${"]".repeat(100_000)}}`);
+    const answer = await wallet(
+      "POST",
+      "/wallet/transaction",
+      `{"meta":${"[".repeat(100_000)}${"]".repeat(100_000)}}`,
+    );
     expectErrorShape(answer, 400, "INVALID_REQUEST");
     expect(answer.body.message).toBe("body is nested too deeply");
   });
@@ -211,15 +323,23 @@ describe("POST /wallet/transaction", () => {
   it("zero-value credits are accepted when ACCEPT_ZERO_VALUE_CREDITS is true", async () => {
     expect(env.ACCEPT_ZERO_VALUE_CREDITS).toBe("true");
     const { playerId } = await newPlayer();
-    expect((await transact(playerId, { transaction_type: "Credit", amount: "0" })).status).toBe(200);
+    expect((await transact(playerId, { transaction_type: "Credit", amount: "0" })).status).toBe(
+      200,
+    );
     expect(await countRows("ledger_entries", playerId)).toBe(1);
   });
 
   it("zero-value credits are refused with 400 when ACCEPT_ZERO_VALUE_CREDITS is false", async () => {
     const { playerId } = await newPlayer();
     const refuse = { vars: { ACCEPT_ZERO_VALUE_CREDITS: "false" } };
-    expectErrorShape(await transact(playerId, { transaction_type: "Credit", amount: "0.00" }, refuse), 400, "INVALID_REQUEST");
-    expect((await transact(playerId, { transaction_type: "Credit", amount: "0.01" }, refuse)).status).toBe(200);
+    expectErrorShape(
+      await transact(playerId, { transaction_type: "Credit", amount: "0.00" }, refuse),
+      400,
+      "INVALID_REQUEST",
+    );
+    expect(
+      (await transact(playerId, { transaction_type: "Credit", amount: "0.01" }, refuse)).status,
+    ).toBe(200);
     expect(await countRows("ledger_entries", playerId)).toBe(1);
   });
 });

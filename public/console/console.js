@@ -63,7 +63,8 @@ async function api(path) {
   if (!response.ok) {
     const code = typeof body?.code === "string" ? body.code : `HTTP ${response.status}`;
     const message = typeof body?.message === "string" ? body.message : "unexpected answer";
-    if (response.status === 401) signOut("The admin token was refused (401 UNAUTHORIZED): sign in again.");
+    if (response.status === 401)
+      signOut("The admin token was refused (401 UNAUTHORIZED): sign in again.");
     throw new ApiProblem(response.status, code, message);
   }
   return body;
@@ -93,7 +94,8 @@ function byId(id) {
 
 function showError(id, error) {
   const node = byId(id);
-  node.textContent = error instanceof ApiProblem ? `${error.code}: ${error.message}` : `Error: ${String(error)}`;
+  node.textContent =
+    error instanceof ApiProblem ? `${error.code}: ${error.message}` : `Error: ${String(error)}`;
   node.hidden = false;
 }
 
@@ -105,7 +107,10 @@ function hide(...ids) {
 function fillFields(dl, pairs) {
   dl.replaceChildren();
   for (const [label, value] of pairs) {
-    dl.append(el("dt", "", label), value instanceof Node ? el("dd", "", value) : el("dd", "", display(value)));
+    dl.append(
+      el("dt", "", label),
+      value instanceof Node ? el("dd", "", value) : el("dd", "", display(value)),
+    );
   }
 }
 
@@ -131,7 +136,12 @@ function moneyCell(value) {
 }
 
 function when(iso) {
-  return typeof iso === "string" ? iso.replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "") : display(iso);
+  return typeof iso === "string"
+    ? iso
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "")
+        .replace(/Z$/, "")
+    : display(iso);
 }
 
 // ---------- pages ----------
@@ -140,7 +150,8 @@ const PAGES = ["player", "transaction", "reconcile", "daily", "transfers"];
 
 function showPage(name) {
   const page = PAGES.includes(name) ? name : "player";
-  for (const section of document.querySelectorAll("main section[data-page]")) section.hidden = section.dataset.page !== page;
+  for (const section of document.querySelectorAll("main section[data-page]"))
+    section.hidden = section.dataset.page !== page;
   for (const link of document.querySelectorAll("#pages a")) {
     if (link.dataset.page === page) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -178,7 +189,12 @@ async function findPlayer(playerId) {
       ["Country", player.country],
       ["Date of birth", player.date_of_birth],
       ["Jurisdiction", player.jurisdiction],
-      ["Segments", Array.isArray(player.segments) && player.segments.length ? player.segments.join(", ") : null],
+      [
+        "Segments",
+        Array.isArray(player.segments) && player.segments.length
+          ? player.segments.join(", ")
+          : null,
+      ],
     ]);
     byId("player-result").hidden = false;
   } catch (error) {
@@ -189,14 +205,20 @@ async function findPlayer(playerId) {
 async function showLedgerPage(before) {
   const query = new URLSearchParams({ limit: String(LEDGER_PAGE_ENTRIES) });
   if (before !== undefined) query.set("before", before);
-  const page = await api(`/admin/players/${encodeURIComponent(ledgerState.playerId)}/ledger?${query}`);
+  const page = await api(
+    `/admin/players/${encodeURIComponent(ledgerState.playerId)}/ledger?${query}`,
+  );
   const rows = page.entries.map((entry) =>
     el(
       "tr",
       entry.effect === "reverse" ? "reverse" : "",
       el("td", "num muted", display(entry.id)),
       el("td", "nowrap", when(entry.created_at)),
-      el("td", "", linkButton(entry.transaction_id, () => lookUpTransaction(entry.transaction_id))),
+      el(
+        "td",
+        "",
+        linkButton(entry.transaction_id, () => lookUpTransaction(entry.transaction_id)),
+      ),
       el("td", "", display(entry.effect)),
       el("td", "", display(entry.type)),
       moneyCell(entry.amount),
@@ -216,7 +238,8 @@ const STATUS_EXPLANATION = {
   applied: "The wallet applied it: it moved money once.",
   cancelled: "Applied, then reversed by a cancel: its money went back.",
   refused: "Refused: it moved no money, and a copy of it gets the same answer.",
-  tombstone: "A cancel arrived before it: the id is remembered, and the transaction is refused if it ever arrives.",
+  tombstone:
+    "A cancel arrived before it: the id is remembered, and the transaction is refused if it ever arrives.",
 };
 
 async function lookUpTransaction(transactionId) {
@@ -233,7 +256,12 @@ async function lookUpTransaction(transactionId) {
     byId("transaction-explanation").textContent = STATUS_EXPLANATION[found.status] ?? "";
     const pairs = [
       ["Transaction", el("span", "mono", display(found.transaction_id))],
-      ["Player", found.player_id === null ? "— (a cancel that named no player)" : linkButton(found.player_id, () => findPlayer(found.player_id))],
+      [
+        "Player",
+        found.player_id === null
+          ? "— (a cancel that named no player)"
+          : linkButton(found.player_id, () => findPlayer(found.player_id)),
+      ],
       ["Type", found.type],
       ["Amount", found.amount === null ? "—" : el("span", "money", display(found.amount))],
       ["Currency", found.currency],
@@ -241,11 +269,18 @@ async function lookUpTransaction(transactionId) {
       ["First seen (UTC)", when(found.created_at)],
     ];
     if (found.refusal) {
-      pairs.push(["Refused with", `${display(found.refusal.code)}: ${display(found.refusal.message)}`]);
-      if (found.refusal.balance !== null) pairs.push(["Balance it was told", el("span", "money", display(found.refusal.balance))]);
+      pairs.push([
+        "Refused with",
+        `${display(found.refusal.code)}: ${display(found.refusal.message)}`,
+      ]);
+      if (found.refusal.balance !== null)
+        pairs.push(["Balance it was told", el("span", "money", display(found.refusal.balance))]);
     }
     if (found.cancel) {
-      pairs.push(["Cancel", `${found.cancel.outcome === "reversed" ? "reversed it" : "arrived first (tombstone)"} at ${when(found.cancel.created_at)}`]);
+      pairs.push([
+        "Cancel",
+        `${found.cancel.outcome === "reversed" ? "reversed it" : "arrived first (tombstone)"} at ${when(found.cancel.created_at)}`,
+      ]);
       if (found.cancel.batch_id !== null) pairs.push(["Cancel batch", found.cancel.batch_id]);
     }
     fillFields(byId("transaction-fields"), pairs);
@@ -288,25 +323,37 @@ async function runReconciliation() {
       el(
         "tr",
         "",
-        el("td", "", linkButton(m.player_id, () => findPlayer(m.player_id))),
+        el(
+          "td",
+          "",
+          linkButton(m.player_id, () => findPlayer(m.player_id)),
+        ),
         el("td", "num", display(m.balance_minor)),
         el("td", "num", display(m.expected_minor)),
         el("td", "num", difference(m.balance_minor, m.expected_minor)),
       ),
     );
-    byId("reconcile-balances").querySelector("tbody").replaceChildren(...balances);
+    byId("reconcile-balances")
+      .querySelector("tbody")
+      .replaceChildren(...balances);
     byId("reconcile-balances").hidden = balances.length === 0;
     const problems = report.transaction_problems.map((p) =>
       el(
         "tr",
         "",
-        el("td", "", linkButton(p.transaction_id, () => lookUpTransaction(p.transaction_id))),
+        el(
+          "td",
+          "",
+          linkButton(p.transaction_id, () => lookUpTransaction(p.transaction_id)),
+        ),
         el("td", "", display(p.status)),
         el("td", "num", display(p.applying_entries)),
         el("td", "num", display(p.reversing_entries)),
       ),
     );
-    byId("reconcile-transactions").querySelector("tbody").replaceChildren(...problems);
+    byId("reconcile-transactions")
+      .querySelector("tbody")
+      .replaceChildren(...problems);
     byId("reconcile-transactions").hidden = problems.length === 0;
     byId("reconcile-result").hidden = false;
   } catch (error) {
@@ -362,7 +409,8 @@ byId("sign-out").addEventListener("click", () => signOut());
 onSubmit("player-form", () => findPlayer(byId("player-id-input").value.trim()));
 onSubmit("transaction-form", () => lookUpTransaction(byId("transaction-id-input").value.trim()));
 byId("ledger-older").addEventListener("click", () => {
-  if (ledgerState.nextBefore !== null) showLedgerPage(ledgerState.nextBefore).catch((error) => showError("player-error", error));
+  if (ledgerState.nextBefore !== null)
+    showLedgerPage(ledgerState.nextBefore).catch((error) => showError("player-error", error));
 });
 byId("ledger-newest").addEventListener("click", () => {
   showLedgerPage(undefined).catch((error) => showError("player-error", error));

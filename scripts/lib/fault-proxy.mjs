@@ -7,7 +7,10 @@
 // with the retry sent after its time-out). Works against a wallet without fault injection.
 import { createServer } from "node:http";
 
-const UNAVAILABLE = JSON.stringify({ code: "UNAVAILABLE", message: "injected by the simulator's proxy" });
+const UNAVAILABLE = JSON.stringify({
+  code: "UNAVAILABLE",
+  message: "injected by the simulator's proxy",
+});
 
 /** @param {string} target the wallet's origin */
 export async function startFaultProxy(target) {
@@ -22,7 +25,8 @@ export async function startFaultProxy(target) {
       const plan = takePlan(request.method, new URL(request.url, "http://proxy").pathname, body);
       try {
         if (plan?.kind === "fail") return answer(response, 503, UNAVAILABLE);
-        if (plan?.forwardAfterMs) await new Promise((resolve) => setTimeout(resolve, plan.forwardAfterMs));
+        if (plan?.forwardAfterMs)
+          await new Promise((resolve) => setTimeout(resolve, plan.forwardAfterMs));
         const forwarded = await forward(request, body);
         if (plan?.kind === "lose") return answer(response, 503, UNAVAILABLE);
         if (plan?.kind === "hold") {
@@ -45,7 +49,13 @@ export async function startFaultProxy(target) {
     } catch {
       return undefined;
     }
-    const plan = plans.find((p) => p.remaining > 0 && p.method === method && p.path === path && p.transactionId === transactionId);
+    const plan = plans.find(
+      (p) =>
+        p.remaining > 0 &&
+        p.method === method &&
+        p.path === path &&
+        p.transactionId === transactionId,
+    );
     if (!plan) return undefined;
     const first = plan.remaining === plan.times;
     plan.remaining -= 1;
@@ -54,16 +64,26 @@ export async function startFaultProxy(target) {
 
   async function forward(request, body) {
     const headers = {};
-    for (const name of ["content-type", "x-server-authorization", "authorization", "x-request-id"]) {
+    for (const name of [
+      "content-type",
+      "x-server-authorization",
+      "authorization",
+      "x-request-id",
+    ]) {
       if (request.headers[name] !== undefined) headers[name] = request.headers[name];
     }
     const method = request.method;
-    const response = await fetch(`${target}${request.url}`, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : body });
+    const response = await fetch(`${target}${request.url}`, {
+      method,
+      headers,
+      body: method === "GET" || method === "HEAD" ? undefined : body,
+    });
     return { status: response.status, text: await response.text() };
   }
 
   function answer(response, status, text) {
-    if (!response.destroyed) response.writeHead(status, { "content-type": "application/json" }).end(text);
+    if (!response.destroyed)
+      response.writeHead(status, { "content-type": "application/json" }).end(text);
   }
 
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -74,8 +94,25 @@ export async function startFaultProxy(target) {
      * The next `times` requests of `method path` carrying `transactionId` misbehave as `kind`
      * ("fail" | "lose" | "hold"); `firstForwardAfterMs` delays forwarding the first of them.
      */
-    plan(kind, { method = "POST", path = "/wallet/transaction", transactionId, times = 1, firstForwardAfterMs = 0 }) {
-      plans.push({ kind, method, path, transactionId, times, remaining: times, firstForwardAfterMs });
+    plan(
+      kind,
+      {
+        method = "POST",
+        path = "/wallet/transaction",
+        transactionId,
+        times = 1,
+        firstForwardAfterMs = 0,
+      },
+    ) {
+      plans.push({
+        kind,
+        method,
+        path,
+        transactionId,
+        times,
+        remaining: times,
+        firstForwardAfterMs,
+      });
     },
     async stop() {
       for (const response of held) response.destroy();

@@ -14,16 +14,26 @@ const WRANGLER = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
 
 // How every script runs wrangler: the project's own binary, no metrics, no Request.cf sample
 // fetched from the internet at start-up, and no interactive prompts (CI).
-const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" };
+const WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  CI: "true",
+};
 
 /** Starts `wrangler <args>` (node:child_process spawn options; `env` adds to the process's own). */
 export function spawnWrangler(args, options = {}) {
-  return spawn(WRANGLER, args, { ...options, env: { ...process.env, ...WRANGLER_ENV, ...options.env } });
+  return spawn(WRANGLER, args, {
+    ...options,
+    env: { ...process.env, ...WRANGLER_ENV, ...options.env },
+  });
 }
 
 /** Runs `wrangler <args>` to its end (spawnSync options; `env` adds to the process's own). */
 export function runWrangler(args, options = {}) {
-  return spawnSync(WRANGLER, args, { ...options, env: { ...process.env, ...WRANGLER_ENV, ...options.env } });
+  return spawnSync(WRANGLER, args, {
+    ...options,
+    env: { ...process.env, ...WRANGLER_ENV, ...options.env },
+  });
 }
 
 // Tools read wrangler's output as text: no colour codes.
@@ -52,18 +62,36 @@ export async function startLocalWallet(options = {}) {
   const port = await freePort();
   const secret = randomBytes(24).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
-  const migrate = runWrangler(["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistDir], {
-    env: TOOL_ENV,
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const migrate = runWrangler(
+    ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistDir],
+    {
+      env: TOOL_ENV,
+      encoding: "utf8",
+    },
+  );
+  if (migrate.status !== 0)
+    throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
   const vars = { WALLET_HMAC_SECRET: secret, ADMIN_TOKEN: adminToken, ...options.vars };
-  const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir];
+  const args = [
+    "dev",
+    "--config",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    persistDir,
+  ];
   args.push("--show-interactive-dev-session=false", "--inspector-port", String(await freePort()));
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   // Its own process group, so stop() ends wrangler and the workerd it started.
-  const child = spawnWrangler(args, { env: TOOL_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawnWrangler(args, {
+    env: TOOL_ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   const log = options.log ?? (() => {});
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding("utf8");

@@ -11,7 +11,8 @@ export const WIN_MINOR = 2_500; // its Credit when the round wins: 25.00
 export function outcome(answer) {
   if (answer.status >= 200 && answer.status < 300) return String(answer.status);
   const { code, message } = answer.body ?? {};
-  if (typeof code !== "string" || typeof message !== "string") return `${answer.status} (not the error shape)`;
+  if (typeof code !== "string" || typeof message !== "string")
+    return `${answer.status} (not the error shape)`;
   return `${answer.status} ${code}`;
 }
 
@@ -19,7 +20,9 @@ export function outcome(answer) {
 export function itemOutcome(result) {
   if (!result) return "missing";
   const status = JSON.parse(result.status ?? "null");
-  return status === "OK" ? `OK ${result.balance}` : `${status} ${JSON.parse(result.error?.code ?? "null")}`;
+  return status === "OK"
+    ? `OK ${result.balance}`
+    : `${status} ${JSON.parse(result.error?.code ?? "null")}`;
 }
 
 /** The JSON text of a string, as parseSourceText keeps it: `"EUR"`. */

@@ -1,10 +1,24 @@
 // The contract scenarios of `npm run simulate`, in the order they run, in groups. Each starts
 // from its own fresh player(s) at 100.00. `t` is the scenario context of scripts/simulate.mjs.
 import { createThrillGateClient } from "./thrillgate-client.mjs";
-import { CONCURRENT_DEBITS, CONCURRENT_OPENING_MINOR, itemOutcome, OPENING_MINOR, outcome, quoted, withNumberAmount } from "./scenario-words.mjs";
+import {
+  CONCURRENT_DEBITS,
+  CONCURRENT_OPENING_MINOR,
+  itemOutcome,
+  OPENING_MINOR,
+  outcome,
+  quoted,
+  withNumberAmount,
+} from "./scenario-words.mjs";
 
 export function contractScenarios() {
-  return [...authenticationScenarios(), ...transactionScenarios(), ...cancelScenarios(), ...batchScenarios(), ...robustnessScenarios()];
+  return [
+    ...authenticationScenarios(),
+    ...transactionScenarios(),
+    ...cancelScenarios(),
+    ...batchScenarios(),
+    ...robustnessScenarios(),
+  ];
 }
 
 /** Authenticate and balance. */
@@ -23,10 +37,18 @@ function authenticationScenarios() {
         });
         t.expect("", outcome(a), "200");
         t.ok("id", a.body?.id === p.id, a.text);
-        t.ok("fresh token", typeof a.body?.token === "string" && a.body.token.length > 0 && a.body.token !== p.token, a.source?.token);
+        t.ok(
+          "fresh token",
+          typeof a.body?.token === "string" && a.body.token.length > 0 && a.body.token !== p.token,
+          a.source?.token,
+        );
         t.expect("balance", a.source?.balance, t.money(OPENING_MINOR));
         t.expect("currency", a.source?.currency, quoted(settings.currency));
-        t.ok("operator/brand", a.body?.operator_id === settings.operator && a.body?.brand_id === settings.brand, a.text);
+        t.ok(
+          "operator/brand",
+          a.body?.operator_id === settings.operator && a.body?.brand_id === settings.brand,
+          a.text,
+        );
         t.ok("segments", Array.isArray(a.body?.segments), a.source?.segments);
       },
     },
@@ -71,7 +93,11 @@ function transactionScenarios() {
         const body = t.transactionItem(p.id, "Debit", 1_234);
         const a = await t.wallet("POST", "/wallet/transaction", withNumberAmount(body));
         t.expect("", outcome(a), "200");
-        t.ok("transaction_id", a.body?.transaction_id === body.transaction_id, a.source?.transaction_id);
+        t.ok(
+          "transaction_id",
+          a.body?.transaction_id === body.transaction_id,
+          a.source?.transaction_id,
+        );
         t.expect("balance", a.source?.balance, t.money(OPENING_MINOR - 1_234));
         t.expect("currency", a.source?.currency, quoted(settings.currency));
         await t.expectBalance(p.id, OPENING_MINOR - 1_234);
@@ -81,7 +107,11 @@ function transactionScenarios() {
       name: "credit",
       async run(t) {
         const p = await t.player();
-        const a = await t.wallet("POST", "/wallet/transaction", withNumberAmount(t.transactionItem(p.id, "Credit", 550)));
+        const a = await t.wallet(
+          "POST",
+          "/wallet/transaction",
+          withNumberAmount(t.transactionItem(p.id, "Credit", 550)),
+        );
         t.expect("", outcome(a), "200");
         t.expect("balance", a.source?.balance, t.money(OPENING_MINOR + 550));
         await t.expectBalance(p.id, OPENING_MINOR + 550);
@@ -97,9 +127,15 @@ function transactionScenarios() {
         const first = await t.wallet("POST", "/wallet/transaction", body);
         t.expect("", outcome(first), "200");
         t.expect("balance", first.source?.balance, t.money(OPENING_MINOR - 1_000));
-        const replays = await Promise.all([1, 2, 3].map(() => t.wallet("POST", "/wallet/transaction", body)));
+        const replays = await Promise.all(
+          [1, 2, 3].map(() => t.wallet("POST", "/wallet/transaction", body)),
+        );
         const differing = replays.filter((r) => r.status !== first.status || r.text !== first.text);
-        t.ok("3 concurrent replays answer the same", differing.length === 0, differing.map((r) => `${r.status} ${r.text}`).join(" "));
+        t.ok(
+          "3 concurrent replays answer the same",
+          differing.length === 0,
+          differing.map((r) => `${r.status} ${r.text}`).join(" "),
+        );
         await t.expectBalance(p.id, OPENING_MINOR - 1_000);
       },
     },
@@ -109,7 +145,10 @@ function transactionScenarios() {
         const p = await t.player();
         const body = t.transactionItem(p.id, "Debit", 1_000);
         t.expect("first", outcome(await t.wallet("POST", "/wallet/transaction", body)), "200");
-        const other = await t.wallet("POST", "/wallet/transaction", { ...body, amount: t.money(2_000) });
+        const other = await t.wallet("POST", "/wallet/transaction", {
+          ...body,
+          amount: t.money(2_000),
+        });
         t.expect("again", outcome(other), "409 DUPLICATE_TRANSACTION");
         await t.expectBalance(p.id, OPENING_MINOR - 1_000);
       },
@@ -141,7 +180,11 @@ function cancelScenarios() {
         t.expect("cancel", outcome(a), "200");
         t.expect("balance", a.source?.balance, quoted(t.money(OPENING_MINOR)));
         const again = await t.cancel(debit.transaction_id, p.id);
-        t.expect("cancel again", `${outcome(again)} ${again.source?.balance}`, `200 ${quoted(t.money(OPENING_MINOR))}`);
+        t.expect(
+          "cancel again",
+          `${outcome(again)} ${again.source?.balance}`,
+          `200 ${quoted(t.money(OPENING_MINOR))}`,
+        );
         await t.expectBalance(p.id, OPENING_MINOR);
       },
     },
@@ -153,8 +196,16 @@ function cancelScenarios() {
         const p = await t.player();
         const debit = t.transactionItem(p.id, "Debit", 1_000);
         const a = await t.cancel(debit.transaction_id, p.id);
-        t.expect("cancel", `${outcome(a)} ${a.source?.balance}`, `200 ${quoted(t.money(OPENING_MINOR))}`);
-        t.expect("original", outcome(await t.wallet("POST", "/wallet/transaction", debit)), "409 TRANSACTION_CANCELLED");
+        t.expect(
+          "cancel",
+          `${outcome(a)} ${a.source?.balance}`,
+          `200 ${quoted(t.money(OPENING_MINOR))}`,
+        );
+        t.expect(
+          "original",
+          outcome(await t.wallet("POST", "/wallet/transaction", debit)),
+          "409 TRANSACTION_CANCELLED",
+        );
         await t.expectBalance(p.id, OPENING_MINOR);
       },
     },
@@ -190,7 +241,11 @@ function batchScenarios() {
         t.expect("", outcome(answer), "200");
         const results = answer.source?.results ?? [];
         t.expect("results", results.map(itemOutcome).join("; ") || "none", wanted);
-        t.ok("in request order", items.every((item, i) => results[i]?.transaction_id === quoted(item.transaction_id)), answer.text);
+        t.ok(
+          "in request order",
+          items.every((item, i) => results[i]?.transaction_id === quoted(item.transaction_id)),
+          answer.text,
+        );
         const retry = await t.wallet("POST", "/wallet/transaction/batch", body);
         const retried = (retry.source?.results ?? []).map(itemOutcome).join("; ");
         t.ok("a retry answers the same", retried === wanted, retried);
@@ -202,11 +257,20 @@ function batchScenarios() {
       name: "batch cancel",
       async run(t) {
         const p = await t.player();
-        const items = [t.transactionItem(p.id, "Debit", 500), t.transactionItem(p.id, "Debit", 700)];
-        const batch = await t.wallet("POST", "/wallet/transaction/batch", { batch_id: t.id("batch"), transactions: items });
+        const items = [
+          t.transactionItem(p.id, "Debit", 500),
+          t.transactionItem(p.id, "Debit", 700),
+        ];
+        const batch = await t.wallet("POST", "/wallet/transaction/batch", {
+          batch_id: t.id("batch"),
+          transactions: items,
+        });
         t.expect("batch", outcome(batch), "200");
         const answer = await t.wallet("DELETE", "/wallet/transaction/batch", {
-          transactions: [{ transaction_id: items[0].transaction_id, player_id: p.id }, { transaction_id: items[1].transaction_id }],
+          transactions: [
+            { transaction_id: items[0].transaction_id, player_id: p.id },
+            { transaction_id: items[1].transaction_id },
+          ],
         });
         t.expect("cancel", outcome(answer), "200");
         // Cancels are decided in order too: 88.00 + 5.00, then + 7.00. Balances are strings here.
@@ -223,14 +287,33 @@ function batchScenarios() {
       async run(t) {
         const p = await t.player();
         const batchId = t.id("batch");
-        const items = [t.transactionItem(p.id, "Debit", 500), t.transactionItem(p.id, "Debit", 700)];
-        t.expect("batch", outcome(await t.wallet("POST", "/wallet/transaction/batch", { batch_id: batchId, transactions: items })), "200");
+        const items = [
+          t.transactionItem(p.id, "Debit", 500),
+          t.transactionItem(p.id, "Debit", 700),
+        ];
+        t.expect(
+          "batch",
+          outcome(
+            await t.wallet("POST", "/wallet/transaction/batch", {
+              batch_id: batchId,
+              transactions: items,
+            }),
+          ),
+          "200",
+        );
         const answer = await t.wallet("DELETE", "/wallet/transaction/batch", { batch_id: batchId });
         t.expect("cancel", outcome(answer), "200");
         const results = answer.body?.results ?? [];
-        const cancelled = results.filter((r) => r.status === "OK").map((r) => r.transaction_id).sort();
+        const cancelled = results
+          .filter((r) => r.status === "OK")
+          .map((r) => r.transaction_id)
+          .sort();
         const batched = items.map((item) => item.transaction_id).sort();
-        t.ok("both cancelled", results.length === 2 && cancelled.join() === batched.join(), answer.text);
+        t.ok(
+          "both cancelled",
+          results.length === 2 && cancelled.join() === batched.join(),
+          answer.text,
+        );
         await t.expectBalance(p.id, OPENING_MINOR);
       },
     },
@@ -250,12 +333,26 @@ function robustnessScenarios() {
           Array.from({ length: CONCURRENT_DEBITS }, () => t.transaction(p.id, "Debit", 100)),
         );
         const count = (text) => answers.filter((a) => outcome(a) === text).length;
-        const others = answers.filter((a) => !["200", "402 INSUFFICIENT_FUNDS"].includes(outcome(a)));
+        const others = answers.filter(
+          (a) => !["200", "402 INSUFFICIENT_FUNDS"].includes(outcome(a)),
+        );
         t.expect("200 ×", count("200"), CONCURRENT_OPENING_MINOR / 100);
-        t.expect("402 INSUFFICIENT_FUNDS ×", count("402 INSUFFICIENT_FUNDS"), CONCURRENT_DEBITS - CONCURRENT_OPENING_MINOR / 100);
+        t.expect(
+          "402 INSUFFICIENT_FUNDS ×",
+          count("402 INSUFFICIENT_FUNDS"),
+          CONCURRENT_DEBITS - CONCURRENT_OPENING_MINOR / 100,
+        );
         t.ok("nothing else", others.length === 0, others.map(outcome).join(" "));
-        const answered = answers.filter((a) => a.status === 200).map((a) => a.source?.balance).sort().join();
-        const steps = Array.from({ length: CONCURRENT_OPENING_MINOR / 100 }, (_, i) => t.money(i * 100)).sort().join();
+        const answered = answers
+          .filter((a) => a.status === 200)
+          .map((a) => a.source?.balance)
+          .sort()
+          .join();
+        const steps = Array.from({ length: CONCURRENT_OPENING_MINOR / 100 }, (_, i) =>
+          t.money(i * 100),
+        )
+          .sort()
+          .join();
         t.ok("each balance answered once", answered === steps, answered);
         await t.expectBalance(p.id, 0);
       },
@@ -265,11 +362,24 @@ function robustnessScenarios() {
       async run(t, settings) {
         const p = await t.player();
         const body = t.transactionItem(p.id, "Debit", 100);
-        const foreign = createThrillGateClient({ ...settings, secret: `${settings.secret}-not-ours` });
-        t.expect("wrong key", outcome(await foreign.wallet("POST", "/wallet/transaction", body)), "401 INVALID_SIGNATURE");
-        t.expect("no header", outcome(await t.wallet("POST", "/wallet/transaction", body, { signature: null })), "401 INVALID_SIGNATURE");
+        const foreign = createThrillGateClient({
+          ...settings,
+          secret: `${settings.secret}-not-ours`,
+        });
+        t.expect(
+          "wrong key",
+          outcome(await foreign.wallet("POST", "/wallet/transaction", body)),
+          "401 INVALID_SIGNATURE",
+        );
+        t.expect(
+          "no header",
+          outcome(await t.wallet("POST", "/wallet/transaction", body, { signature: null })),
+          "401 INVALID_SIGNATURE",
+        );
         // Our key, but over other bytes (the empty body): the signature covers the body it came with.
-        const otherBody = await t.wallet("POST", "/wallet/transaction", body, { signature: await t.sign("") });
+        const otherBody = await t.wallet("POST", "/wallet/transaction", body, {
+          signature: await t.sign(""),
+        });
         t.expect("other body's", outcome(otherBody), "401 INVALID_SIGNATURE");
         await t.expectBalance(p.id, OPENING_MINOR);
       },
@@ -279,7 +389,11 @@ function robustnessScenarios() {
       async run(t) {
         const p = await t.player();
         const truncated = JSON.stringify(t.transactionItem(p.id, "Debit", 100)).slice(0, -10);
-        t.expect("", outcome(await t.wallet("POST", "/wallet/transaction", truncated)), "400 INVALID_REQUEST");
+        t.expect(
+          "",
+          outcome(await t.wallet("POST", "/wallet/transaction", truncated)),
+          "400 INVALID_REQUEST",
+        );
         await t.expectBalance(p.id, OPENING_MINOR);
       },
     },
@@ -289,7 +403,11 @@ function robustnessScenarios() {
       async run(t) {
         const p = await t.player();
         const amount = `${t.money(100)}${t.money(100).includes(".") ? "" : "."}1`; // 1.001 in EUR
-        const a = await t.wallet("POST", "/wallet/transaction", t.transactionItem(p.id, "Debit", 0, { amount }));
+        const a = await t.wallet(
+          "POST",
+          "/wallet/transaction",
+          t.transactionItem(p.id, "Debit", 0, { amount }),
+        );
         t.expect(`amount ${amount}`, outcome(a), "400 INVALID_REQUEST");
         await t.expectBalance(p.id, OPENING_MINOR);
       },

@@ -41,7 +41,10 @@ export function backoffDelayMs(retry, { backoffMs, backoffFactor }) {
  */
 export function ruleFor(outcome, rules) {
   const code = outcome.body && typeof outcome.body === "object" ? outcome.body.code : undefined;
-  const rule = outcome.error === undefined && typeof code === "string" ? rules[`${outcome.status}:${code}`] : undefined;
+  const rule =
+    outcome.error === undefined && typeof code === "string"
+      ? rules[`${outcome.status}:${code}`]
+      : undefined;
   return { must_retry: rule?.must_retry ?? true, must_cancel: rule?.must_cancel ?? true };
 }
 
@@ -54,7 +57,8 @@ function parseOrUndefined(text, parse) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const succeeded = (outcome) => outcome.error === undefined && outcome.status >= 200 && outcome.status < 300;
+const succeeded = (outcome) =>
+  outcome.error === undefined && outcome.status >= 200 && outcome.status < 300;
 
 /**
  * @param {{ url: string, secret: string, adminToken?: string, timeoutMs?: number, retries?: number,
@@ -62,7 +66,9 @@ const succeeded = (outcome) => outcome.error === undefined && outcome.status >= 
  *   errorResponseRules?: Record<string, { must_retry?: boolean, must_cancel?: boolean }> }} options
  */
 export function createThrillGateClient(options) {
-  const chosen = Object.fromEntries(Object.keys(THRILLGATE_POLICY).map((name) => [name, options[name]]));
+  const chosen = Object.fromEntries(
+    Object.keys(THRILLGATE_POLICY).map((name) => [name, options[name]]),
+  );
   const policy = { ...THRILLGATE_POLICY, ...definedOnly(chosen) };
   const origin = options.url.replace(/\/+$/, "");
   /** Credits whose every attempt failed: ThrillGate sends them again later, until accepted. */
@@ -72,9 +78,19 @@ export function createThrillGateClient(options) {
   async function attempt(method, path, raw, headers, timeoutMs) {
     try {
       const signal = AbortSignal.timeout(timeoutMs);
-      const response = await fetch(`${origin}${path}`, { method, headers, body: method === "GET" ? undefined : raw, signal });
+      const response = await fetch(`${origin}${path}`, {
+        method,
+        headers,
+        body: method === "GET" ? undefined : raw,
+        signal,
+      });
       const text = await response.text();
-      return { status: response.status, text, headers: response.headers, body: parseOrUndefined(text, JSON.parse) };
+      return {
+        status: response.status,
+        text,
+        headers: response.headers,
+        body: parseOrUndefined(text, JSON.parse),
+      };
     } catch (error) {
       return { error, timeoutMs };
     }
@@ -86,7 +102,13 @@ export function createThrillGateClient(options) {
    * parseSourceText), `attempts`, `ok` and `latencyMs`; throws only when no attempt was answered
    * and `throwWithoutAnswer` (the tools' calls); the ThrillGate flows handle that case themselves.
    */
-  async function send(method, path, raw, headers, { retry = true, retryWhen, throwWithoutAnswer = true }) {
+  async function send(
+    method,
+    path,
+    raw,
+    headers,
+    { retry = true, retryWhen, throwWithoutAnswer = true },
+  ) {
     const startedMs = performance.now();
     const maxAttempts = retry ? policy.retries + 1 : 1;
     for (let attempts = 1; ; attempts++) {
@@ -96,13 +118,21 @@ export function createThrillGateClient(options) {
         if (outcome.error && throwWithoutAnswer) {
           const { name, message, cause } = outcome.error;
           // fetch's own message is just "fetch failed"; the reason (ECONNREFUSED…) is in its cause.
-          const reason = name === "TimeoutError" ? `timed out after ${outcome.timeoutMs} ms` : (cause?.code ?? cause?.message ?? message);
-          throw new Error(`${method} ${path}: no answer after ${attempts} attempt(s): ${reason}`, { cause: outcome.error });
+          const reason =
+            name === "TimeoutError"
+              ? `timed out after ${outcome.timeoutMs} ms`
+              : (cause?.code ?? cause?.message ?? message);
+          throw new Error(`${method} ${path}: no answer after ${attempts} attempt(s): ${reason}`, {
+            cause: outcome.error,
+          });
         }
         return {
           ...outcome,
           ok: succeeded(outcome),
-          source: outcome.text === undefined ? undefined : parseOrUndefined(outcome.text, parseSourceText),
+          source:
+            outcome.text === undefined
+              ? undefined
+              : parseOrUndefined(outcome.text, parseSourceText),
           attempts,
           latencyMs,
         };
@@ -114,7 +144,12 @@ export function createThrillGateClient(options) {
 
   const byRules = (outcome) => ruleFor(outcome, policy.errorResponseRules).must_retry;
 
-  async function signedCall(method, path, body, { signature, headers = {}, retry = true, throwWithoutAnswer = true } = {}) {
+  async function signedCall(
+    method,
+    path,
+    body,
+    { signature, headers = {}, retry = true, throwWithoutAnswer = true } = {},
+  ) {
     const raw = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
     const sig = signature === undefined ? await signBody(raw, options.secret) : signature;
     const all = { "content-type": "application/json", ...headers };
@@ -144,7 +179,8 @@ export function createThrillGateClient(options) {
     async debit(body, path = "/wallet/transaction") {
       const debit = await signedCall("POST", path, body, { throwWithoutAnswer: false });
       if (debit.ok) return { outcome: "applied", debit };
-      if (!ruleFor(debit, policy.errorResponseRules).must_cancel) return { outcome: "failed", debit };
+      if (!ruleFor(debit, policy.errorResponseRules).must_cancel)
+        return { outcome: "failed", debit };
       const cancel = await client.cancelUntilAccepted(body.transaction_id, body.player_id);
       return { outcome: "cancelled", debit, cancel };
     },
@@ -156,7 +192,12 @@ export function createThrillGateClient(options) {
     async cancelUntilAccepted(transactionId, playerId, rounds = 3) {
       let cancel;
       for (let round = 0; round < rounds; round++) {
-        cancel = await signedCall("DELETE", "/wallet/cancel", { transaction_id: transactionId, player_id: playerId }, { throwWithoutAnswer: false });
+        cancel = await signedCall(
+          "DELETE",
+          "/wallet/cancel",
+          { transaction_id: transactionId, player_id: playerId },
+          { throwWithoutAnswer: false },
+        );
         if (cancel.ok) break;
       }
       return cancel;
@@ -180,7 +221,9 @@ export function createThrillGateClient(options) {
     async resendPending() {
       const answers = [];
       for (const item of pending.splice(0)) {
-        const credit = await signedCall("POST", item.path, item.body, { throwWithoutAnswer: false });
+        const credit = await signedCall("POST", item.path, item.body, {
+          throwWithoutAnswer: false,
+        });
         if (!credit.ok) pending.push(item);
         answers.push(credit);
       }
@@ -189,9 +232,14 @@ export function createThrillGateClient(options) {
 
     /** An operator call to the admin API with the bearer token: retried on no answer and 5xx only. */
     admin(method, path, body) {
-      const headers = { "content-type": "application/json", authorization: `Bearer ${options.adminToken}` };
+      const headers = {
+        "content-type": "application/json",
+        authorization: `Bearer ${options.adminToken}`,
+      };
       const raw = body === undefined ? undefined : JSON.stringify(body);
-      return send(method, path, raw, headers, { retryWhen: (outcome) => outcome.error !== undefined || outcome.status >= 500 });
+      return send(method, path, raw, headers, {
+        retryWhen: (outcome) => outcome.error !== undefined || outcome.status >= 500,
+      });
     },
   };
   return client;

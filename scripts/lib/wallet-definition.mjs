@@ -17,11 +17,15 @@ export const THRILLGATE_DEFAULTS = Object.freeze({
 /** ERROR_RULES as ThrillGate's error_response_rules: {"<status>:<code>": {must_retry, must_cancel}}. */
 export function errorResponseRules() {
   return Object.fromEntries(
-    Object.entries(ERROR_RULES).map(([code, rule]) => [`${rule.status}:${code}`, { must_retry: rule.retry, must_cancel: rule.cancel }]),
+    Object.entries(ERROR_RULES).map(([code, rule]) => [
+      `${rule.status}:${code}`,
+      { must_retry: rule.retry, must_cancel: rule.cancel },
+    ]),
   );
 }
 
-export const SECRET_PLACEHOLDER = "<the value of WALLET_HMAC_SECRET (wrangler secret put WALLET_HMAC_SECRET); not printed without --include-secret>";
+export const SECRET_PLACEHOLDER =
+  "<the value of WALLET_HMAC_SECRET (wrangler secret put WALLET_HMAC_SECRET); not printed without --include-secret>";
 
 const TRUE_TEXT = new Set(["true", "1", "yes", "on", "y", "enabled"]);
 const FALSE_TEXT = new Set(["false", "0", "no", "off", "n", "disabled"]);
@@ -56,7 +60,11 @@ export function walletDefinition(options) {
     wallet_type: "StandardWallet",
     operator_id: options.operatorId,
     brand_id: options.brandId,
-    connection_details: { protocol, host: options.host, port: options.port ?? (protocol === "https" ? 443 : 80) },
+    connection_details: {
+      protocol,
+      host: options.host,
+      port: options.port ?? (protocol === "https" ? 443 : 80),
+    },
     endpoints: { ...WALLET_ENDPOINTS },
     config: {
       secret_key: options.secretKey ?? SECRET_PLACEHOLDER,

@@ -9,7 +9,14 @@ import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, moneyText, parseJsonBody, parseStoredJson } from "./json";
 import type { ApiRequest } from "./request";
-import { CreatePlayerRequest, CreateSessionRequest, FaultRequest, LedgerQuery, parseWith, PlayerPath } from "./schemas";
+import {
+  CreatePlayerRequest,
+  CreateSessionRequest,
+  FaultRequest,
+  LedgerQuery,
+  parseWith,
+  PlayerPath,
+} from "./schemas";
 import { faultsEnabled } from "../wallet/faults";
 import { playerWallet } from "../wallet/player-wallet";
 import { moneyNumber, playerProfile } from "./views";
@@ -36,7 +43,10 @@ async function existingPlayer(request: ApiRequest, env: Env): Promise<PlayerRow>
 
 /** POST /admin/players: creates a player with an opening balance. */
 export async function createPlayer(request: ApiRequest, env: Env): Promise<Response> {
-  const body = parseWith(CreatePlayerRequest, moneyText(parseJsonBody(request.bodyBytes), "balance"));
+  const body = parseWith(
+    CreatePlayerRequest,
+    moneyText(parseJsonBody(request.bodyBytes), "balance"),
+  );
   request.log.player_id = body.player_id;
   const opening = parseAmount(body.balance, body.currency);
   if (!opening.ok) throw new ApiError("INVALID_REQUEST", `balance: ${opening.reason}`);
@@ -68,7 +78,10 @@ export async function getPlayer(request: ApiRequest, env: Env): Promise<Response
 
 /** POST /admin/players/:player_id/sessions: a launch token that /wallet/authenticate accepts. */
 export async function createSession(request: ApiRequest, env: Env): Promise<Response> {
-  const body = parseWith(CreateSessionRequest, request.bodyBytes.length ? parseJsonBody(request.bodyBytes) : {});
+  const body = parseWith(
+    CreateSessionRequest,
+    request.bodyBytes.length ? parseJsonBody(request.bodyBytes) : {},
+  );
   const player = await existingPlayer(request, env);
   const nowMs = Date.now();
   const expiresAtMs = nowMs + (body.ttl_seconds ?? request.config.tokenTtlSeconds) * 1000;
@@ -83,7 +96,10 @@ export async function createSession(request: ApiRequest, env: Env): Promise<Resp
     expiresAtMs,
     createdAtMs: nowMs,
   });
-  return jsonResponse(201, { player_token: token, expires_at: new Date(expiresAtMs).toISOString() });
+  return jsonResponse(201, {
+    player_token: token,
+    expires_at: new Date(expiresAtMs).toISOString(),
+  });
 }
 
 function ledgerEntryBody(entry: LedgerPageEntry) {
@@ -102,7 +118,10 @@ function ledgerEntryBody(entry: LedgerPageEntry) {
 
 /** GET /admin/players/:player_id/ledger?limit=&before=: entries newest first; `next_before` pages on. */
 export async function playerLedger(request: ApiRequest, env: Env): Promise<Response> {
-  const query = parseWith(LedgerQuery, { limit: request.query.limit, before: request.query.before });
+  const query = parseWith(LedgerQuery, {
+    limit: request.query.limit,
+    before: request.query.before,
+  });
   const player = await existingPlayer(request, env);
   const entries = await ledgerPage(ledgerDb(env.DB), player.id, query.limit, query.before);
   const last = entries.at(-1);
@@ -123,10 +142,12 @@ export async function lookupTransaction(request: ApiRequest, env: Env): Promise<
   const transactionId = request.params.transaction_id ?? "";
   request.log.transaction_id = transactionId;
   const history = await transactionHistory(ledgerDb(env.DB), transactionId);
-  if (!history) throw new ApiError("NOT_FOUND", `the wallet has never seen transaction ${transactionId}`);
+  if (!history)
+    throw new ApiError("NOT_FOUND", `the wallet has never seen transaction ${transactionId}`);
   const { transaction, playerCurrency, cancellation, entries } = history;
   if (transaction.playerId !== null) request.log.player_id = transaction.playerId;
-  const money = (minor: number | null) => (minor === null || playerCurrency === null ? null : moneyNumber(minor, playerCurrency));
+  const money = (minor: number | null) =>
+    minor === null || playerCurrency === null ? null : moneyNumber(minor, playerCurrency);
   return jsonResponse(200, {
     transaction_id: transaction.transactionId,
     status: transaction.status,
@@ -138,10 +159,18 @@ export async function lookupTransaction(request: ApiRequest, env: Env): Promise<
     created_at: new Date(transaction.createdAtMs).toISOString(),
     refusal:
       transaction.status === "refused"
-        ? { code: transaction.refusalCode, message: transaction.refusalMessage, balance: money(transaction.refusalBalanceMinor) }
+        ? {
+            code: transaction.refusalCode,
+            message: transaction.refusalMessage,
+            balance: money(transaction.refusalBalanceMinor),
+          }
         : null,
     cancel: cancellation
-      ? { outcome: cancellation.outcome, batch_id: cancellation.batchId, created_at: new Date(cancellation.createdAtMs).toISOString() }
+      ? {
+          outcome: cancellation.outcome,
+          batch_id: cancellation.batchId,
+          created_at: new Date(cancellation.createdAtMs).toISOString(),
+        }
       : null,
     entries: entries.map(ledgerEntryBody),
   });

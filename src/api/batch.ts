@@ -18,7 +18,11 @@ function batchBody(bytes: Uint8Array): unknown {
 // MAX_BATCH_SIZE bounds one request's work: every item is one D1 write, and ThrillGate gives
 // the whole request 10 s before it times out and retries.
 function requireBatchSize(items: number, maxBatchSize: number): void {
-  if (items > maxBatchSize) throw new ApiError("INVALID_REQUEST", `a batch holds at most ${maxBatchSize} items, not ${items}`);
+  if (items > maxBatchSize)
+    throw new ApiError(
+      "INVALID_REQUEST",
+      `a batch holds at most ${maxBatchSize} items, not ${items}`,
+    );
 }
 
 /**
@@ -31,8 +35,15 @@ function refuseConflictingDuplicates(ops: TransactionOp[]): void {
   for (const op of ops) {
     const content = JSON.stringify([op.playerId, op.type, canonicalDecimal(op.amount)]);
     const earlier = seen.get(op.transactionId);
-    if (earlier && (earlier.content !== content || (earlier.currency && op.currency && earlier.currency !== op.currency))) {
-      throw new ApiError("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} appears twice with different content`);
+    if (
+      earlier &&
+      (earlier.content !== content ||
+        (earlier.currency && op.currency && earlier.currency !== op.currency))
+    ) {
+      throw new ApiError(
+        "DUPLICATE_TRANSACTION",
+        `transaction ${op.transactionId} appears twice with different content`,
+      );
     }
     seen.set(op.transactionId, { content, currency: earlier?.currency ?? op.currency });
   }
@@ -55,7 +66,10 @@ async function byPlayer<Op extends { playerId: string }>(
   const answers: WalletAnswer[] = new Array(ops.length);
   await Promise.all(
     [...groups].map(async ([playerId, group]) => {
-      const groupAnswers = await call(playerId, group.map((item) => item.op));
+      const groupAnswers = await call(
+        playerId,
+        group.map((item) => item.op),
+      );
       for (const [k, item] of group.entries()) answers[item.index] = answerAt(groupAnswers, k);
     }),
   );
@@ -66,12 +80,19 @@ async function byPlayer<Op extends { playerId: string }>(
 // applied answer the same again, and ThrillGate retries 5xx answers but not per-item errors.
 function refuseIfUnavailable(answers: CancelAnswer[]): void {
   if (answers.some((answer) => answer.kind === "unavailable")) {
-    throw new ApiError("UNAVAILABLE", "the ledger did not accept some items; retry the batch (applied items answer the same)");
+    throw new ApiError(
+      "UNAVAILABLE",
+      "the ledger did not accept some items; retry the batch (applied items answer the same)",
+    );
   }
 }
 
 /** A batch's outcome for the log line: how many items ended in each status or error code. */
-function logOutcome(request: ApiRequest, batchId: string | undefined, results: { status: string; error?: { code: string } }[]): void {
+function logOutcome(
+  request: ApiRequest,
+  batchId: string | undefined,
+  results: { status: string; error?: { code: string } }[],
+): void {
   const counts = new Map<string, number>();
   for (const result of results) {
     const key = result.error?.code ?? result.status;
@@ -90,7 +111,10 @@ function answerAt<A>(answers: A[], index: number): A {
   return answer;
 }
 
-function itemOutcome(answer: CancelAnswer, balance: (minor: MinorUnits, currency: string) => unknown) {
+function itemOutcome(
+  answer: CancelAnswer,
+  balance: (minor: MinorUnits, currency: string) => unknown,
+) {
   switch (answer.kind) {
     case "ok":
       return { status: "OK", balance: balance(answer.balanceMinor, answer.currency) };
@@ -98,7 +122,10 @@ function itemOutcome(answer: CancelAnswer, balance: (minor: MinorUnits, currency
       return { status: "OK", balance: "0" };
     case "refused": {
       const { code, message, balanceMinor } = answer.refusal;
-      const withBalance = balanceMinor !== undefined && answer.currency !== null ? { balance: balance(balanceMinor, answer.currency) } : {};
+      const withBalance =
+        balanceMinor !== undefined && answer.currency !== null
+          ? { balance: balance(balanceMinor, answer.currency) }
+          : {};
       return { status: "ERROR", error: { code, message }, ...withBalance };
     }
     case "unavailable":
@@ -109,7 +136,13 @@ function itemOutcome(answer: CancelAnswer, balance: (minor: MinorUnits, currency
 /** POST /wallet/transaction/batch */
 export async function transactionBatch(request: ApiRequest, env: Env): Promise<Response> {
   const raw = batchBody(request.bodyBytes);
-  const rawItems: unknown[] = raw !== null && typeof raw === "object" && "transactions" in raw && Array.isArray(raw.transactions) ? raw.transactions : [];
+  const rawItems: unknown[] =
+    raw !== null &&
+    typeof raw === "object" &&
+    "transactions" in raw &&
+    Array.isArray(raw.transactions)
+      ? raw.transactions
+      : [];
   for (const item of rawItems) moneyText(item, "amount");
   const body = parseWith(TransactionBatchRequest, raw);
   requireBatchSize(body.transactions.length, request.config.maxBatchSize);
@@ -117,7 +150,9 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   const ops = body.transactions.map((item, i) => transactionOp(Object(rawItems[i]), item, batchId));
   refuseConflictingDuplicates(ops);
   const rules = rulesOf(request.config);
-  const answers = await byPlayer(ops, (playerId, group) => playerWallet(env, playerId).transactBatch(group, rules));
+  const answers = await byPlayer(ops, (playerId, group) =>
+    playerWallet(env, playerId).transactBatch(group, rules),
+  );
   refuseIfUnavailable(answers);
   const results = ops.map((op, i) => ({
     transaction_id: op.transactionId,
@@ -132,14 +167,39 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
 export async function cancelBatch(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CancelBatchRequest, batchBody(request.bodyBytes));
   const batchId = body.batch_id ?? undefined;
-  const listed = body.transactions?.map((item) => ({ transactionId: item.transaction_id, playerId: item.player_id ?? undefined }));
-  const byBatchId = listed?.length ? undefined : await itemsOfBatch(env, batchId ?? "", request.config.maxBatchSize);
-  const items: { transactionId: string; playerId?: string | undefined }[] = byBatchId?.items ?? listed ?? [];
+  const listed = body.transactions?.map((item) => ({
+    transactionId: item.transaction_id,
+    playerId: item.player_id ?? undefined,
+  }));
+  const byBatchId = listed?.length
+    ? undefined
+    : await itemsOfBatch(env, batchId ?? "", request.config.maxBatchSize);
+  const items: { transactionId: string; playerId?: string | undefined }[] =
+    byBatchId?.items ?? listed ?? [];
   requireBatchSize(items.length, request.config.maxBatchSize);
 
-  const owners = await ownersOf(env, items.filter((item) => !item.playerId).map((item) => item.transactionId));
-  const resolved = items.map((item) => ({ ...item, playerId: item.playerId ?? owners.get(item.transactionId) }));
-  const owned = resolved.flatMap((item, index) => (item.playerId ? [{ index, op: { transactionId: item.transactionId, playerId: item.playerId, ...(batchId ? { batchId } : {}) } }] : []));
+  const owners = await ownersOf(
+    env,
+    items.filter((item) => !item.playerId).map((item) => item.transactionId),
+  );
+  const resolved = items.map((item) => ({
+    ...item,
+    playerId: item.playerId ?? owners.get(item.transactionId),
+  }));
+  const owned = resolved.flatMap((item, index) =>
+    item.playerId
+      ? [
+          {
+            index,
+            op: {
+              transactionId: item.transactionId,
+              playerId: item.playerId,
+              ...(batchId ? { batchId } : {}),
+            },
+          },
+        ]
+      : [],
+  );
 
   const answers: CancelAnswer[] = new Array(items.length);
   const ownedAnswers = await byPlayer(
@@ -150,7 +210,8 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
   // Ids nobody owns: tombstones, each settled as a single cancel would be (it handles the race).
   await Promise.all(
     resolved.map(async (item, index) => {
-      if (!item.playerId) answers[index] = await cancelTransaction(env, item.transactionId, undefined, batchId);
+      if (!item.playerId)
+        answers[index] = await cancelTransaction(env, item.transactionId, undefined, batchId);
     }),
   );
   refuseIfUnavailable(answers);
@@ -159,5 +220,9 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
     ...itemOutcome(answerAt(answers, i), formatMinor),
   }));
   logOutcome(request, batchId, results);
-  return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results, ...(byBatchId ? { more: byBatchId.more } : {}) });
+  return jsonResponse(200, {
+    ...(batchId ? { batch_id: batchId } : {}),
+    results,
+    ...(byBatchId ? { more: byBatchId.more } : {}),
+  });
 }

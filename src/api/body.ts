@@ -8,7 +8,11 @@ import { ApiError } from "./errors";
 const DISCARD_FACTOR = 8;
 const DISCARD_MAX_MS = 5_000;
 
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, readBytes: number, maxBytes: number): Promise<void> {
+async function discardRest(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  readBytes: number,
+  maxBytes: number,
+): Promise<void> {
   const deadlineMs = Date.now() + DISCARD_MAX_MS;
   let total = readBytes;
   for (;;) {

@@ -10,10 +10,14 @@ export type ErrorCode = keyof typeof ERROR_RULES;
 // Every code the wallet refuses with has its rule in the one table: a new refusal code without
 // one fails to compile here.
 type RefusalCodeWithoutRule = Exclude<RefusalCode, ErrorCode>;
-export const EVERY_REFUSAL_CODE_HAS_A_RULE: [RefusalCodeWithoutRule] extends [never] ? true : RefusalCodeWithoutRule = true;
+export const EVERY_REFUSAL_CODE_HAS_A_RULE: [RefusalCodeWithoutRule] extends [never]
+  ? true
+  : RefusalCodeWithoutRule = true;
 
 /** The HTTP status of each code, from the one table of error rules. */
-export const ERROR_STATUS = Object.fromEntries(Object.entries(ERROR_RULES).map(([code, rule]) => [code, rule.status])) as {
+export const ERROR_STATUS = Object.fromEntries(
+  Object.entries(ERROR_RULES).map(([code, rule]) => [code, rule.status]),
+) as {
   readonly [C in ErrorCode]: (typeof ERROR_RULES)[C]["status"];
 };
 

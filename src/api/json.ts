@@ -23,17 +23,29 @@ function exactNumber(value: number, context?: ReviverContext): unknown {
   return source === undefined || JSON.stringify(value) === source ? value : JSON.rawJSON(source);
 }
 
-const NOT_WELL_FORMED = "body holds a string or key that is not well-formed Unicode (a lone surrogate)";
+const NOT_WELL_FORMED =
+  "body holds a string or key that is not well-formed Unicode (a lone surrogate)";
 
 // The body is valid UTF-8, but a \ud800 escape still makes a lone surrogate: D1 would store it as
 // U+FFFD, so two different ids would meet as one row and the second would fail forever. Every
 // string and key of a request is refused unless well-formed, before anything is written.
-function requestReviver(this: unknown, key: string, value: unknown, context?: ReviverContext): unknown {
-  if (!key.isWellFormed() || (typeof value === "string" && !value.isWellFormed())) throw new ApiError("INVALID_REQUEST", NOT_WELL_FORMED);
+function requestReviver(
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: ReviverContext,
+): unknown {
+  if (!key.isWellFormed() || (typeof value === "string" && !value.isWellFormed()))
+    throw new ApiError("INVALID_REQUEST", NOT_WELL_FORMED);
   return typeof value === "number" ? exactNumber(value, context) : value;
 }
 
-function storedReviver(this: unknown, _key: string, value: unknown, context?: ReviverContext): unknown {
+function storedReviver(
+  this: unknown,
+  _key: string,
+  value: unknown,
+  context?: ReviverContext,
+): unknown {
   return typeof value === "number" ? exactNumber(value, context) : value;
 }
 
@@ -48,9 +60,16 @@ export function parseStoredJson(text: string): unknown {
  * deeper inside (a jackpot's) is metadata and stays as it came.
  */
 export function moneyText(request: unknown, key: string): unknown {
-  if (request === null || typeof request !== "object" || Array.isArray(request) || !Object.hasOwn(request, key)) return request;
+  if (
+    request === null ||
+    typeof request !== "object" ||
+    Array.isArray(request) ||
+    !Object.hasOwn(request, key)
+  )
+    return request;
   const value: unknown = Reflect.get(request, key);
-  if (typeof value === "number" || JSON.isRawJSON(value)) Reflect.set(request, key, JSON.stringify(value));
+  if (typeof value === "number" || JSON.isRawJSON(value))
+    Reflect.set(request, key, JSON.stringify(value));
   return request;
 }
 
@@ -60,7 +79,9 @@ export function moneyText(request: unknown, key: string): unknown {
  * would set a prototype) and numbers (their source text).
  */
 export function unknownFieldsJson(request: object, known: readonly string[]): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(request).filter(([key]) => !known.includes(key))));
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(request).filter(([key]) => !known.includes(key))),
+  );
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -80,10 +101,17 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   } catch (error) {
     if (error instanceof ApiError) throw error;
     // Deep nesting overflows the parser's stack: valid JSON, but not something to accept.
-    throw new ApiError("INVALID_REQUEST", error instanceof RangeError ? "body is nested too deeply" : "body is not valid JSON");
+    throw new ApiError(
+      "INVALID_REQUEST",
+      error instanceof RangeError ? "body is nested too deeply" : "body is not valid JSON",
+    );
   }
   const duplicate = firstDuplicateKey(text);
-  if (duplicate !== undefined) throw new ApiError("INVALID_REQUEST", `key "${duplicate.slice(0, 64)}" appears twice in one object`);
+  if (duplicate !== undefined)
+    throw new ApiError(
+      "INVALID_REQUEST",
+      `key "${duplicate.slice(0, 64)}" appears twice in one object`,
+    );
   return parsed;
 }
 
@@ -99,9 +127,9 @@ function firstDuplicateKey(text: string): string | undefined {
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
-    if (char === "\"") {
+    if (char === '"') {
       let end = i + 1;
-      while (text[end] !== "\"") end += text[end] === "\\" ? 2 : 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
       const keys = open[open.length - 1];
       if (expectKey && keys) {
         const key = JSON.parse(text.slice(i, end + 1)) as string;
@@ -133,7 +161,11 @@ export function jsonResponse(status: number, body: unknown, headers: HeadersInit
   return new Response(JSON.stringify(body), {
     status,
     // Answers hold balances and player data: no browser or proxy may keep them.
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    },
   });
 }
 

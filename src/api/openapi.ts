@@ -41,7 +41,10 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
       if (zodSchema === decimal) {
         for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
         Object.assign(jsonSchema, {
-          oneOf: [{ type: "number", minimum: 0 }, { type: "string", pattern: "^(0|[1-9][0-9]*)(\\.[0-9]+)?$" }],
+          oneOf: [
+            { type: "number", minimum: 0 },
+            { type: "string", pattern: "^(0|[1-9][0-9]*)(\\.[0-9]+)?$" },
+          ],
           description: "non-negative amount with no more decimals than the currency has",
         });
       }
@@ -50,7 +53,9 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   return rest;
 }
 
-const content = (schema: Record<string, unknown>) => ({ content: { "application/json": { schema } } });
+const content = (schema: Record<string, unknown>) => ({
+  content: { "application/json": { schema } },
+});
 const json = (schema: z.ZodType) => content(jsonSchema(schema));
 const error = (description: string) => ({ description, ...json(ErrorResponse) });
 
@@ -66,7 +71,9 @@ const admin = [{ adminToken: [] }];
 const commonErrors = {
   "400": error("INVALID_REQUEST: malformed JSON, missing fields, wrong types"),
   "413": error("BODY_TOO_LARGE"),
-  "500": error("INTERNAL_ERROR: an unexpected fault or a misconfigured deployment; nothing half-applied, safe to retry"),
+  "500": error(
+    "INTERNAL_ERROR: an unexpected fault or a misconfigured deployment; nothing half-applied, safe to retry",
+  ),
 };
 const walletErrors = {
   ...commonErrors,
@@ -102,7 +109,8 @@ const created = (schema: z.ZodType) => ({ status: "201", schema });
 function parameter(name: string, where: "path" | "query", schema: object, required = true) {
   return { name, in: where, required, schema };
 }
-const playerId = (where: "path" | "query") => parameter("player_id", where, { type: "string", minLength: 1, maxLength: 255 });
+const playerId = (where: "path" | "query") =>
+  parameter("player_id", where, { type: "string", minLength: 1, maxLength: 255 });
 
 /** itty-router's `:name` segments as OpenAPI's `{name}`. */
 const openApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, "{$1}");
@@ -118,7 +126,13 @@ export function openApiDocument() {
         "Every /wallet/* call is signed: X-Server-Authorization = HMAC-SHA256 of the raw body (empty for GET), hex or base64. Every /admin/* call carries the operator's bearer token.",
       license: { name: "Proprietary: the operator's own", identifier: "LicenseRef-Proprietary" },
     },
-    servers: [{ url: "http://127.0.0.1:8787", description: "local wallet (npm start); a deployment serves the same paths at its own origin" }],
+    servers: [
+      {
+        url: "http://127.0.0.1:8787",
+        description:
+          "local wallet (npm start); a deployment serves the same paths at its own origin",
+      },
+    ],
     components: {
       securitySchemes: {
         serverSignature: { type: "apiKey", in: "header", name: "X-Server-Authorization" },
@@ -127,31 +141,55 @@ export function openApiDocument() {
     },
     paths: {
       [W.auth]: {
-        post: operation("authenticate", "Trade a player token for a session and the player's profile", signed, jsonSchema(AuthenticateRequest), ok(AuthenticateResponse), {
-          ...walletErrors,
-          "401": error("INVALID_SIGNATURE or INVALID_TOKEN"),
-        }),
+        post: operation(
+          "authenticate",
+          "Trade a player token for a session and the player's profile",
+          signed,
+          jsonSchema(AuthenticateRequest),
+          ok(AuthenticateResponse),
+          {
+            ...walletErrors,
+            "401": error("INVALID_SIGNATURE or INVALID_TOKEN"),
+          },
+        ),
       },
       [W.balance]: {
         get: {
-          ...operation("balance", "A player's balance", signed, undefined, ok(BalanceResponse), { ...walletErrors, "404": error("PLAYER_NOT_FOUND") }),
+          ...operation("balance", "A player's balance", signed, undefined, ok(BalanceResponse), {
+            ...walletErrors,
+            "404": error("PLAYER_NOT_FOUND"),
+          }),
           parameters: [playerId("query")],
         },
       },
       [W.transaction]: {
-        post: operation("transaction", "Debit, Credit or None, applied exactly once", signed, jsonSchema(TransactionRequest), ok(TransactionResponse), {
-          ...walletErrors,
-          "402": error("INSUFFICIENT_FUNDS (with the balance)"),
-          "404": error("PLAYER_NOT_FOUND"),
-          "409": error("DUPLICATE_TRANSACTION or TRANSACTION_CANCELLED"),
-        }),
+        post: operation(
+          "transaction",
+          "Debit, Credit or None, applied exactly once",
+          signed,
+          jsonSchema(TransactionRequest),
+          ok(TransactionResponse),
+          {
+            ...walletErrors,
+            "402": error("INSUFFICIENT_FUNDS (with the balance)"),
+            "404": error("PLAYER_NOT_FOUND"),
+            "409": error("DUPLICATE_TRANSACTION or TRANSACTION_CANCELLED"),
+          },
+        ),
       },
       [W.cancel_bet]: {
-        delete: operation("cancel", "Reverse a transaction at most once", signed, jsonSchema(CancelRequest), ok(CancelResponse), {
-          ...walletErrors,
-          "402": error("INSUFFICIENT_FUNDS: the credit was spent"),
-          "404": error("PLAYER_NOT_FOUND"),
-        }),
+        delete: operation(
+          "cancel",
+          "Reverse a transaction at most once",
+          signed,
+          jsonSchema(CancelRequest),
+          ok(CancelResponse),
+          {
+            ...walletErrors,
+            "402": error("INSUFFICIENT_FUNDS: the credit was spent"),
+            "404": error("PLAYER_NOT_FOUND"),
+          },
+        ),
       },
       [W.transaction_batch]: {
         post: operation(
@@ -160,7 +198,10 @@ export function openApiDocument() {
           signed,
           objectOrBareArray(TransactionBatchRequest, TransactionRequest),
           ok(TransactionBatchResponse),
-          { ...walletErrors, "409": error("DUPLICATE_TRANSACTION: one id twice with different content") },
+          {
+            ...walletErrors,
+            "409": error("DUPLICATE_TRANSACTION: one id twice with different content"),
+          },
         ),
         delete: operation(
           "cancelBatch",
@@ -190,55 +231,112 @@ export function openApiDocument() {
         },
       },
       "/admin/players": {
-        post: operation("createPlayer", "Create a player", admin, jsonSchema(CreatePlayerRequest), created(PlayerResponse), {
-          ...adminErrors,
-          "409": error("PLAYER_EXISTS"),
-        }),
+        post: operation(
+          "createPlayer",
+          "Create a player",
+          admin,
+          jsonSchema(CreatePlayerRequest),
+          created(PlayerResponse),
+          {
+            ...adminErrors,
+            "409": error("PLAYER_EXISTS"),
+          },
+        ),
       },
       [openApiPath("/admin/players/:player_id")]: {
         get: {
-          ...operation("getPlayer", "A player", admin, undefined, ok(PlayerResponse), { ...adminErrors, "404": error("PLAYER_NOT_FOUND") }),
+          ...operation("getPlayer", "A player", admin, undefined, ok(PlayerResponse), {
+            ...adminErrors,
+            "404": error("PLAYER_NOT_FOUND"),
+          }),
           parameters: [playerId("path")],
         },
       },
       [openApiPath("/admin/players/:player_id/sessions")]: {
         post: {
-          ...operation("createSession", "Issue a player token", admin, jsonSchema(CreateSessionRequest), created(SessionResponse), {
-            ...adminErrors,
-            "404": error("PLAYER_NOT_FOUND"),
-          }),
+          ...operation(
+            "createSession",
+            "Issue a player token",
+            admin,
+            jsonSchema(CreateSessionRequest),
+            created(SessionResponse),
+            {
+              ...adminErrors,
+              "404": error("PLAYER_NOT_FOUND"),
+            },
+          ),
           parameters: [playerId("path")],
         },
       },
       [openApiPath("/admin/players/:player_id/ledger")]: {
         get: {
-          ...operation("playerLedger", "A player's ledger entries, newest first", admin, undefined, ok(LedgerResponse), {
-            ...adminErrors,
-            "404": error("PLAYER_NOT_FOUND"),
-          }),
+          ...operation(
+            "playerLedger",
+            "A player's ledger entries, newest first",
+            admin,
+            undefined,
+            ok(LedgerResponse),
+            {
+              ...adminErrors,
+              "404": error("PLAYER_NOT_FOUND"),
+            },
+          ),
           parameters: [
             playerId("path"),
-            parameter("limit", "query", { type: "integer", minimum: 1, maximum: 500, default: 50 }, false),
-            parameter("before", "query", { type: "integer", minimum: 1, description: "next_before of the previous page" }, false),
+            parameter(
+              "limit",
+              "query",
+              { type: "integer", minimum: 1, maximum: 500, default: 50 },
+              false,
+            ),
+            parameter(
+              "before",
+              "query",
+              { type: "integer", minimum: 1, description: "next_before of the previous page" },
+              false,
+            ),
           ],
         },
       },
       "/admin/reconcile": {
-        get: operation("reconcile", "Invariant 5 for every player: balance = opening + entries", admin, undefined, ok(ReconcileResponse), adminErrors),
+        get: operation(
+          "reconcile",
+          "Invariant 5 for every player: balance = opening + entries",
+          admin,
+          undefined,
+          ok(ReconcileResponse),
+          adminErrors,
+        ),
       },
       "/admin/faults": {
-        post: operation("injectFaults", "Arm faults in one player's object (FAULT_INJECTION=enabled only)", admin, jsonSchema(FaultRequest), ok(FaultResponse), {
-          ...adminErrors,
-          "404": error("NOT_FOUND: fault injection is not enabled"),
-        }),
+        post: operation(
+          "injectFaults",
+          "Arm faults in one player's object (FAULT_INJECTION=enabled only)",
+          admin,
+          jsonSchema(FaultRequest),
+          ok(FaultResponse),
+          {
+            ...adminErrors,
+            "404": error("NOT_FOUND: fault injection is not enabled"),
+          },
+        ),
       },
       [openApiPath("/admin/transactions/:transaction_id")]: {
         get: {
-          ...operation("lookupTransaction", "What the wallet knows of a transaction id", admin, undefined, ok(TransactionLookupResponse), {
-            ...adminErrors,
-            "404": error("NOT_FOUND: never seen"),
-          }),
-          parameters: [parameter("transaction_id", "path", { type: "string", maxLength: 255 }, true)],
+          ...operation(
+            "lookupTransaction",
+            "What the wallet knows of a transaction id",
+            admin,
+            undefined,
+            ok(TransactionLookupResponse),
+            {
+              ...adminErrors,
+              "404": error("NOT_FOUND: never seen"),
+            },
+          ),
+          parameters: [
+            parameter("transaction_id", "path", { type: "string", maxLength: 255 }, true),
+          ],
         },
       },
     },

@@ -30,7 +30,12 @@ const profileField = z.string().max(MAX_PROFILE_FIELD_LENGTH).nullish();
 function withoutFields(fields: readonly string[], route: string) {
   return (body: Record<string, unknown>, context: z.core.$RefinementCtx) => {
     for (const field of fields) {
-      if (Object.hasOwn(body, field)) context.addIssue({ code: "custom", path: [field], message: `not a field of ${route} (it belongs to another route's body)` });
+      if (Object.hasOwn(body, field))
+        context.addIssue({
+          code: "custom",
+          path: [field],
+          message: `not a field of ${route} (it belongs to another route's body)`,
+        });
     }
   };
 }
@@ -38,8 +43,17 @@ function notATransactionBody(body: Record<string, unknown>): boolean {
   const type = body.transaction_type;
   return !("amount" in body && (type === "Debit" || type === "Credit" || type === "None"));
 }
-const NOT_A_TRANSACTION = { message: "a cancel is not a transaction: it carries no transaction_type and amount" };
-const SINGLE_REQUEST_FIELDS = ["player_id", "transaction_id", "transaction_type", "amount", "provider_id", "player_token"] as const;
+const NOT_A_TRANSACTION = {
+  message: "a cancel is not a transaction: it carries no transaction_type and amount",
+};
+const SINGLE_REQUEST_FIELDS = [
+  "player_id",
+  "transaction_id",
+  "transaction_type",
+  "amount",
+  "provider_id",
+  "player_token",
+] as const;
 
 export const AuthenticateRequest = z
   .looseObject({
@@ -51,7 +65,12 @@ export const AuthenticateRequest = z
     game_code: z.string().max(MAX_ID_LENGTH).nullish(),
     currency: z.string().min(1).max(16),
   })
-  .superRefine(withoutFields(["player_id", "transaction_id", "transaction_type", "amount", "transactions", "batch_id"], "authenticate"));
+  .superRefine(
+    withoutFields(
+      ["player_id", "transaction_id", "transaction_type", "amount", "transactions", "batch_id"],
+      "authenticate",
+    ),
+  );
 
 export const BalanceQuery = z.object({ player_id: id });
 export const PlayerPath = z.object({ player_id: id });
@@ -85,10 +104,15 @@ export const TransactionBatchRequest = z
   })
   .superRefine(withoutFields(SINGLE_REQUEST_FIELDS, "a batch envelope"));
 
-export const CancelBatchItem = z.looseObject({ transaction_id: id, player_id: id.nullish() }).refine(notATransactionBody, NOT_A_TRANSACTION);
+export const CancelBatchItem = z
+  .looseObject({ transaction_id: id, player_id: id.nullish() })
+  .refine(notATransactionBody, NOT_A_TRANSACTION);
 export const CancelBatchRequest = z
   .looseObject({ batch_id: id.nullish(), transactions: z.array(CancelBatchItem).optional() })
-  .refine((body) => (body.transactions?.length ?? 0) > 0 || body.batch_id, "name transactions, a batch_id, or both")
+  .refine(
+    (body) => (body.transactions?.length ?? 0) > 0 || body.batch_id,
+    "name transactions, a batch_id, or both",
+  )
   .superRefine(withoutFields(SINGLE_REQUEST_FIELDS, "a batch cancel envelope"));
 
 export const FaultRequest = z.strictObject({
@@ -119,14 +143,23 @@ export const CreatePlayerRequest = z.strictObject({
 export type CreatePlayerRequest = z.infer<typeof CreatePlayerRequest>;
 
 export const CreateSessionRequest = z.strictObject({
-  ttl_seconds: z.number().int().min(1).max(30 * 24 * 3600).optional(),
+  ttl_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .optional(),
 });
 
 // Responses: the shapes handlers answer, for the OpenAPI document (handlers build them directly).
 
 /** Written as an exact decimal with the currency's decimals, e.g. 1000.00 (EUR) or 1500 (JPY). */
-const money = z.number().meta({ description: "exact decimal with the currency's decimals, e.g. 1000.00" });
-const moneyText = z.string().meta({ description: "exact decimal text with the currency's decimals, e.g. \"1000.00\"" });
+const money = z
+  .number()
+  .meta({ description: "exact decimal with the currency's decimals, e.g. 1000.00" });
+const moneyText = z
+  .string()
+  .meta({ description: 'exact decimal text with the currency\'s decimals, e.g. "1000.00"' });
 const ErrorDetail = z.object({ code: z.literal(Object.keys(ERROR_STATUS)), message: z.string() });
 
 export const ErrorResponse = ErrorDetail.extend({ balance: money.optional() });
@@ -147,24 +180,43 @@ export const AuthenticateResponse = z.object({
 });
 
 export const BalanceResponse = z.object({ balance: money });
-export const TransactionResponse = z.object({ transaction_id: z.string(), balance: money, currency: z.string() });
+export const TransactionResponse = z.object({
+  transaction_id: z.string(),
+  balance: money,
+  currency: z.string(),
+});
 export const CancelResponse = z.object({ balance: moneyText });
 
 const itemStatus = z.enum(["OK", "ERROR"]);
 export const TransactionBatchResponse = z.object({
   batch_id: z.string().optional(),
   results: z.array(
-    z.object({ transaction_id: z.string(), player_id: z.string(), status: itemStatus, balance: money.optional(), error: ErrorDetail.optional() }),
+    z.object({
+      transaction_id: z.string(),
+      player_id: z.string(),
+      status: itemStatus,
+      balance: money.optional(),
+      error: ErrorDetail.optional(),
+    }),
   ),
 });
 export const CancelBatchResponse = z.object({
   batch_id: z.string().optional(),
   /** With batch_id alone: true while items of the batch remain to cancel (call again). */
   more: z.boolean().optional(),
-  results: z.array(z.object({ transaction_id: z.string(), status: itemStatus, balance: moneyText.optional(), error: ErrorDetail.optional() })),
+  results: z.array(
+    z.object({
+      transaction_id: z.string(),
+      status: itemStatus,
+      balance: moneyText.optional(),
+      error: ErrorDetail.optional(),
+    }),
+  ),
 });
 
-export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({ balance: money });
+export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({
+  balance: money,
+});
 export const SessionResponse = z.object({ player_token: z.string(), expires_at: z.iso.datetime() });
 export const LedgerResponse = z.object({
   player_id: z.string(),
@@ -187,9 +239,20 @@ export const ReconcileResponse = z.object({
   ok: z.boolean(),
   players_checked: z.number().int(),
   transactions_checked: z.number().int(),
-  balance_mismatches: z.array(z.object({ player_id: z.string(), balance_minor: z.number().int(), expected_minor: z.number().int() })),
+  balance_mismatches: z.array(
+    z.object({
+      player_id: z.string(),
+      balance_minor: z.number().int(),
+      expected_minor: z.number().int(),
+    }),
+  ),
   transaction_problems: z.array(
-    z.object({ transaction_id: z.string(), status: z.string().nullable(), applying_entries: z.number().int(), reversing_entries: z.number().int() }),
+    z.object({
+      transaction_id: z.string(),
+      status: z.string().nullable(),
+      applying_entries: z.number().int(),
+      reversing_entries: z.number().int(),
+    }),
   ),
 });
 export const FaultResponse = z.object({ armed: FaultRequest });
@@ -209,15 +272,28 @@ const LedgerEntryResponse = z.object({
 export const TransactionLookupResponse = z.object({
   transaction_id: z.string(),
   status: z.enum(["applied", "cancelled", "refused", "tombstone"]),
-  player_id: z.string().nullable().meta({ description: "null for a tombstone whose cancel named no player" }),
+  player_id: z
+    .string()
+    .nullable()
+    .meta({ description: "null for a tombstone whose cancel named no player" }),
   type: z.enum(TRANSACTION_TYPES).nullable(),
   amount: money.nullable(),
   currency: z.string().nullable(),
   batch_id: z.string().nullable(),
   created_at: z.iso.datetime().meta({ description: "when the wallet first saw the id" }),
-  refusal: z.object({ code: z.string(), message: z.string(), balance: money.nullable() }).nullable(),
-  cancel: z.object({ outcome: z.enum(["reversed", "tombstone"]), batch_id: z.string().nullable(), created_at: z.iso.datetime() }).nullable(),
-  entries: z.array(LedgerEntryResponse).meta({ description: "oldest first: the entry that applied the id, then the one that reversed it" }),
+  refusal: z
+    .object({ code: z.string(), message: z.string(), balance: money.nullable() })
+    .nullable(),
+  cancel: z
+    .object({
+      outcome: z.enum(["reversed", "tombstone"]),
+      batch_id: z.string().nullable(),
+      created_at: z.iso.datetime(),
+    })
+    .nullable(),
+  entries: z.array(LedgerEntryResponse).meta({
+    description: "oldest first: the entry that applied the id, then the one that reversed it",
+  }),
 });
 
 /** Validates `value`, or throws the 400 that names the first field in error. */

@@ -14,13 +14,20 @@ export async function transaction(request: ApiRequest, env: Env): Promise<Respon
   Object.assign(request.log, { player_id: op.playerId, transaction_id: op.transactionId });
   const answer = await playerWallet(env, op.playerId).transact(op, rulesOf(request.config));
   const { balanceMinor, currency } = settled(answer);
-  return jsonResponse(200, { transaction_id: op.transactionId, balance: moneyNumber(balanceMinor, currency), currency });
+  return jsonResponse(200, {
+    transaction_id: op.transactionId,
+    balance: moneyNumber(balanceMinor, currency),
+    currency,
+  });
 }
 
 /** DELETE /wallet/cancel: reverses a Debit or Credit at most once. */
 export async function cancel(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(CancelRequest, parseJsonBody(request.bodyBytes));
-  Object.assign(request.log, { transaction_id: body.transaction_id, player_id: body.player_id ?? undefined });
+  Object.assign(request.log, {
+    transaction_id: body.transaction_id,
+    player_id: body.player_id ?? undefined,
+  });
   const answer = await cancelTransaction(env, body.transaction_id, body.player_id ?? undefined);
   return jsonResponse(200, { balance: cancelBalanceText(answer) });
 }

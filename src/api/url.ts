@@ -12,7 +12,8 @@ function decoded(what: string, raw: string): string {
   } catch {
     throw new ApiError("INVALID_REQUEST", `${what} is not valid percent-encoded UTF-8`);
   }
-  if (!value.isWellFormed()) throw new ApiError("INVALID_REQUEST", `${what} is not well-formed Unicode`);
+  if (!value.isWellFormed())
+    throw new ApiError("INVALID_REQUEST", `${what} is not well-formed Unicode`);
   return value;
 }
 
@@ -34,5 +35,7 @@ export function decodedQuery(url: string): Record<string, string | string[]> {
 
 /** The route's parameters, each decoded (see above). */
 export function decodedParams(raw: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, decoded(`path parameter ${name}`, value)]));
+  return Object.fromEntries(
+    Object.entries(raw).map(([name, value]) => [name, decoded(`path parameter ${name}`, value)]),
+  );
 }

@@ -32,7 +32,9 @@ export function settled(answer: WalletAnswer): { balanceMinor: MinorUnits; curre
     case "refused": {
       const { code, message, balanceMinor } = answer.refusal;
       const extra =
-        balanceMinor !== undefined && answer.currency !== null ? { balance: moneyNumber(balanceMinor, answer.currency) } : {};
+        balanceMinor !== undefined && answer.currency !== null
+          ? { balance: moneyNumber(balanceMinor, answer.currency) }
+          : {};
       throw new ApiError(code, message, extra);
     }
   }

@@ -19,12 +19,18 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
     found.session.operatorId === body.operator_id &&
     found.session.brandId === body.brand_id;
   if (!valid) {
-    throw new ApiError("INVALID_TOKEN", "player token is unknown, expired or not issued for this operator and brand");
+    throw new ApiError(
+      "INVALID_TOKEN",
+      "player token is unknown, expired or not issued for this operator and brand",
+    );
   }
   const { player } = found;
   request.log.player_id = player.id;
   if (body.currency !== player.currency) {
-    throw new ApiError("CURRENCY_MISMATCH", `the player's currency is ${player.currency}, not ${body.currency}`);
+    throw new ApiError(
+      "CURRENCY_MISMATCH",
+      `the player's currency is ${player.currency}, not ${body.currency}`,
+    );
   }
 
   const token = newToken();

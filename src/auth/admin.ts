@@ -8,7 +8,10 @@ async function sha256(text: string): Promise<ArrayBuffer> {
 }
 
 /** True if the Authorization header is `Bearer <adminToken>`, compared in constant time. */
-export async function isAdminAuthorization(header: string | null, adminToken: string): Promise<boolean> {
+export async function isAdminAuthorization(
+  header: string | null,
+  adminToken: string,
+): Promise<boolean> {
   const presented = /^Bearer (\S+)$/.exec(header ?? "")?.[1];
   if (!presented) return false;
   // Equal-length digests, so the comparison time says nothing about the token.

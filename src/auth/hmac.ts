@@ -8,10 +8,13 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
+    key = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
     keys.set(secret, key);
   }
   return key;
@@ -28,7 +31,9 @@ function decodeBase64(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return null;
   const standard = text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
   try {
-    return Uint8Array.from(atob(standard + "=".repeat((4 - (standard.length % 4)) % 4)), (c) => c.charCodeAt(0));
+    return Uint8Array.from(atob(standard + "=".repeat((4 - (standard.length % 4)) % 4)), (c) =>
+      c.charCodeAt(0),
+    );
   } catch {
     return null;
   }
@@ -45,7 +50,11 @@ export function decodeSignature(header: string): Uint8Array | null {
  * True if `header` is the HMAC of `body` under any of `secrets` (two are live during a key
  * rotation). crypto.subtle.verify compares in constant time.
  */
-export async function verifySignature(body: Uint8Array, header: string | null, secrets: string[]): Promise<boolean> {
+export async function verifySignature(
+  body: Uint8Array,
+  header: string | null,
+  secrets: string[],
+): Promise<boolean> {
   if (!header) return false;
   const signature = decodeSignature(header);
   if (!signature) return false;

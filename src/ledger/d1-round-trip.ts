@@ -19,9 +19,11 @@ interface RoundTripEnv {
  * modelled no round trip would print figures for the wrong world.
  */
 export function d1RoundTripMs(env: Omit<RoundTripEnv, "DB">): number {
-  if (env.FAULT_INJECTION !== "enabled" || env.D1_RTT_MS === undefined || env.D1_RTT_MS === "") return 0;
+  if (env.FAULT_INJECTION !== "enabled" || env.D1_RTT_MS === undefined || env.D1_RTT_MS === "")
+    return 0;
   const ms = Number(env.D1_RTT_MS);
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_D1_RTT_MS) throw new Error(`invalid configuration: D1_RTT_MS must be an integer in 0..${MAX_D1_RTT_MS}`);
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_D1_RTT_MS)
+    throw new Error(`invalid configuration: D1_RTT_MS must be an integer in 0..${MAX_D1_RTT_MS}`);
   return ms;
 }
 

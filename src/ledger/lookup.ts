@@ -17,19 +17,34 @@ export interface TransactionHistory {
 }
 
 /** What D1 knows of `transactionId`, or undefined if it has never seen it. One round trip. */
-export async function transactionHistory(db: LedgerDb, transactionId: string): Promise<TransactionHistory | undefined> {
+export async function transactionHistory(
+  db: LedgerDb,
+  transactionId: string,
+): Promise<TransactionHistory | undefined> {
   const [found, cancelled, entries] = await db.batch([
     db
       // Aliased: in a D1 batch drizzle maps rows by column name, and players.currency would
       // overwrite transactions.currency and shift every column after it.
-      .select({ transaction: transactions, playerCurrency: sql<string | null>`${players.currency}`.as("player_currency") })
+      .select({
+        transaction: transactions,
+        playerCurrency: sql<string | null>`${players.currency}`.as("player_currency"),
+      })
       .from(transactions)
       .leftJoin(players, eq(players.id, transactions.playerId))
       .where(eq(transactions.transactionId, transactionId)),
     db.select().from(cancellations).where(eq(cancellations.transactionId, transactionId)),
-    db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, transactionId)).orderBy(asc(ledgerEntries.id)),
+    db
+      .select()
+      .from(ledgerEntries)
+      .where(eq(ledgerEntries.transactionId, transactionId))
+      .orderBy(asc(ledgerEntries.id)),
   ]);
   const row = found[0];
   if (!row) return undefined;
-  return { transaction: row.transaction, playerCurrency: row.playerCurrency, cancellation: cancelled[0], entries };
+  return {
+    transaction: row.transaction,
+    playerCurrency: row.playerCurrency,
+    cancellation: cancelled[0],
+    entries,
+  };
 }

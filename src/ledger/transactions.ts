@@ -4,21 +4,33 @@ import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
 import { KNOWN_COLUMNS, knownAfter, type KnownTransaction, type LedgerWrite } from "./writes";
 
-export async function findTransaction(db: LedgerDb, transactionId: string): Promise<KnownTransaction | undefined> {
-  return db.select(KNOWN_COLUMNS).from(transactions).where(eq(transactions.transactionId, transactionId)).get();
+export async function findTransaction(
+  db: LedgerDb,
+  transactionId: string,
+): Promise<KnownTransaction | undefined> {
+  return db
+    .select(KNOWN_COLUMNS)
+    .from(transactions)
+    .where(eq(transactions.transactionId, transactionId))
+    .get();
 }
 
 // D1 binds at most 100 parameters per statement.
 const IDS_PER_QUERY = 90;
 
 /** What D1 knows of each of these ids (unknown ids are absent from the map). */
-export async function findTransactions(db: LedgerDb, transactionIds: string[]): Promise<Map<string, KnownTransaction>> {
+export async function findTransactions(
+  db: LedgerDb,
+  transactionIds: string[],
+): Promise<Map<string, KnownTransaction>> {
   const known = new Map<string, KnownTransaction>();
   for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
     const rows = await db
       .select(KNOWN_COLUMNS)
       .from(transactions)
-      .where(inArray(transactions.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)))
+      .where(
+        inArray(transactions.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)),
+      )
       .all();
     for (const row of rows) known.set(row.transactionId, row);
   }
@@ -43,12 +55,20 @@ export async function transactionsOfBatch(
   const rows = await db
     .select({ transactionId: transactions.transactionId, playerId: transactions.playerId })
     .from(transactions)
-    .leftJoin(ledgerEntries, and(eq(ledgerEntries.transactionId, transactions.transactionId), eq(ledgerEntries.effect, "apply")))
+    .leftJoin(
+      ledgerEntries,
+      and(
+        eq(ledgerEntries.transactionId, transactions.transactionId),
+        eq(ledgerEntries.effect, "apply"),
+      ),
+    )
     .where(stillApplied ? and(inBatch, eq(transactions.status, "applied")) : inBatch)
     .orderBy(sql`${ledgerEntries.id} DESC NULLS LAST`, transactions.transactionId)
     .limit(limit)
     .all();
-  return rows.flatMap((row) => (row.playerId ? [{ transactionId: row.transactionId, playerId: row.playerId }] : []));
+  return rows.flatMap((row) =>
+    row.playerId ? [{ transactionId: row.transactionId, playerId: row.playerId }] : [],
+  );
 }
 
 /**
@@ -113,7 +133,12 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
         db
           .update(transactions)
           .set({ status: "cancelled" })
-          .where(and(eq(transactions.transactionId, write.transactionId), eq(transactions.status, "applied"))),
+          .where(
+            and(
+              eq(transactions.transactionId, write.transactionId),
+              eq(transactions.status, "applied"),
+            ),
+          ),
         ...moveBalance(db, write, "reverse", null, nowMs),
       ];
     case "refusal":
@@ -133,14 +158,20 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
 }
 
 /** Persists the writes in one atomic D1 batch: all of them commit, or none. */
-export async function commitWrites(db: LedgerDb, writes: LedgerWrite[], nowMs = Date.now()): Promise<void> {
+export async function commitWrites(
+  db: LedgerDb,
+  writes: LedgerWrite[],
+  nowMs = Date.now(),
+): Promise<void> {
   const [first, ...rest] = writes.flatMap((write) => statementsFor(db, write, nowMs));
   if (!first) return;
   await db.batch([first, ...rest]);
 }
 
 function errorText(error: unknown): string {
-  return String(error instanceof Error && error.cause ? `${error.message} ${String(error.cause)}` : error);
+  return String(
+    error instanceof Error && error.cause ? `${error.message} ${String(error.cause)}` : error,
+  );
 }
 
 /** True if D1 refused a write for a constraint: the id was taken, or the balance was not as cached. */
@@ -166,5 +197,11 @@ export async function ledgerPage(
     beforeId === undefined
       ? eq(ledgerEntries.playerId, playerId)
       : and(eq(ledgerEntries.playerId, playerId), lt(ledgerEntries.id, beforeId));
-  return db.select().from(ledgerEntries).where(where).orderBy(desc(ledgerEntries.id)).limit(limit).all();
+  return db
+    .select()
+    .from(ledgerEntries)
+    .where(where)
+    .orderBy(desc(ledgerEntries.id))
+    .limit(limit)
+    .all();
 }

@@ -60,7 +60,9 @@ export type LedgerWrite =
   | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
   | RefusalWrite;
 
-type NullableColumn = { [K in keyof KnownTransaction]: null extends KnownTransaction[K] ? K : never }[keyof KnownTransaction];
+type NullableColumn = {
+  [K in keyof KnownTransaction]: null extends KnownTransaction[K] ? K : never;
+}[keyof KnownTransaction];
 
 /** Every column that may be null, as null: what a row says of what its write does not set. */
 const NOTHING_KNOWN = Object.fromEntries(
@@ -69,11 +71,25 @@ const NOTHING_KNOWN = Object.fromEntries(
 ) as { [K in NullableColumn]: null };
 
 /** What D1 will know of the id once `write` has committed. */
-export function knownAfter(write: LedgerWrite, previous: KnownTransaction | undefined): KnownTransaction {
+export function knownAfter(
+  write: LedgerWrite,
+  previous: KnownTransaction | undefined,
+): KnownTransaction {
   switch (write.kind) {
     case "apply": {
-      const { transactionId, playerId, type, amountMinor, currency, batchId, balanceAfterMinor } = write;
-      return { ...NOTHING_KNOWN, transactionId, playerId, status: "applied", type, amountMinor, currency, batchId, balanceAfterMinor };
+      const { transactionId, playerId, type, amountMinor, currency, batchId, balanceAfterMinor } =
+        write;
+      return {
+        ...NOTHING_KNOWN,
+        transactionId,
+        playerId,
+        status: "applied",
+        type,
+        amountMinor,
+        currency,
+        batchId,
+        balanceAfterMinor,
+      };
     }
     case "refusal": {
       const { transactionId, playerId, type, amountMinor, currency, batchId, refusal } = write;

@@ -1,5 +1,11 @@
 import { ledgerDb } from "../ledger/db";
-import { commitWrites, findTransaction, findTransactions, isConstraintError, transactionsOfBatch } from "../ledger/transactions";
+import {
+  commitWrites,
+  findTransaction,
+  findTransactions,
+  isConstraintError,
+  transactionsOfBatch,
+} from "../ledger/transactions";
 import { playerWallet, type WalletAnswer } from "./player-wallet";
 
 // Cancels that start before a player's object can take them: the id's owner is read from D1, an
@@ -27,10 +33,17 @@ export async function cancelTransaction(
   const db = ledgerDb(env.DB);
   for (let attempt = 1; attempt <= OWNER_LOOKUPS; attempt++) {
     const known = await findTransaction(db, transactionId);
-    if (known?.playerId) return playerWallet(env, known.playerId).cancel({ transactionId, playerId: known.playerId, ...extra });
+    if (known?.playerId)
+      return playerWallet(env, known.playerId).cancel({
+        transactionId,
+        playerId: known.playerId,
+        ...extra,
+      });
     if (known) return ORPHAN_CANCEL;
     try {
-      await commitWrites(db, [{ kind: "tombstone", transactionId, playerId: null, batchId: batchId ?? null }]);
+      await commitWrites(db, [
+        { kind: "tombstone", transactionId, playerId: null, batchId: batchId ?? null },
+      ]);
       return ORPHAN_CANCEL;
     } catch (error) {
       if (!isConstraintError(error)) throw error;
@@ -42,7 +55,11 @@ export async function cancelTransaction(
 /** The owner of each of these ids that D1 knows an owner of (the others are absent). */
 export async function ownersOf(env: Env, transactionIds: string[]): Promise<Map<string, string>> {
   const known = await findTransactions(ledgerDb(env.DB), transactionIds);
-  return new Map([...known].flatMap(([transactionId, row]) => (row.playerId ? [[transactionId, row.playerId] as const] : [])));
+  return new Map(
+    [...known].flatMap(([transactionId, row]) =>
+      row.playerId ? [[transactionId, row.playerId] as const] : [],
+    ),
+  );
 }
 
 /**

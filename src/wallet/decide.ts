@@ -2,7 +2,11 @@
 // PlayerWallet object only orders operations, loads state and persists what is decided here.
 import type { Config } from "../config";
 import type { TransactionType } from "../ledger/schema";
-import type { KnownTransaction, LedgerWrite, RefusalWrite as LedgerRefusalWrite } from "../ledger/writes";
+import type {
+  KnownTransaction,
+  LedgerWrite,
+  RefusalWrite as LedgerRefusalWrite,
+} from "../ledger/writes";
 import { MAX_MINOR_UNITS, parseAmount, type MinorUnits } from "../money";
 import { isRefusalCode, type Refusal, type RefusalCode } from "./refusals";
 
@@ -78,35 +82,67 @@ export function decideTransaction(
   // Invariants 1 and 2: an id is applied at most once, and never after a cancel of it.
   if (known) {
     if (known.status === "tombstone") {
-      return refuse("TRANSACTION_CANCELLED", `transaction ${op.transactionId} was cancelled before it arrived`);
+      return refuse(
+        "TRANSACTION_CANCELLED",
+        `transaction ${op.transactionId} was cancelled before it arrived`,
+      );
     }
     const sameContent =
       known.playerId === op.playerId &&
       known.type === op.type &&
       known.amountMinor === amountMinor &&
       known.currency === currency;
-    if (sameContent && known.status === "refused" && known.refusalCode !== null && isRefusalCode(known.refusalCode)) {
-      return refuse(known.refusalCode, known.refusalMessage ?? "refused", known.refusalBalanceMinor ?? undefined);
+    if (
+      sameContent &&
+      known.status === "refused" &&
+      known.refusalCode !== null &&
+      isRefusalCode(known.refusalCode)
+    ) {
+      return refuse(
+        known.refusalCode,
+        known.refusalMessage ?? "refused",
+        known.refusalBalanceMinor ?? undefined,
+      );
     }
     // A refused row keeps balance_after NULL, so other content or an unreadable refusal lands here.
     if (!sameContent || known.balanceAfterMinor === null) {
-      return refuse("DUPLICATE_TRANSACTION", `transaction ${op.transactionId} exists with other content`);
+      return refuse(
+        "DUPLICATE_TRANSACTION",
+        `transaction ${op.transactionId} exists with other content`,
+      );
     }
     return { kind: "answer", balanceMinor: known.balanceAfterMinor };
   }
 
   // A refusal from here on may depend on the player's balance or on settings that can change, so
   // it is recorded with the id: a later copy gets the same answer, never a different one.
-  const refuseAndRecord = (code: RefusalCode, message: string, balanceMinor?: MinorUnits): Decision => {
+  const refuseAndRecord = (
+    code: RefusalCode,
+    message: string,
+    balanceMinor?: MinorUnits,
+  ): Decision => {
     const refusal = refusalOf(code, message, balanceMinor);
     const { transactionId, playerId, type } = op;
-    const write: RefusalWrite = { kind: "refusal", transactionId, playerId, type, amountMinor, currency, batchId: op.batchId ?? null, refusal };
+    const write: RefusalWrite = {
+      kind: "refusal",
+      transactionId,
+      playerId,
+      type,
+      amountMinor,
+      currency,
+      batchId: op.batchId ?? null,
+      refusal,
+    };
     return { kind: "refuse", refusal, write };
   };
   if (currency !== state.currency) {
-    return refuseAndRecord("CURRENCY_MISMATCH", `the player's currency is ${state.currency}, not ${currency}`);
+    return refuseAndRecord(
+      "CURRENCY_MISMATCH",
+      `the player's currency is ${state.currency}, not ${currency}`,
+    );
   }
-  if (op.type === "None" && amountMinor !== 0) return refuseAndRecord("INVALID_REQUEST", "amount: a None transaction has amount 0");
+  if (op.type === "None" && amountMinor !== 0)
+    return refuseAndRecord("INVALID_REQUEST", "amount: a None transaction has amount 0");
   if (op.type === "Credit" && amountMinor === 0 && !rules.acceptZeroValueCredits) {
     return refuseAndRecord("INVALID_REQUEST", "amount: zero-value credits are not accepted");
   }
@@ -114,9 +150,14 @@ export function decideTransaction(
   const balanceAfterMinor = state.balanceMinor + deltaMinor;
   // Invariant 3: no overdraft.
   if (balanceAfterMinor < 0) {
-    return refuseAndRecord("INSUFFICIENT_FUNDS", "the balance is lower than the debit", state.balanceMinor);
+    return refuseAndRecord(
+      "INSUFFICIENT_FUNDS",
+      "the balance is lower than the debit",
+      state.balanceMinor,
+    );
   }
-  if (balanceAfterMinor > MAX_MINOR_UNITS) return refuseAndRecord("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
+  if (balanceAfterMinor > MAX_MINOR_UNITS)
+    return refuseAndRecord("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
 
   return {
     kind: "write",
@@ -137,13 +178,22 @@ export function decideTransaction(
 }
 
 /** May this cancel reverse what D1 knows of the id, for this player? */
-export function decideCancel(state: PlayerState, known: KnownTransaction | undefined, op: CancelOp): Decision {
+export function decideCancel(
+  state: PlayerState,
+  known: KnownTransaction | undefined,
+  op: CancelOp,
+): Decision {
   if (!known) {
     // Invariant 2: remember the cancel, so that a late original is refused.
     return {
       kind: "write",
       balanceMinor: state.balanceMinor,
-      write: { kind: "tombstone", transactionId: op.transactionId, playerId: op.playerId, batchId: op.batchId ?? null },
+      write: {
+        kind: "tombstone",
+        transactionId: op.transactionId,
+        playerId: op.playerId,
+        batchId: op.batchId ?? null,
+      },
     };
   }
   if (known.playerId !== null && known.playerId !== op.playerId) {
@@ -158,9 +208,14 @@ export function decideCancel(state: PlayerState, known: KnownTransaction | undef
   const deltaMinor = -DELTA_SIGN[known.type] * known.amountMinor;
   const balanceAfterMinor = state.balanceMinor + deltaMinor;
   if (balanceAfterMinor < 0) {
-    return refuse("INSUFFICIENT_FUNDS", "the player has already spent the credit this cancel would take back", state.balanceMinor);
+    return refuse(
+      "INSUFFICIENT_FUNDS",
+      "the player has already spent the credit this cancel would take back",
+      state.balanceMinor,
+    );
   }
-  if (balanceAfterMinor > MAX_MINOR_UNITS) return refuse("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
+  if (balanceAfterMinor > MAX_MINOR_UNITS)
+    return refuse("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
   return {
     kind: "write",
     balanceMinor: balanceAfterMinor,

@@ -1,4 +1,3 @@
-
 // Fault injection, for local and test runs only. FAULT_INJECTION="enabled" is passed by the
 // chaos runner (`wrangler dev --var`) and the test config; wrangler.toml never sets it, so a
 // deployment has no fault route and its player objects refuse fault plans.

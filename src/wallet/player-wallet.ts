@@ -3,10 +3,24 @@ import { playerLocationHint, readConfig } from "../config";
 import { d1Of } from "../ledger/d1-round-trip";
 import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
-import { commitWrites, findTransactions, isConstraintError, isIdTakenError } from "../ledger/transactions";
+import {
+  commitWrites,
+  findTransactions,
+  isConstraintError,
+  isIdTakenError,
+} from "../ledger/transactions";
 import { knownAfter, type KnownTransaction, type LedgerWrite } from "../ledger/writes";
 import type { MinorUnits } from "../money";
-import { decideCancel, decideTransaction, writeOf, type CancelOp, type Decision, type PlayerState, type Rules, type TransactionOp } from "./decide";
+import {
+  decideCancel,
+  decideTransaction,
+  writeOf,
+  type CancelOp,
+  type Decision,
+  type PlayerState,
+  type Rules,
+  type TransactionOp,
+} from "./decide";
 import { faultsEnabled, NO_FAULTS, type FaultPlan } from "./faults";
 import type { Refusal } from "./refusals";
 
@@ -51,7 +65,10 @@ const PLAYER_NOT_FOUND = (playerId: string): WalletAnswer => ({
 });
 
 // Said also when a write committed but its confirmation was lost: a retry then answers the same.
-const UNAVAILABLE: WalletAnswer = { kind: "unavailable", message: "the ledger write did not complete; retrying is safe" };
+const UNAVAILABLE: WalletAnswer = {
+  kind: "unavailable",
+  message: "the ledger write did not complete; retrying is safe",
+};
 
 /**
  * One object per player id: every operation on the player's balance runs here. Operations queue
@@ -80,7 +97,10 @@ export class PlayerWallet extends DurableObject<Env> {
   }
 
   balance(playerId: string): Promise<WalletAnswer> {
-    return this.#submit({ playerId, decide: (state) => ({ kind: "answer", balanceMinor: state.balanceMinor }) });
+    return this.#submit({
+      playerId,
+      decide: (state) => ({ kind: "answer", balanceMinor: state.balanceMinor }),
+    });
   }
 
   transact(op: TransactionOp, rules: Rules): Promise<WalletAnswer> {
@@ -164,7 +184,9 @@ export class PlayerWallet extends DurableObject<Env> {
         answers.push({ work, answer: UNAVAILABLE });
         continue;
       }
-      const known = work.transactionId ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId)) : undefined;
+      const known = work.transactionId
+        ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId))
+        : undefined;
       const decision = work.decide({ ...state, balanceMinor }, known);
       const write = writeOf(decision);
       if (write) {
@@ -180,7 +202,14 @@ export class PlayerWallet extends DurableObject<Env> {
         await this.#commit(writes);
       } catch (error) {
         this.#forget();
-        console.error(JSON.stringify({ event: "group_write_failed", player_id: state.playerId, operations: group.length, error: String(error) }));
+        console.error(
+          JSON.stringify({
+            event: "group_write_failed",
+            player_id: state.playerId,
+            operations: group.length,
+            error: String(error),
+          }),
+        );
         // Nobody of this group is told anything yet. Run them again one at a time on fresh
         // state, so that one bad write fails alone.
         for (const work of group) work.settle(await this.#runAlone(work));
@@ -231,12 +260,22 @@ export class PlayerWallet extends DurableObject<Env> {
           continue;
         }
         this.#forget();
-        console.error(JSON.stringify({ event: "write_failed", player_id: work.playerId, transaction_id: work.transactionId, attempt, error: String(error) }));
+        console.error(
+          JSON.stringify({
+            event: "write_failed",
+            player_id: work.playerId,
+            transaction_id: work.transactionId,
+            attempt,
+            error: String(error),
+          }),
+        );
         if (attempt === 1 && isConstraintError(error)) continue;
         return UNAVAILABLE;
       }
     }
-    throw new BrokenInvariant(`operation on ${work.transactionId ?? work.playerId} neither answered nor failed in ${RUN_ALONE_ATTEMPTS} attempts`);
+    throw new BrokenInvariant(
+      `operation on ${work.transactionId ?? work.playerId} neither answered nor failed in ${RUN_ALONE_ATTEMPTS} attempts`,
+    );
   }
 
   async #commit(writes: LedgerWrite[]): Promise<void> {
@@ -255,7 +294,8 @@ export class PlayerWallet extends DurableObject<Env> {
   async #load(playerId: string): Promise<PlayerState | undefined> {
     if (this.#state) return this.#state;
     const row = await findPlayer(this.#db, playerId);
-    if (row) this.#state = { playerId: row.id, currency: row.currency, balanceMinor: row.balanceMinor };
+    if (row)
+      this.#state = { playerId: row.id, currency: row.currency, balanceMinor: row.balanceMinor };
     return this.#state;
   }
 
@@ -265,7 +305,13 @@ export class PlayerWallet extends DurableObject<Env> {
 
   /** Reads from D1, in one query, what is known of the ids the cache does not hold. */
   async #prefetch(group: Work[]): Promise<void> {
-    const missing = [...new Set(group.flatMap((work) => (work.transactionId && !this.#known.has(work.transactionId) ? [work.transactionId] : [])))];
+    const missing = [
+      ...new Set(
+        group.flatMap((work) =>
+          work.transactionId && !this.#known.has(work.transactionId) ? [work.transactionId] : [],
+        ),
+      ),
+    ];
     if (missing.length === 0) return;
     for (const known of (await findTransactions(this.#db, missing)).values()) this.#remember(known);
   }
@@ -288,11 +334,19 @@ export class PlayerWallet extends DurableObject<Env> {
 }
 
 function transactionWork(op: TransactionOp, rules: Rules): Work {
-  return { playerId: op.playerId, transactionId: op.transactionId, decide: (state, known) => decideTransaction(state, known, op, rules) };
+  return {
+    playerId: op.playerId,
+    transactionId: op.transactionId,
+    decide: (state, known) => decideTransaction(state, known, op, rules),
+  };
 }
 
 function cancelWork(op: CancelOp): Work {
-  return { playerId: op.playerId, transactionId: op.transactionId, decide: (state, known) => decideCancel(state, known, op) };
+  return {
+    playerId: op.playerId,
+    transactionId: op.transactionId,
+    decide: (state, known) => decideCancel(state, known, op),
+  };
 }
 
 function answerOf(decision: Decision, currency: string): WalletAnswer {
@@ -304,5 +358,8 @@ function answerOf(decision: Decision, currency: string): WalletAnswer {
 /** The Durable Object that owns `playerId`'s balance, placed by PLAYER_LOCATION_HINT when it is created. */
 export function playerWallet(env: Env, playerId: string): DurableObjectStub<PlayerWallet> {
   const locationHint = playerLocationHint(env);
-  return env.PLAYER_WALLET.get(env.PLAYER_WALLET.idFromName(playerId), locationHint ? { locationHint } : undefined);
+  return env.PLAYER_WALLET.get(
+    env.PLAYER_WALLET.idFromName(playerId),
+    locationHint ? { locationHint } : undefined,
+  );
 }

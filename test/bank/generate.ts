@@ -1,7 +1,15 @@
 // Seeded random operation sequences for the bank: what ThrillGate might send, duplicates and
 // retries included. Only the seed decides the sequence (no Math.random), so a printed seed
 // replays a failure exactly.
-import { FOREIGN_CURRENCY, CURRENCY, type AmountForm, type CancelItem, type Op, type TxItem, type TxType } from "./model";
+import {
+  FOREIGN_CURRENCY,
+  CURRENCY,
+  type AmountForm,
+  type CancelItem,
+  type Op,
+  type TxItem,
+  type TxType,
+} from "./model";
 
 /** mulberry32: a small, well-mixed 32-bit PRNG; numbers in [0, 1). */
 export function prng(seed: number): () => number {
@@ -59,9 +67,17 @@ export function generate(options: GenerateOptions): Plan {
   const players = Array.from({ length: playerCount }, (_, i) => ({
     playerId: `${runId}-p${i}`,
     // Some players start empty or poor, so debits are refused and credit cancels overdraw.
-    openingMinor: draw.chance(0.15) ? 0 : draw.int(0, 4) === 0 ? draw.int(1, 2_000) : draw.int(2_000, 30_000),
+    openingMinor: draw.chance(0.15)
+      ? 0
+      : draw.int(0, 4) === 0
+        ? draw.int(1, 2_000)
+        : draw.int(2_000, 30_000),
   }));
-  const ops = new OpGenerator(draw, runId, players.map((p) => p.playerId));
+  const ops = new OpGenerator(
+    draw,
+    runId,
+    players.map((p) => p.playerId),
+  );
   const keys = new KeyTracker();
 
   const planned: PlannedOp[] = [];
@@ -69,8 +85,19 @@ export function generate(options: GenerateOptions): Plan {
     const op = ops.nextOp();
     ops.remember(op);
     const opKeys = keys.keysOf(op);
-    const copies = draw.weighted([["1", 11], ["2", 6], ["3", 3]] as const);
-    planned.push({ index, op, copies: Number(copies), concurrent: draw.chance(0.5), fault: faultFor(draw, faultRate, opKeys), keys: opKeys });
+    const copies = draw.weighted([
+      ["1", 11],
+      ["2", 6],
+      ["3", 3],
+    ] as const);
+    planned.push({
+      index,
+      op,
+      copies: Number(copies),
+      concurrent: draw.chance(0.5),
+      fault: faultFor(draw, faultRate, opKeys),
+      keys: opKeys,
+    });
   }
   return { players, ops: planned };
 }
@@ -129,8 +156,18 @@ class OpGenerator {
     const late = draw.chance(0.15) ? this.takeLateOriginal() : undefined;
     if (late) return { kind: "transaction", item: this.replayOf(late) };
     const kind = draw.weighted([
-      ["debit", 22], ["credit", 12], ["none", 3], ["replay", 8], ["conflict", 5], ["cancel", 10], ["cancelFirst", 5],
-      ["batch", 12], ["batchReplay", 3], ["cancelBatch", 6], ["balance", 3], ["foreign", 1],
+      ["debit", 22],
+      ["credit", 12],
+      ["none", 3],
+      ["replay", 8],
+      ["conflict", 5],
+      ["cancel", 10],
+      ["cancelFirst", 5],
+      ["batch", 12],
+      ["batchReplay", 3],
+      ["cancelBatch", 6],
+      ["balance", 3],
+      ["foreign", 1],
     ] as const);
     switch (kind) {
       case "debit":
@@ -140,11 +177,18 @@ class OpGenerator {
       case "none":
         return { kind: "transaction", item: this.newItem("None") };
       case "foreign":
-        return { kind: "transaction", item: { ...this.newItem("Debit"), currency: FOREIGN_CURRENCY } };
+        return {
+          kind: "transaction",
+          item: { ...this.newItem("Debit"), currency: FOREIGN_CURRENCY },
+        };
       case "replay":
-        return sent.length ? { kind: "transaction", item: this.replayOf(draw.pick(sent)) } : this.nextOp();
+        return sent.length
+          ? { kind: "transaction", item: this.replayOf(draw.pick(sent)) }
+          : this.nextOp();
       case "conflict":
-        return sent.length ? { kind: "transaction", item: this.conflictOf(draw.pick(sent)) } : this.nextOp();
+        return sent.length
+          ? { kind: "transaction", item: this.conflictOf(draw.pick(sent)) }
+          : this.nextOp();
       case "cancel":
         return sent.length ? { kind: "cancel", item: this.cancelTarget() } : this.nextOp();
       case "cancelFirst":
@@ -173,7 +217,12 @@ class OpGenerator {
       items.push({ ...twin, amountMinor: twin.amountMinor + 1 });
     }
     const batchId = draw.chance(0.65) ? this.newBatchId() : null;
-    const op = { kind: "batch", batchId, bare: batchId === null && draw.chance(0.5), items } as const;
+    const op = {
+      kind: "batch",
+      batchId,
+      bare: batchId === null && draw.chance(0.5),
+      items,
+    } as const;
     this.batchesSent.push(op);
     if (batchId) this.batchIdsUsed.push(batchId);
     return op;
@@ -192,12 +241,22 @@ class OpGenerator {
     while (items.length < size) {
       const roll = draw.random();
       const item =
-        roll < 0.6 && this.sent.length > 0 ? this.cancelTarget() : roll < 0.85 ? this.cancelFirst() : items.length ? draw.pick(items) : this.cancelFirst();
+        roll < 0.6 && this.sent.length > 0
+          ? this.cancelTarget()
+          : roll < 0.85
+            ? this.cancelFirst()
+            : items.length
+              ? draw.pick(items)
+              : this.cancelFirst();
       const earlier = byId.get(item.transactionId);
       items.push(earlier ?? item);
       byId.set(item.transactionId, earlier ?? item);
     }
-    const batchId = draw.chance(0.3) ? (batchIdsUsed.length && draw.chance(0.5) ? draw.pick(batchIdsUsed) : this.newBatchId()) : null;
+    const batchId = draw.chance(0.3)
+      ? batchIdsUsed.length && draw.chance(0.5)
+        ? draw.pick(batchIdsUsed)
+        : this.newBatchId()
+      : null;
     return { kind: "cancelBatch", batchId, bare: batchId === null && draw.chance(0.5), items };
   }
 
@@ -217,22 +276,46 @@ class OpGenerator {
     const { draw } = this;
     if (type === "None") return 0;
     if (type === "Credit") return draw.chance(0.05) ? 0 : draw.int(1, 3_000);
-    return draw.pick([draw.int(1, 2_000), draw.int(1, 2_000), draw.int(2_000, 10_000), draw.int(10_000, 50_000)]);
+    return draw.pick([
+      draw.int(1, 2_000),
+      draw.int(1, 2_000),
+      draw.int(2_000, 10_000),
+      draw.int(10_000, 50_000),
+    ]);
   }
 
   private form(): AmountForm {
-    return this.draw.weighted([["string", 5], ["number", 4], ["padded", 1]] as const);
+    return this.draw.weighted([
+      ["string", 5],
+      ["number", 4],
+      ["padded", 1],
+    ] as const);
   }
 
   private freshType(): TxType {
-    return this.draw.weighted([["Debit", 6], ["Credit", 3], ["None", 1]] as const);
+    return this.draw.weighted([
+      ["Debit", 6],
+      ["Credit", 3],
+      ["None", 1],
+    ] as const);
   }
 
-  private newItem(type: TxType, playerId = this.draw.pick(this.playerIds), inBatch = false): TxItem {
+  private newItem(
+    type: TxType,
+    playerId = this.draw.pick(this.playerIds),
+    inBatch = false,
+  ): TxItem {
     // A single call may leave the currency out (the player's is meant); batch items always name it,
     // since one id twice in a batch, once with and once without it, would be "other content".
     const currency = inBatch || this.draw.chance(0.85) ? CURRENCY : null;
-    return { playerId, transactionId: this.newId(), type, amountMinor: this.amountMinor(type), form: this.form(), currency };
+    return {
+      playerId,
+      transactionId: this.newId(),
+      type,
+      amountMinor: this.amountMinor(type),
+      form: this.form(),
+      currency,
+    };
   }
 
   /** The same content again, written another way (same amount, other text, currency named or not). */
@@ -249,7 +332,11 @@ class OpGenerator {
     const { draw } = this;
     switch (draw.int(0, 3)) {
       case 0:
-        return { ...item, amountMinor: item.amountMinor + draw.int(1, 500), type: item.type === "None" ? "Credit" : item.type };
+        return {
+          ...item,
+          amountMinor: item.amountMinor + draw.int(1, 500),
+          type: item.type === "None" ? "Credit" : item.type,
+        };
       case 1:
         return { ...item, type: item.type === "Debit" ? "Credit" : "Debit" };
       case 2:
@@ -266,7 +353,8 @@ class OpGenerator {
     const late = roll < 0.2 ? this.takeLateOriginal() : undefined;
     if (late) return this.replayOf(late, true);
     if (roll < 0.25 && chosen.length > 0) return this.replayOf(draw.pick(chosen), true); // one item twice, same content
-    if (roll < 0.3 && sent.length > 0) return { ...this.conflictOf(draw.pick(sent)), currency: CURRENCY };
+    if (roll < 0.3 && sent.length > 0)
+      return { ...this.conflictOf(draw.pick(sent)), currency: CURRENCY };
     return this.newItem(this.freshType(), draw.pick(batchPlayers), true);
   }
 
@@ -281,7 +369,10 @@ class OpGenerator {
   private cancelFirst(): CancelItem {
     const original = this.newItem(this.freshType());
     this.lateOriginals.push(original);
-    return { transactionId: original.transactionId, playerId: this.draw.chance(0.4) ? null : original.playerId };
+    return {
+      transactionId: original.transactionId,
+      playerId: this.draw.chance(0.4) ? null : original.playerId,
+    };
   }
 }
 
@@ -294,7 +385,8 @@ class KeyTracker {
     const { idsOf, playersOf } = this.named(op);
     const batchId = op.kind === "batch" || op.kind === "cancelBatch" ? op.batchId : null;
     // An id's owner is one of the players any earlier request tied to it.
-    for (const id of idsOf) for (const player of this.idPlayers.get(id) ?? []) playersOf.add(player);
+    for (const id of idsOf)
+      for (const player of this.idPlayers.get(id) ?? []) playersOf.add(player);
     for (const id of idsOf) {
       const tied = this.idPlayers.get(id) ?? new Set<string>();
       for (const player of playersOf) tied.add(player);
@@ -305,7 +397,11 @@ class KeyTracker {
       for (const id of idsOf) tied.add(id);
       this.batchIdIds.set(batchId, tied);
     }
-    return [...[...playersOf].map((p) => `player ${p}`), ...idsOf.map((id) => `id ${id}`), ...(batchId ? [`batch ${batchId}`] : [])];
+    return [
+      ...[...playersOf].map((p) => `player ${p}`),
+      ...idsOf.map((id) => `id ${id}`),
+      ...(batchId ? [`batch ${batchId}`] : []),
+    ];
   }
 
   /** The ids and players the request itself names (a cancel by batch id: the ids sent with it). */
@@ -343,11 +439,19 @@ class KeyTracker {
 }
 
 function faultFor(draw: Draw, faultRate: number, keys: string[]): PlannedOp["fault"] {
-  const targets = keys.filter((key) => key.startsWith("player ")).map((key) => key.slice("player ".length));
+  const targets = keys
+    .filter((key) => key.startsWith("player "))
+    .map((key) => key.slice("player ".length));
   if (targets.length === 0 || !draw.chance(faultRate)) return null;
   const target = draw.pick(targets);
   // At most 3 failed attempts per op, so that ThrillGate's 3 retries always get an answer.
-  const plan = draw.weighted([["fail", 3], ["lose", 3], ["restart", 2], ["failLose", 1], ["restartFail", 1]] as const);
+  const plan = draw.weighted([
+    ["fail", 3],
+    ["lose", 3],
+    ["restart", 2],
+    ["failLose", 1],
+    ["restartFail", 1],
+  ] as const);
   const count = draw.int(1, 3);
   const plans: Record<typeof plan, FaultPlan> = {
     fail: { fail_next_writes: count },

@@ -130,8 +130,10 @@ export class Ledger {
   differsFromParent(): boolean {
     const parent = this.#parent;
     if (!parent) return false;
-    for (const [playerId, minor] of this.#balances) if (parent.balance(playerId) !== minor) return true;
-    for (const [id, record] of this.#ids) if (JSON.stringify(parent.record(id)) !== JSON.stringify(record)) return true;
+    for (const [playerId, minor] of this.#balances)
+      if (parent.balance(playerId) !== minor) return true;
+    for (const [id, record] of this.#ids)
+      if (JSON.stringify(parent.record(id)) !== JSON.stringify(record)) return true;
     return false;
   }
 
@@ -145,10 +147,14 @@ export class Ledger {
 }
 
 /** One decision: 200 with a balance, 200 of an orphan cancel ("0"), or an error. */
-type Outcome = { ok: true; balanceMinor: number | null } | { ok: false; status: number; code: string; balanceMinor?: number };
+type Outcome =
+  | { ok: true; balanceMinor: number | null }
+  | { ok: false; status: number; code: string; balanceMinor?: number };
 
 const refused = (status: number, code: string, balanceMinor?: number): Outcome =>
-  balanceMinor === undefined ? { ok: false, status, code } : { ok: false, status, code, balanceMinor };
+  balanceMinor === undefined
+    ? { ok: false, status, code }
+    : { ok: false, status, code, balanceMinor };
 
 const SIGN: Record<TxType, number> = { Debit: -1, Credit: 1, None: 0 };
 
@@ -160,35 +166,62 @@ function decideTransaction(ledger: Ledger, item: TxItem, batchId: string | null)
   if (known) {
     // An id cancelled before it arrived is never applied.
     if (known.status === "tombstone") return refused(409, "TRANSACTION_CANCELLED");
-    const same = known.playerId === item.playerId && JSON.stringify(known.content) === JSON.stringify(content);
+    const same =
+      known.playerId === item.playerId && JSON.stringify(known.content) === JSON.stringify(content);
     if (!same) return refused(409, "DUPLICATE_TRANSACTION");
     // A repeat answers what the first call answered: the balance right after it, or its refusal.
     return known.refusal ?? { ok: true, balanceMinor: known.balanceAfterMinor };
   }
   // A refusal that depends on the player is remembered with the id, so a copy is refused alike.
   const refuse = (outcome: Outcome): Outcome => {
-    ledger.setRecord(item.transactionId, { status: "refused", playerId: item.playerId, content, balanceAfterMinor: null, batchId, refusal: outcome });
+    ledger.setRecord(item.transactionId, {
+      status: "refused",
+      playerId: item.playerId,
+      content,
+      balanceAfterMinor: null,
+      batchId,
+      refusal: outcome,
+    });
     return outcome;
   };
   if (currency !== CURRENCY) return refuse(refused(400, "CURRENCY_MISMATCH"));
-  if (item.type === "None" && item.amountMinor !== 0) return refuse(refused(400, "INVALID_REQUEST")); // "None" has amount 0
+  if (item.type === "None" && item.amountMinor !== 0)
+    return refuse(refused(400, "INVALID_REQUEST")); // "None" has amount 0
   const before = ledger.balance(item.playerId);
   const after = before + SIGN[item.type] * item.amountMinor;
   if (after < 0) return refuse(refused(402, "INSUFFICIENT_FUNDS", before));
   ledger.setBalance(item.playerId, after);
-  ledger.setRecord(item.transactionId, { status: "applied", playerId: item.playerId, content, balanceAfterMinor: after, batchId });
+  ledger.setRecord(item.transactionId, {
+    status: "applied",
+    playerId: item.playerId,
+    content,
+    balanceAfterMinor: after,
+    batchId,
+  });
   return { ok: true, balanceMinor: after };
 }
 
 /** DELETE /wallet/cancel naming the player: reverses once, or remembers an unknown id. */
-function decideCancel(ledger: Ledger, transactionId: string, playerId: string, batchId: string | null): Outcome {
+function decideCancel(
+  ledger: Ledger,
+  transactionId: string,
+  playerId: string,
+  batchId: string | null,
+): Outcome {
   const known = ledger.record(transactionId);
   const balance = ledger.balance(playerId);
   if (!known) {
-    ledger.setRecord(transactionId, { status: "tombstone", playerId, content: null, balanceAfterMinor: null, batchId });
+    ledger.setRecord(transactionId, {
+      status: "tombstone",
+      playerId,
+      content: null,
+      balanceAfterMinor: null,
+      batchId,
+    });
     return { ok: true, balanceMinor: balance };
   }
-  if (known.playerId !== null && known.playerId !== playerId) return refused(400, "INVALID_REQUEST");
+  if (known.playerId !== null && known.playerId !== playerId)
+    return refused(400, "INVALID_REQUEST");
   if (known.status !== "applied" || !known.content) return { ok: true, balanceMinor: balance };
   const after = balance - SIGN[known.content.type] * known.content.amountMinor;
   // Taking back a credit the player has already spent would overdraw.
@@ -199,9 +232,19 @@ function decideCancel(ledger: Ledger, transactionId: string, playerId: string, b
 }
 
 /** A cancel without a player of an id nobody owns: a tombstone, answered with balance "0". */
-function decideOrphanCancel(ledger: Ledger, transactionId: string, batchId: string | null): Outcome {
+function decideOrphanCancel(
+  ledger: Ledger,
+  transactionId: string,
+  batchId: string | null,
+): Outcome {
   if (!ledger.record(transactionId)) {
-    ledger.setRecord(transactionId, { status: "tombstone", playerId: null, content: null, balanceAfterMinor: null, batchId });
+    ledger.setRecord(transactionId, {
+      status: "tombstone",
+      playerId: null,
+      content: null,
+      balanceAfterMinor: null,
+      batchId,
+    });
   }
   return { ok: true, balanceMinor: null };
 }
@@ -214,7 +257,11 @@ function ownerOf(ledger: Ledger, transactionId: string): string | null {
 const number = (minor: number) => money(minor);
 const text = (minor: number | null) => JSON.stringify(minor === null ? "0" : money(minor));
 
-function errorLine(outcome: Extract<Outcome, { ok: false }>, balance: (minor: number) => string, withStatus: boolean): string {
+function errorLine(
+  outcome: Extract<Outcome, { ok: false }>,
+  balance: (minor: number) => string,
+  withStatus: boolean,
+): string {
   const head = withStatus ? `${outcome.status} ${outcome.code}` : `ERROR ${outcome.code}`;
   return outcome.balanceMinor === undefined ? head : `${head} ${balance(outcome.balanceMinor)}`;
 }
@@ -236,26 +283,35 @@ export function execute(ledger: Ledger, op: Op): Expected {
       return single(`200 ${number(ledger.balance(op.playerId))}`);
     case "transaction": {
       const outcome = decideTransaction(ledger, op.item, null);
-      const line = outcome.ok ? `200 ${op.item.transactionId} ${number(outcome.balanceMinor ?? 0)} ${CURRENCY}` : errorLine(outcome, number, true);
+      const line = outcome.ok
+        ? `200 ${op.item.transactionId} ${number(outcome.balanceMinor ?? 0)} ${CURRENCY}`
+        : errorLine(outcome, number, true);
       return single(line);
     }
     case "cancel": {
       const { transactionId, playerId } = op.item;
       const owner = playerId ?? ownerOf(ledger, transactionId);
-      const outcome = owner ? decideCancel(ledger, transactionId, owner, null) : decideOrphanCancel(ledger, transactionId, null);
+      const outcome = owner
+        ? decideCancel(ledger, transactionId, owner, null)
+        : decideOrphanCancel(ledger, transactionId, null);
       // The single cancel's error body carries the balance as a number, its success as a string.
-      return single(outcome.ok ? `200 ${text(outcome.balanceMinor)}` : errorLine(outcome, number, true));
+      return single(
+        outcome.ok ? `200 ${text(outcome.balanceMinor)}` : errorLine(outcome, number, true),
+      );
     }
     case "batch": {
       const seen = new Map<string, string>();
       for (const item of op.items) {
         const earlier = seen.get(item.transactionId);
-        if (earlier !== undefined && earlier !== contentKey(item)) return { header: "409 DUPLICATE_TRANSACTION", items: [], ids: [], parts: [] };
+        if (earlier !== undefined && earlier !== contentKey(item))
+          return { header: "409 DUPLICATE_TRANSACTION", items: [], ids: [], parts: [] };
         seen.set(item.transactionId, contentKey(item));
       }
       const items = op.items.map((item) => {
         const outcome = decideTransaction(ledger, item, op.batchId);
-        const result = outcome.ok ? `OK ${number(outcome.balanceMinor ?? 0)}` : errorLine(outcome, number, false);
+        const result = outcome.ok
+          ? `OK ${number(outcome.balanceMinor ?? 0)}`
+          : errorLine(outcome, number, false);
         return `${item.transactionId} ${item.playerId} ${result}`;
       });
       return {
@@ -266,11 +322,21 @@ export function execute(ledger: Ledger, op: Op): Expected {
       };
     }
     case "cancelBatch": {
-      const listed = op.items ?? batchCancelOrder(ledger, op.batchId ?? "").map((transactionId) => ({ transactionId, playerId: ownerOf(ledger, transactionId) }));
+      const listed =
+        op.items ??
+        batchCancelOrder(ledger, op.batchId ?? "").map((transactionId) => ({
+          transactionId,
+          playerId: ownerOf(ledger, transactionId),
+        }));
       // The wallet finds the owners of unnamed ids once, before it cancels anything.
-      const resolved = listed.map((item) => ({ ...item, owner: item.playerId ?? ownerOf(ledger, item.transactionId) }));
+      const resolved = listed.map((item) => ({
+        ...item,
+        owner: item.playerId ?? ownerOf(ledger, item.transactionId),
+      }));
       const items = resolved.map(({ transactionId, owner }) => {
-        const outcome = owner ? decideCancel(ledger, transactionId, owner, op.batchId) : decideOrphanCancel(ledger, transactionId, op.batchId);
+        const outcome = owner
+          ? decideCancel(ledger, transactionId, owner, op.batchId)
+          : decideOrphanCancel(ledger, transactionId, op.batchId);
         return `${transactionId} ${outcome.ok ? `OK ${text(outcome.balanceMinor)}` : errorLine(outcome, text, false)}`;
       });
       return {
@@ -290,6 +356,7 @@ export function execute(ledger: Ledger, op: Op): Expected {
  */
 function batchCancelOrder(ledger: Ledger, batchId: string): string[] {
   const ids = ledger.batchIds(batchId);
-  const wasApplied = (id: string) => ["applied", "cancelled"].includes(ledger.record(id)?.status ?? "");
+  const wasApplied = (id: string) =>
+    ["applied", "cancelled"].includes(ledger.record(id)?.status ?? "");
   return [...ids.filter(wasApplied).reverse(), ...ids.filter((id) => !wasApplied(id))];
 }

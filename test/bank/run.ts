@@ -4,10 +4,23 @@
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
 import { parseSourceText } from "../../scripts/lib/source-text";
 import { generate, type PlannedOp } from "./generate";
-import { CURRENCY, execute, Ledger, money, type CancelItem, type Expected, type Op, type TxItem } from "./model";
+import {
+  CURRENCY,
+  execute,
+  Ledger,
+  money,
+  type CancelItem,
+  type Expected,
+  type Op,
+  type TxItem,
+} from "./model";
 
 /** One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0: no answer. */
-export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; text: string }>;
+export type Send = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; text: string }>;
 
 export interface BankOptions {
   seed: number;
@@ -72,24 +85,41 @@ function wireTx(item: TxItem): Record<string, unknown> {
 }
 
 function wireCancel(item: CancelItem, absentIfNull: boolean): Record<string, unknown> {
-  return item.playerId === null && absentIfNull ? { transaction_id: item.transactionId } : { transaction_id: item.transactionId, player_id: item.playerId };
+  return item.playerId === null && absentIfNull
+    ? { transaction_id: item.transactionId }
+    : { transaction_id: item.transactionId, player_id: item.playerId };
 }
 
 function requestOf(op: Op): { method: string; path: string; body?: unknown } {
   switch (op.kind) {
     case "balance":
-      return { method: "GET", path: `/wallet/balance?player_id=${encodeURIComponent(op.playerId)}` };
+      return {
+        method: "GET",
+        path: `/wallet/balance?player_id=${encodeURIComponent(op.playerId)}`,
+      };
     case "transaction":
       return { method: "POST", path: "/wallet/transaction", body: wireTx(op.item) };
     case "cancel":
       return { method: "DELETE", path: "/wallet/cancel", body: wireCancel(op.item, false) };
     case "batch": {
       const items = op.items.map(wireTx);
-      return { method: "POST", path: "/wallet/transaction/batch", body: op.bare ? items : { ...(op.batchId ? { batch_id: op.batchId } : {}), transactions: items } };
+      return {
+        method: "POST",
+        path: "/wallet/transaction/batch",
+        body: op.bare
+          ? items
+          : { ...(op.batchId ? { batch_id: op.batchId } : {}), transactions: items },
+      };
     }
     case "cancelBatch": {
       const items = op.items?.map((item) => wireCancel(item, true));
-      const body = op.bare && items ? items : { ...(op.batchId ? { batch_id: op.batchId } : {}), ...(items ? { transactions: items } : {}) };
+      const body =
+        op.bare && items
+          ? items
+          : {
+              ...(op.batchId ? { batch_id: op.batchId } : {}),
+              ...(items ? { transactions: items } : {}),
+            };
       return { method: "DELETE", path: "/wallet/transaction/batch", body };
     }
   }
@@ -97,13 +127,19 @@ function requestOf(op: Op): { method: string; path: string; body?: unknown } {
 
 /** A leaf of an answer read by parseSourceText, as its value: "OK", true, a transaction id. */
 function field(value: unknown, key: string): unknown {
-  const leaf = typeof value === "object" && value !== null ? new Map(Object.entries(value)).get(key) : undefined;
+  const leaf =
+    typeof value === "object" && value !== null
+      ? new Map(Object.entries(value)).get(key)
+      : undefined;
   return typeof leaf === "string" ? JSON.parse(leaf) : leaf;
 }
 
 /** A leaf as the wallet wrote it: a number as written (12.30), a string with its quotes ("12.30"). */
 function shown(value: unknown, key: string): string {
-  const leaf = typeof value === "object" && value !== null ? new Map(Object.entries(value)).get(key) : undefined;
+  const leaf =
+    typeof value === "object" && value !== null
+      ? new Map(Object.entries(value)).get(key)
+      : undefined;
   return String(leaf);
 }
 
@@ -126,13 +162,17 @@ function observed(op: Op, status: number, text: string): Seen {
   } catch {
     return { header: `${status} (not JSON) ${text.slice(0, 120)}`, items: [] };
   }
-  if (status !== 200) return { header: errorOf(body, String(status), field(body, "code")), items: [] };
+  if (status !== 200)
+    return { header: errorOf(body, String(status), field(body, "code")), items: [] };
   const results = field(body, "results");
   const list = Array.isArray(results) ? results : [];
   const item = (result: unknown, withPlayer: boolean) => {
     const id = String(field(result, "transaction_id"));
     const who = withPlayer ? `${id} ${String(field(result, "player_id"))}` : id;
-    const line = field(result, "status") === "OK" ? `${who} OK ${shown(result, "balance")}` : `${who} ${errorOf(result, "ERROR", field(field(result, "error"), "code"))}`;
+    const line =
+      field(result, "status") === "OK"
+        ? `${who} OK ${shown(result, "balance")}`
+        : `${who} ${errorOf(result, "ERROR", field(field(result, "error"), "code"))}`;
     return { id, line };
   };
   switch (op.kind) {
@@ -140,10 +180,16 @@ function observed(op: Op, status: number, text: string): Seen {
     case "cancel":
       return { header: `200 ${shown(body, "balance")}`, items: [] };
     case "transaction":
-      return { header: `200 ${String(field(body, "transaction_id"))} ${shown(body, "balance")} ${String(field(body, "currency"))}`, items: [] };
+      return {
+        header: `200 ${String(field(body, "transaction_id"))} ${shown(body, "balance")} ${String(field(body, "currency"))}`,
+        items: [],
+      };
     case "batch":
     case "cancelBatch":
-      return { header: `200 batch=${String(field(body, "batch_id") ?? "-")}`, items: list.map((result) => item(result, op.kind === "batch")) };
+      return {
+        header: `200 batch=${String(field(body, "batch_id") ?? "-")}`,
+        items: list.map((result) => item(result, op.kind === "batch")),
+      };
   }
 }
 
@@ -179,11 +225,22 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   // The model starts where the wallet does.
   const base = new Ledger();
   for (const { playerId, openingMinor } of plan.players) base.setBalance(playerId, openingMinor);
-  const run: BankRun = { seed, send, backoffMs, report: emptyReport(seed, operations), ledger: base.fork(), noAnswers: 0, gone: false };
+  const run: BankRun = {
+    seed,
+    send,
+    backoffMs,
+    report: emptyReport(seed, operations),
+    ledger: base.fork(),
+    noAnswers: 0,
+    gone: false,
+  };
 
   await createPlayers(run, plan.players);
   await scheduleOps(run, plan.ops, maxInFlight);
-  await checkFinalState(run, plan.players.map((p) => p.playerId));
+  await checkFinalState(
+    run,
+    plan.players.map((p) => p.playerId),
+  );
   run.report.durationMs = Date.now() - startedMs;
   return run.report;
 }
@@ -206,11 +263,17 @@ function emptyReport(seed: number, operations: number): BankReport {
 
 function disagree(run: BankRun, what: string): void {
   run.report.disagreements += 1;
-  if (run.report.problems.length < PROBLEMS_KEPT) run.report.problems.push(`seed ${run.seed}: ${what}`);
+  if (run.report.problems.length < PROBLEMS_KEPT)
+    run.report.problems.push(`seed ${run.seed}: ${what}`);
 }
 
 /** An operator call; resent on 5xx or no answer, since arming a fault or reading is safe to repeat. */
-async function adminCall(run: BankRun, method: string, path: string, body?: unknown): Promise<unknown> {
+async function adminCall(
+  run: BankRun,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     if (run.gone) throw new Error("the wallet stopped answering");
     const answer = await run.send(method, path, body);
@@ -218,26 +281,46 @@ async function adminCall(run: BankRun, method: string, path: string, body?: unkn
     // A player created by an attempt whose answer was lost (the transport may resend too)
     // exists already; were it someone else's, the final balance check would say so.
     if (answer.status === 409 && path === "/admin/players") return undefined;
-    if ((answer.status > 0 && answer.status < 500) || attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS) {
+    if (
+      (answer.status > 0 && answer.status < 500) ||
+      attempt >= THRILLGATE_ATTEMPTS + SETTLE_ATTEMPTS
+    ) {
       throw new Error(`${method} ${path} answered ${answer.status} ${answer.text}`);
     }
     await sleep(run.backoffMs * 2 ** Math.min(attempt - 1, 5));
   }
 }
 
-async function createPlayers(run: BankRun, players: { playerId: string; openingMinor: number }[]): Promise<void> {
+async function createPlayers(
+  run: BankRun,
+  players: { playerId: string; openingMinor: number }[],
+): Promise<void> {
   await inParallel(players, 10, ({ playerId, openingMinor }) =>
-    adminCall(run, "POST", "/admin/players", { player_id: playerId, operator_id: "thrilltech", brand_id: "bank", currency: CURRENCY, balance: money(openingMinor) }),
+    adminCall(run, "POST", "/admin/players", {
+      player_id: playerId,
+      operator_id: "thrilltech",
+      brand_id: "bank",
+      currency: CURRENCY,
+      balance: money(openingMinor),
+    }),
   );
 }
 
 /** One copy of a request, resent as ThrillGate resends it; the last answer, and whether any attempt failed. */
-async function sendResending(run: BankRun, request: ReturnType<typeof requestOf>): Promise<{ status: number; text: string; failed: boolean }> {
+async function sendResending(
+  run: BankRun,
+  request: ReturnType<typeof requestOf>,
+): Promise<{ status: number; text: string; failed: boolean }> {
   let failed = false;
   for (let attempt = 1; ; attempt++) {
-    if (run.gone) throw new Error(`the wallet stopped answering (${GONE_AFTER_NO_ANSWERS} requests in a row without an answer)`);
+    if (run.gone)
+      throw new Error(
+        `the wallet stopped answering (${GONE_AFTER_NO_ANSWERS} requests in a row without an answer)`,
+      );
     run.report.requests += 1;
-    const answer = await run.send(request.method, request.path, request.body).catch((error: unknown) => ({ status: 0, text: String(error) }));
+    const answer = await run
+      .send(request.method, request.path, request.body)
+      .catch((error: unknown) => ({ status: 0, text: String(error) }));
     run.noAnswers = answer.status === 0 ? run.noAnswers + 1 : 0;
     run.gone ||= run.noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
     if (answer.status > 0 && answer.status < 500) return { ...answer, failed };
@@ -290,7 +373,9 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const request = requestOf(op);
   const answers: { status: number; text: string; failed: boolean }[] = [];
   if (planned.concurrent) {
-    answers.push(...(await Promise.all(Array.from({ length: copies }, () => sendResending(run, request)))));
+    answers.push(
+      ...(await Promise.all(Array.from({ length: copies }, () => sendResending(run, request)))),
+    );
   } else {
     for (let copy = 0; copy < copies; copy++) answers.push(await sendResending(run, request));
   }
@@ -299,9 +384,11 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
 
   const label = `op #${index} ${op.kind}${fault ? ` (faults ${JSON.stringify(fault.plan)} at ${fault.playerId})` : ""}`;
   const seen = answers.map((answer) => observed(op, answer.status, answer.text));
-  for (const line of seen.flatMap((s) => [s.header, ...s.items.map((item) => item.line)])) if (NEGATIVE.test(line)) report.negativeBalances += 1;
+  for (const line of seen.flatMap((s) => [s.header, ...s.items.map((item) => item.line)]))
+    if (NEGATIVE.test(line)) report.negativeBalances += 1;
   const faulted = fault !== null || answers.some((answer) => answer.failed);
-  for (const problem of compare(once, twice, seen, faulted)) disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
+  for (const problem of compare(once, twice, seen, faulted))
+    disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
 }
 
 type EntryCounts = Map<string, { apply: number; reverse: number }>;
@@ -311,7 +398,12 @@ async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void>
   const expectedEntries = expectedEntriesByPlayer(run.ledger);
   await inParallel(playerIds, 8, async (playerId) => {
     await checkBalance(run, playerId);
-    checkLedger(run, playerId, await ledgerEntries(run, playerId), expectedEntries.get(playerId) ?? new Map());
+    checkLedger(
+      run,
+      playerId,
+      await ledgerEntries(run, playerId),
+      expectedEntries.get(playerId) ?? new Map(),
+    );
   });
   await checkReconciliation(run);
 }
@@ -320,7 +412,8 @@ async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void>
 function expectedEntriesByPlayer(ledger: Ledger): Map<string, EntryCounts> {
   const expectedEntries = new Map<string, EntryCounts>();
   for (const [transactionId, record] of ledger.ids()) {
-    if (record.playerId === null || record.status === "tombstone" || record.status === "refused") continue;
+    if (record.playerId === null || record.status === "tombstone" || record.status === "refused")
+      continue;
     const entries: EntryCounts = expectedEntries.get(record.playerId) ?? new Map();
     entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
     expectedEntries.set(record.playerId, entries);
@@ -332,9 +425,14 @@ async function checkBalance(run: BankRun, playerId: string): Promise<void> {
   const want = money(run.ledger.balance(playerId));
   const answer = await run.send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
   const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
-  if (got !== `200 ${want}`) disagree(run, `final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
-  const stored = shown(await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`), "balance");
-  if (stored !== want) disagree(run, `final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
+  if (got !== `200 ${want}`)
+    disagree(run, `final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
+  const stored = shown(
+    await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`),
+    "balance",
+  );
+  if (stored !== want)
+    disagree(run, `final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
   if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
 }
 
@@ -342,7 +440,11 @@ async function checkBalance(run: BankRun, playerId: string): Promise<void> {
 async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCounts> {
   const entries: EntryCounts = new Map();
   for (let before: unknown = null; ; ) {
-    const page = await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${String(before)}`}`);
+    const page = await adminCall(
+      run,
+      "GET",
+      `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${String(before)}`}`,
+    );
     const list = field(page, "entries");
     for (const entry of Array.isArray(list) ? list : []) {
       const id = String(field(entry, "transaction_id"));
@@ -356,15 +458,28 @@ async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCount
   }
 }
 
-function checkLedger(run: BankRun, playerId: string, entries: EntryCounts, expected: EntryCounts): void {
+function checkLedger(
+  run: BankRun,
+  playerId: string,
+  entries: EntryCounts,
+  expected: EntryCounts,
+): void {
   for (const [id, counts] of entries) {
     if (counts.apply > 1 || counts.reverse > 1) run.report.doubleApplies += 1;
     const want = expected.get(id) ?? { apply: 0, reverse: 0 };
     if (counts.apply !== want.apply || counts.reverse !== want.reverse) {
-      disagree(run, `ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`);
+      disagree(
+        run,
+        `ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`,
+      );
     }
   }
-  for (const [id, want] of expected) if (!entries.has(id)) disagree(run, `ledger of ${playerId}: ${id} has no entries, the model ${want.apply} applying and ${want.reverse} reversing`);
+  for (const [id, want] of expected)
+    if (!entries.has(id))
+      disagree(
+        run,
+        `ledger of ${playerId}: ${id} has no entries, the model ${want.apply} applying and ${want.reverse} reversing`,
+      );
 }
 
 async function checkReconciliation(run: BankRun): Promise<void> {
@@ -372,7 +487,9 @@ async function checkReconciliation(run: BankRun): Promise<void> {
   const reconciliation = await adminCall(run, "GET", "/admin/reconcile");
   const mismatches = field(reconciliation, "balance_mismatches");
   const problems = field(reconciliation, "transaction_problems");
-  const count = (Array.isArray(mismatches) ? mismatches.length : 0) + (Array.isArray(problems) ? problems.length : 0);
+  const count =
+    (Array.isArray(mismatches) ? mismatches.length : 0) +
+    (Array.isArray(problems) ? problems.length : 0);
   report.reconciliationProblems = field(reconciliation, "ok") === true ? count : Math.max(count, 1);
   if (report.reconciliationProblems > 0 && report.problems.length < PROBLEMS_KEPT) {
     report.problems.push(`seed ${run.seed}: reconciliation ${JSON.stringify(reconciliation)}`);
@@ -393,14 +510,23 @@ async function checkReconciliation(run: BankRun): Promise<void> {
 function compare(once: Expected, twice: Expected, seen: Seen[], faulted: boolean): string[] {
   const problems: string[] = [];
   seen.forEach((copy, k) => {
-    if (copy.header !== once.header && copy.header !== twice.header) problems.push(`copy ${k + 1} answered "${copy.header}", the model "${once.header}"`);
-    else if (copy.items.length !== once.items.length) problems.push(`copy ${k + 1} answered ${copy.items.length} items, the model ${once.items.length}`);
+    if (copy.header !== once.header && copy.header !== twice.header)
+      problems.push(`copy ${k + 1} answered "${copy.header}", the model "${once.header}"`);
+    else if (copy.items.length !== once.items.length)
+      problems.push(
+        `copy ${k + 1} answered ${copy.items.length} items, the model ${once.items.length}`,
+      );
   });
   if (problems.length > 0) return problems;
   const partOf = new Map(once.ids.map((id, i) => [id, once.parts[i] ?? "?"]));
-  const expected = (lines: string[], part: string) => lines.filter((_, i) => once.parts[i] === part);
-  const answered = (copy: Seen, part: string) => copy.items.filter((item) => (partOf.get(item.id) ?? "?") === part).map((item) => item.line);
-  for (const part of new Set([...once.parts, ...seen.flatMap((copy) => copy.items.map((item) => partOf.get(item.id) ?? "?"))])) {
+  const expected = (lines: string[], part: string) =>
+    lines.filter((_, i) => once.parts[i] === part);
+  const answered = (copy: Seen, part: string) =>
+    copy.items.filter((item) => (partOf.get(item.id) ?? "?") === part).map((item) => item.line);
+  for (const part of new Set([
+    ...once.parts,
+    ...seen.flatMap((copy) => copy.items.map((item) => partOf.get(item.id) ?? "?")),
+  ])) {
     const first = expected(once.items, part);
     const repeat = expected(twice.items, part);
     const copies = seen.map((copy) => answered(copy, part));
@@ -408,9 +534,11 @@ function compare(once: Expected, twice: Expected, seen: Seen[], faulted: boolean
     const model = `the model [${firstText}]${repeatText === firstText ? "" : ` or on a repeat [${repeatText}]`}`;
     copies.forEach((got, k) => {
       const valid = faulted
-        ? got.length === first.length && got.every((line, j) => line === first[j] || line === repeat[j])
+        ? got.length === first.length &&
+          got.every((line, j) => line === first[j] || line === repeat[j])
         : got.join(" | ") === firstText || got.join(" | ") === repeatText;
-      if (!valid) problems.push(`copy ${k + 1} at ${part}: answered [${got.join(" | ")}], ${model}`);
+      if (!valid)
+        problems.push(`copy ${k + 1} at ${part}: answered [${got.join(" | ")}], ${model}`);
     });
     const firsts = copies.filter((got) => got.join(" | ") === firstText).length;
     if (!faulted && firstText !== repeatText && firsts !== 1) {
@@ -421,7 +549,11 @@ function compare(once: Expected, twice: Expected, seen: Seen[], faulted: boolean
 }
 
 /** Runs `task` over `items`, at most `width` at a time. */
-async function inParallel<T>(items: T[], width: number, task: (item: T) => Promise<unknown>): Promise<void> {
+async function inParallel<T>(
+  items: T[],
+  width: number,
+  task: (item: T) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(width, items.length) }, async () => {

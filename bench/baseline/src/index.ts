@@ -19,11 +19,15 @@ interface Entry {
   amount: string;
 }
 
-const INSERT = "INSERT INTO entries (transaction_id, player_id, amount, created_at_ms) VALUES (?, ?, ?, ?)";
+const INSERT =
+  "INSERT INTO entries (transaction_id, player_id, amount, created_at_ms) VALUES (?, ?, ?, ?)";
 
 export class Sink extends DurableObject<Env> {
   async record(entry: Entry): Promise<void> {
-    await d1Of(this.env).prepare(INSERT).bind(entry.transaction_id, entry.player_id, entry.amount, Date.now()).run();
+    await d1Of(this.env)
+      .prepare(INSERT)
+      .bind(entry.transaction_id, entry.player_id, entry.amount, Date.now())
+      .run();
   }
 }
 
@@ -32,13 +36,22 @@ let key: Promise<CryptoKey> | undefined;
 
 async function signed(body: Uint8Array, header: string | null, secret: string): Promise<boolean> {
   if (!header || !/^[0-9a-fA-F]{64}$/.test(header)) return false;
-  key ??= crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  key ??= crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
   const digest = Uint8Array.from(header.match(/../g) ?? [], (byte) => parseInt(byte, 16));
   return crypto.subtle.verify("HMAC", await key, digest, body);
 }
 
 function json(status: number, value: unknown): Response {
-  return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
 }
 
 export default {
@@ -48,7 +61,9 @@ export default {
     if (request.method !== "POST") return json(404, { error: "no such route" });
 
     const body = new Uint8Array(await request.arrayBuffer());
-    if (!(await signed(body, request.headers.get("x-server-authorization"), env.WALLET_HMAC_SECRET))) {
+    if (
+      !(await signed(body, request.headers.get("x-server-authorization"), env.WALLET_HMAC_SECRET))
+    ) {
       return json(401, { error: "bad signature" });
     }
     const text = new TextDecoder().decode(body);
@@ -65,7 +80,9 @@ export default {
       const nowMs = Date.now();
       const db = d1Of(env);
       const insert = db.prepare(INSERT);
-      await db.batch(entries.map((e) => insert.bind(e.transaction_id, e.player_id, e.amount, nowMs)));
+      await db.batch(
+        entries.map((e) => insert.bind(e.transaction_id, e.player_id, e.amount, nowMs)),
+      );
       // workerd's clock only moves across I/O, so this is the D1 batch's wall time.
       return json(200, { inserted: entries.length, d1_ms: Date.now() - nowMs });
     }
