@@ -57,6 +57,7 @@ export async function createPlayer(request: ApiRequest, env: Env): Promise<Respo
     currency: body.currency,
     balanceMinor: opening.minor,
     openingBalanceMinor: opening.minor,
+    status: "active",
     nickname: body.nickname ?? null,
     gender: body.gender ?? null,
     country: body.country ?? null,

@@ -3,6 +3,9 @@ import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-o
 
 // D1 is the system of record. Every amount is an integer count of the currency's minor units.
 
+export const PLAYER_STATUSES = ["active", "suspended", "closed"] as const;
+export type PlayerStatus = (typeof PLAYER_STATUSES)[number];
+
 export const players = sqliteTable(
   "players",
   {
@@ -19,6 +22,9 @@ export const players = sqliteTable(
     dateOfBirth: text("date_of_birth"),
     jurisdiction: text("jurisdiction"),
     segments: text("segments", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    // Set by the operator (admin API): a suspended player cannot be debited or authenticated, a
+    // closed one cannot receive transfers either. Wins and reversals are always paid.
+    status: text("status", { enum: PLAYER_STATUSES }).notNull().default("active"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [
@@ -46,8 +52,19 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_player_idx").on(t.playerId)],
 );
 
+// ThrillGate's transaction types, and the operator's transfers (admin API). Both share one id
+// space: the transactions table's primary key, so a transfer id can never be taken for a
+// ThrillGate transaction id or the other way round.
 export const TRANSACTION_TYPES = ["Debit", "Credit", "None"] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+export const TRANSFER_TYPES = ["TransferIn", "TransferOut"] as const;
+export type TransferType = (typeof TRANSFER_TYPES)[number];
+export const ENTRY_TYPES = [...TRANSACTION_TYPES, ...TRANSFER_TYPES] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+export function isTransferType(type: EntryType | null): type is TransferType {
+  return type !== null && (TRANSFER_TYPES as readonly string[]).includes(type);
+}
 
 // One row per transaction id, across all players: the primary key is the final judge of
 // "seen before". A cancel for an id never seen leaves a tombstone row here, so a late
@@ -62,7 +79,7 @@ export const transactions = sqliteTable(
     playerId: text("player_id"),
     status: text("status", { enum: ["applied", "cancelled", "tombstone", "refused"] }).notNull(),
     // Type, amount and currency are null for a tombstone: no content was ever seen.
-    type: text("type", { enum: TRANSACTION_TYPES }),
+    type: text("type", { enum: ENTRY_TYPES }),
     amountMinor: integer("amount_minor"),
     currency: text("currency"),
     batchId: text("batch_id"),
@@ -90,7 +107,7 @@ export const ledgerEntries = sqliteTable(
     playerId: text("player_id").notNull(),
     transactionId: text("transaction_id").notNull(),
     effect: text("effect", { enum: ["apply", "reverse"] }).notNull(),
-    type: text("type", { enum: TRANSACTION_TYPES }).notNull(),
+    type: text("type", { enum: ENTRY_TYPES }).notNull(),
     deltaMinor: integer("delta_minor").notNull(),
     balanceAfterMinor: integer("balance_after_minor").notNull(),
     currency: text("currency").notNull(),
@@ -102,6 +119,8 @@ export const ledgerEntries = sqliteTable(
   (t) => [
     uniqueIndex("ledger_entries_transaction_effect_uq").on(t.transactionId, t.effect),
     index("ledger_entries_player_idx").on(t.playerId, t.id),
+    // The daily report and the ledger export read entries by time.
+    index("ledger_entries_created_idx").on(t.createdAtMs, t.id),
   ],
 );
 

@@ -1,7 +1,7 @@
 // The wallet's rules as pure functions of (state, operation) → decision, with no I/O: the
 // PlayerWallet object only orders operations, loads state and persists what is decided here.
 import type { Config } from "../config";
-import type { TransactionType } from "../ledger/schema";
+import { isTransferType, type TransactionType } from "../ledger/schema";
 import type {
   KnownTransaction,
   LedgerWrite,
@@ -198,6 +198,13 @@ export function decideCancel(
   }
   if (known.playerId !== null && known.playerId !== op.playerId) {
     return refuse("INVALID_REQUEST", `transaction ${op.transactionId} belongs to another player`);
+  }
+  // An operator transfer is final: ThrillGate's cancel neither reverses it nor answers it as done.
+  if (isTransferType(known.type)) {
+    return refuse(
+      "DUPLICATE_TRANSACTION",
+      `${op.transactionId} is an operator transfer, not a ThrillGate transaction: a cancel cannot reverse it`,
+    );
   }
   // A cancel is applied at most once: repeats and cancels of tombstones change nothing.
   if (known.status !== "applied") return { kind: "answer", balanceMinor: state.balanceMinor };
