@@ -319,10 +319,9 @@ async function runReconciliation() {
     byId("reconcile-counts").textContent =
       `${display(report.players_checked)} players and ${display(report.transactions_checked)} transaction ids checked` +
       (report.ok ? ": every balance is its opening balance plus its ledger." : ".");
-    const balances = report.balance_mismatches.map((m) =>
-      el(
-        "tr",
-        "",
+    fillTable(
+      "reconcile-balances",
+      report.balance_mismatches.map((m) => [
         el(
           "td",
           "",
@@ -331,16 +330,11 @@ async function runReconciliation() {
         el("td", "num", display(m.balance_minor)),
         el("td", "num", display(m.expected_minor)),
         el("td", "num", difference(m.balance_minor, m.expected_minor)),
-      ),
+      ]),
     );
-    byId("reconcile-balances")
-      .querySelector("tbody")
-      .replaceChildren(...balances);
-    byId("reconcile-balances").hidden = balances.length === 0;
-    const problems = report.transaction_problems.map((p) =>
-      el(
-        "tr",
-        "",
+    fillTable(
+      "reconcile-transactions",
+      report.transaction_problems.map((p) => [
         el(
           "td",
           "",
@@ -349,18 +343,21 @@ async function runReconciliation() {
         el("td", "", display(p.status)),
         el("td", "num", display(p.applying_entries)),
         el("td", "num", display(p.reversing_entries)),
-      ),
+      ]),
     );
-    byId("reconcile-transactions")
-      .querySelector("tbody")
-      .replaceChildren(...problems);
-    byId("reconcile-transactions").hidden = problems.length === 0;
     byId("reconcile-result").hidden = false;
   } catch (error) {
     showError("reconcile-error", error);
   } finally {
     button.disabled = false;
   }
+}
+
+/** The table's body becomes these rows (each a list of cells); a table without rows is hidden. */
+function fillTable(id, rows) {
+  const table = byId(id);
+  table.querySelector("tbody").replaceChildren(...rows.map((cells) => el("tr", "", ...cells)));
+  table.hidden = rows.length === 0;
 }
 
 /** balance − expected in minor units, exactly (integers as text, through BigInt). */

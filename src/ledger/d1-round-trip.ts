@@ -44,6 +44,15 @@ export function d1Of(env: RoundTripEnv): D1Database {
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** `target[key]`, a method that reaches D1, called only after `ms` have passed. */
+function delayed(target: object, key: string, ms: number) {
+  const method = Reflect.get(target, key) as (...args: unknown[]) => Promise<unknown>;
+  return async (...args: unknown[]) => {
+    await wait(ms);
+    return method.apply(target, args);
+  };
+}
+
 /**
  * `d1` with every call that reaches D1 (a statement's run/all/first/raw, batch, exec, dump)
  * delayed by `ms` before it runs. prepare() and bind() stay local, as they are in production.
@@ -55,11 +64,7 @@ export function withRoundTrip(d1: D1Database, ms: number): D1Database {
       get(target, key) {
         if (key === "bind") return (...values: unknown[]) => statement(target.bind(...values));
         if (key === "run" || key === "all" || key === "first" || key === "raw") {
-          const method = Reflect.get(target, key) as (...args: unknown[]) => Promise<unknown>;
-          return async (...args: unknown[]) => {
-            await wait(ms);
-            return method.apply(target, args);
-          };
+          return delayed(target, key, ms);
         }
         const value: unknown = Reflect.get(target, key);
         return typeof value === "function" ? value.bind(target) : value;
@@ -77,13 +82,7 @@ export function withRoundTrip(d1: D1Database, ms: number): D1Database {
           return target.batch<T>(statements.map((s) => real.get(s) ?? s));
         };
       }
-      if (key === "exec" || key === "dump") {
-        const method = Reflect.get(target, key) as (...args: unknown[]) => Promise<unknown>;
-        return async (...args: unknown[]) => {
-          await wait(ms);
-          return method.apply(target, args);
-        };
-      }
+      if (key === "exec" || key === "dump") return delayed(target, key, ms);
       const value: unknown = Reflect.get(target, key);
       return typeof value === "function" ? value.bind(target) : value;
     },
