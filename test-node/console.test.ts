@@ -284,12 +284,81 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     await screenshot("5-reconcile");
   });
 
-  it("marks the daily report and transfers as not built, without faking them", async () => {
+  it("transfers money in and out exactly once per id, and shows a refusal in the API's words", async () => {
+    await page.click("nav a[data-page=player]");
+    await page.fill("#player-id-input", "player_00001");
+    await page.click("#player-form button");
+    await expect.poll(() => text("#player-balance")).toBe("1023.50");
+    expect(await text("#player-status")).toBe("active");
+
+    const transferId = await page.inputValue("#transfer-id");
+    expect(transferId).toMatch(/^console-[0-9a-f-]{36}$/);
+    await page.selectOption("#transfer-direction", "in");
+    await page.fill("#transfer-amount", "10.00");
+    await page.fill("#transfer-reason", "bank deposit");
+    await page.click("#transfer-form button");
+    await expect.poll(() => text("#transfer-result")).toContain("applied: balance 1033.50 EUR");
+    expect(await text("#player-balance")).toBe("1033.50");
+    const newest = await page.locator("#ledger tbody tr").nth(0).locator("td").allTextContents();
+    expect(newest.slice(2, 7)).toEqual([transferId, "apply", "TransferIn", "10.00", "1033.50"]);
+    expect(newest[7]).toContain("reason: bank deposit");
+    // A new id for the next transfer; the old one sent again moves nothing.
+    expect(await page.inputValue("#transfer-id")).not.toBe(transferId);
+    await page.fill("#transfer-id", transferId);
+    await page.click("#transfer-form button");
+    await expect.poll(() => text("#transfer-result")).toContain("balance 1033.50 EUR");
+    expect(await text("#player-balance")).toBe("1033.50");
+
+    await page.selectOption("#transfer-direction", "out");
+    await page.fill("#transfer-amount", "5000.00");
+    await page.click("#transfer-form button");
+    await expect.poll(() => text("#transfer-result")).toContain("INSUFFICIENT_FUNDS");
+    expect(await text("#player-balance")).toBe("1033.50");
+    await screenshot("6-player-transfer", 720);
+  });
+
+  it("suspends and reopens a player, and revokes its sessions", async () => {
+    await page.selectOption("#status-select", "suspended");
+    await page.click("#status-form button[type=submit]");
+    await expect.poll(() => text("#player-status")).toBe("suspended");
+    expect(await text("#status-result")).toBe("Status is now suspended.");
+    const refused = await client.wallet("POST", "/wallet/transaction", {
+      player_id: "player_00001",
+      transaction_id: "debit-while-suspended",
+      transaction_type: "Debit",
+      provider_id: "thrillpots",
+      amount: "1.00",
+      currency: "EUR",
+    });
+    expect(refused.status, refused.text).toBe(403);
+
+    await page.selectOption("#status-select", "active");
+    await page.click("#status-form button[type=submit]");
+    await expect.poll(() => text("#player-status")).toBe("active");
+    await page.click("#revoke-sessions");
+    await expect.poll(() => text("#status-result")).toContain("session(s) revoked");
+  });
+
+  it("shows today's daily report: counts, exact amounts and GGR per brand and currency", async () => {
     await page.click("nav a[data-page=daily]");
-    expect(await text("#page-daily")).toContain("Not built yet");
-    await page.click("nav a[data-page=transfers]");
-    expect(await text("#page-transfers")).toContain("Not built yet");
-    await screenshot("6-not-built");
+    await page.click("#daily-form button");
+    await page.locator("#daily-result").waitFor();
+    const row = page.locator("#daily-table tbody tr").filter({ hasText: "brand1" });
+    const cells = await row.locator("td").allTextContents();
+    // Three Debits (2.50 + 1.00 + 1.00), 26 Credits of 1.00, the one transfer in of 10.00.
+    expect(cells.slice(1, 11)).toEqual([
+      "thrilltech",
+      "brand1",
+      "EUR",
+      "4.50 (3)",
+      "26.00 (26)",
+      "0.00 (0)",
+      "0.00 (0)",
+      "10.00 (1)",
+      "0.00 (0)",
+      "-21.50",
+    ]);
+    await screenshot("7-daily-report");
   });
 
   it("shows a hostile player id, nickname and metadata as the characters they are, and runs none of them", async () => {

@@ -41,12 +41,19 @@ function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-/** GET an admin route; answers the parsed body or throws an ApiProblem with the API's code and message. */
-async function api(path) {
+/**
+ * Calls an admin route (GET unless `method` says otherwise, `body` sent as JSON); answers the
+ * parsed body or throws an ApiProblem with the API's code and message.
+ */
+async function api(path, method = "GET", body = undefined) {
+  const headers = { authorization: `Bearer ${token()}`, accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
-      headers: { authorization: `Bearer ${token()}`, accept: "application/json" },
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
       credentials: "omit",
     });
@@ -54,20 +61,20 @@ async function api(path) {
     throw new ApiProblem(0, "NETWORK", "the wallet did not answer");
   }
   const text = await response.text();
-  let body;
+  let answer;
   try {
-    body = parseExact(text);
+    answer = parseExact(text);
   } catch {
-    body = undefined;
+    answer = undefined;
   }
   if (!response.ok) {
-    const code = typeof body?.code === "string" ? body.code : `HTTP ${response.status}`;
-    const message = typeof body?.message === "string" ? body.message : "unexpected answer";
+    const code = typeof answer?.code === "string" ? answer.code : `HTTP ${response.status}`;
+    const message = typeof answer?.message === "string" ? answer.message : "unexpected answer";
     if (response.status === 401)
       signOut("The admin token was refused (401 UNAUTHORIZED): sign in again.");
     throw new ApiProblem(response.status, code, message);
   }
-  return body;
+  return answer;
 }
 
 // ---------- building the page, as text only ----------
@@ -146,7 +153,7 @@ function when(iso) {
 
 // ---------- pages ----------
 
-const PAGES = ["player", "transaction", "reconcile", "daily", "transfers"];
+const PAGES = ["player", "transaction", "reconcile", "daily"];
 
 function showPage(name) {
   const page = PAGES.includes(name) ? name : "player";
@@ -177,9 +184,9 @@ async function findPlayer(playerId) {
     ledgerState.playerId = player.player_id;
     await showLedgerPage(undefined);
     if (search !== searches.player) return;
-    byId("player-id").textContent = display(player.player_id);
-    byId("player-balance").textContent = display(player.balance);
-    byId("player-currency").textContent = display(player.currency);
+    showPlayerSummary(player);
+    hide("transfer-result", "status-result");
+    byId("transfer-id").value = newTransferId();
     fillFields(byId("player-profile"), [
       ["Operator", player.operator_id],
       ["Brand", player.brand_id],
@@ -231,6 +238,115 @@ async function showLedgerPage(before) {
   ledgerState.nextBefore = page.next_before === null ? null : String(page.next_before);
   byId("ledger-older").disabled = ledgerState.nextBefore === null;
   byId("ledger-newest").disabled = before === undefined;
+}
+
+const STATUS_BADGE = { active: "good", suspended: "warn", closed: "bad" };
+
+function showPlayerSummary(player) {
+  byId("player-id").textContent = display(player.player_id);
+  byId("player-balance").textContent = display(player.balance);
+  byId("player-currency").textContent = display(player.currency);
+  const status = byId("player-status");
+  status.textContent = display(player.status);
+  status.className = `badge ${STATUS_BADGE[player.status] ?? ""}`;
+  byId("status-select").value = player.status;
+}
+
+// Transfers: one id per intended transfer. It stays in the form until the wallet accepted it, so
+// sending again after an error or a lost answer can never move the money twice.
+function newTransferId() {
+  return `console-${crypto.randomUUID()}`;
+}
+
+function showResult(id, text, ok) {
+  const node = byId(id);
+  node.textContent = text;
+  node.className = ok ? "note" : "error";
+  node.hidden = false;
+}
+
+/** Runs an operator action on the shown player, then shows the player and its ledger afresh. */
+async function playerAction(resultId, action) {
+  const playerId = ledgerState.playerId;
+  hide(resultId);
+  try {
+    const message = await action(encodeURIComponent(playerId));
+    showPlayerSummary(await api(`/admin/players/${encodeURIComponent(playerId)}`));
+    await showLedgerPage(undefined);
+    showResult(resultId, message, true);
+  } catch (error) {
+    showResult(
+      resultId,
+      error instanceof ApiProblem ? `${error.code}: ${error.message}` : String(error),
+      false,
+    );
+  }
+}
+
+function transfer() {
+  return playerAction("transfer-result", async (player) => {
+    const transferId = byId("transfer-id").value.trim();
+    const body = {
+      transfer_id: transferId,
+      direction: byId("transfer-direction").value,
+      // As typed: the wallet reads the decimal text exactly.
+      amount: byId("transfer-amount").value.trim(),
+    };
+    const reason = byId("transfer-reason").value.trim();
+    if (reason) body.reason = reason;
+    const done = await api(`/admin/players/${player}/transfers`, "POST", body);
+    byId("transfer-id").value = newTransferId();
+    return `Transfer ${display(done.transfer_id)} (${display(done.direction)}) applied: balance ${display(done.balance)} ${display(done.currency)}.`;
+  });
+}
+
+function setStatus() {
+  return playerAction("status-result", async (player) => {
+    const status = byId("status-select").value;
+    const done = await api(`/admin/players/${player}`, "PATCH", { status });
+    return `Status is now ${display(done.status)}.`;
+  });
+}
+
+function revokeSessions() {
+  return playerAction("status-result", async (player) => {
+    const done = await api(`/admin/players/${player}/sessions`, "DELETE");
+    return `${display(done.revoked)} session(s) revoked.`;
+  });
+}
+
+// Daily report: one row per day, operator, brand and currency.
+function figure(value) {
+  return value ? `${display(value.amount)} (${display(value.count)})` : "—";
+}
+
+async function showDailyReport() {
+  hide("daily-error", "daily-result");
+  const query = new URLSearchParams({ from: byId("daily-from").value, to: byId("daily-to").value });
+  const brand = byId("daily-brand").value.trim();
+  if (brand) query.set("brand_id", brand);
+  try {
+    const report = await api(`/admin/reports/daily?${query}`);
+    const columns = ["debits", "credits", "cancelled_debits", "cancelled_credits"];
+    columns.push("transfers_in", "transfers_out");
+    const rows = report.days.map((day) =>
+      el(
+        "tr",
+        "",
+        el("td", "nowrap", display(day.date)),
+        el("td", "", display(day.operator_id)),
+        el("td", "", display(day.brand_id)),
+        el("td", "", display(day.currency)),
+        ...columns.map((column) => el("td", "num money", figure(day[column]))),
+        moneyCell(day.ggr),
+      ),
+    );
+    byId("daily-table").tBodies[0].replaceChildren(...rows);
+    byId("daily-empty").hidden = rows.length > 0;
+    byId("daily-result").hidden = false;
+  } catch (error) {
+    showError("daily-error", error);
+  }
 }
 
 // Transaction: what the wallet knows of one id.
@@ -413,6 +529,13 @@ byId("ledger-newest").addEventListener("click", () => {
   showLedgerPage(undefined).catch((error) => showError("player-error", error));
 });
 byId("reconcile-run").addEventListener("click", runReconciliation);
+onSubmit("transfer-form", transfer);
+onSubmit("status-form", setStatus);
+byId("revoke-sessions").addEventListener("click", revokeSessions);
+onSubmit("daily-form", showDailyReport);
+// The report opens on the last 7 UTC days.
+byId("daily-to").value = new Date().toISOString().slice(0, 10);
+byId("daily-from").value = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
 window.addEventListener("hashchange", () => {
   if (token()) showPage(location.hash.slice(1));
 });
