@@ -46,16 +46,8 @@ afterAll(async () => {
 
 describe("npm run admin", () => {
   it("moves money in and out with transfers, exactly once per id", async () => {
-    const first = await admin(
-      "transfer",
-      PLAYER,
-      "in",
-      "5.25",
-      "--id",
-      "cli-t1",
-      "--reason",
-      "top-up",
-    );
+    const topUp = ["transfer", PLAYER, "in", "5.25", "--id", "cli-t1", "--reason", "top-up"];
+    const first = await admin(...topUp);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({
       transfer_id: "cli-t1",
@@ -64,16 +56,7 @@ describe("npm run admin", () => {
     });
     // The balance keeps the currency's two decimals as the wallet wrote them.
     expect(first.stdout).toContain('"balance": 15.25');
-    const again = await admin(
-      "transfer",
-      PLAYER,
-      "in",
-      "5.25",
-      "--id",
-      "cli-t1",
-      "--reason",
-      "top-up",
-    );
+    const again = await admin(...topUp);
     expect(again.stdout).toBe(first.stdout);
 
     const tooMuch = await admin("transfer", PLAYER, "out", "100", "--id", "cli-t2");
