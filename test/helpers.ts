@@ -25,7 +25,14 @@ async function send(
   const response = await worker.fetch(new Request(url, init), bindings, createExecutionContext());
   const text = await response.text();
   // A drift between the document and what the wallet answers fails the test that saw it.
-  checkAgainstOpenApi(init.method ?? "GET", url, init.body, response.status, text);
+  checkAgainstOpenApi(
+    init.method ?? "GET",
+    url,
+    init.body,
+    response.status,
+    text,
+    response.headers.get("content-type"),
+  );
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,0 +1,102 @@
+import { sql } from "drizzle-orm";
+import type { MinorUnits } from "../money";
+import type { LedgerDb } from "./db";
+
+// The daily report: totals per UTC day, operator, brand and currency, summed by D1 (GROUP BY) over
+// the entries of a time range, so the Worker receives one row per group, never the entries.
+
+export const MS_PER_DAY = 86_400_000;
+
+/** A count of entries and the sum of their amounts, each amount positive (see the mapping below). */
+export interface Tally {
+  count: number;
+  amountMinor: MinorUnits;
+}
+
+export interface DailyTotals {
+  /** Days since 1970-01-01 UTC: the UTC day of the entries' created_at_ms. */
+  day: number;
+  operatorId: string;
+  brandId: string;
+  currency: string;
+  debits: Tally;
+  credits: Tally;
+  cancelledDebits: Tally;
+  cancelledCredits: Tally;
+  transfersIn: Tally;
+  transfersOut: Tally;
+}
+
+const TALLIES = {
+  debits: { effect: "apply", type: "Debit" },
+  credits: { effect: "apply", type: "Credit" },
+  cancelledDebits: { effect: "reverse", type: "Debit" },
+  cancelledCredits: { effect: "reverse", type: "Credit" },
+  transfersIn: { effect: "apply", type: "TransferIn" },
+  transfersOut: { effect: "apply", type: "TransferOut" },
+} as const;
+type TallyName = keyof typeof TALLIES;
+
+// Every tally is written positive: a Debit's entry and a Credit's reversal take money from the
+// player (negative delta), so their amount is −delta; the others give it (positive delta). Entries
+// of type None (amount 0), and any other (effect, type), count nowhere, yet their day still has a row.
+const POSITIVE_WHEN_NEGATED = new Set<TallyName>(["debits", "cancelledCredits", "transfersOut"]);
+
+function tallyColumns(name: TallyName) {
+  const { effect, type } = TALLIES[name];
+  const match = sql`l.effect = ${effect} AND l.type = ${type}`;
+  const amount = POSITIVE_WHEN_NEGATED.has(name) ? sql`-l.delta_minor` : sql`l.delta_minor`;
+  // SUM of INTEGERs stays an INTEGER in SQLite (exact to 2^63, an error past it, never a float).
+  // A sum past 2^53 would not come back exact as a JavaScript number; formatMinor refuses to write
+  // such a number (500), so a total is exact or not answered.
+  return sql`COUNT(CASE WHEN ${match} THEN 1 END) AS ${sql.raw(`"${name}Count"`)},
+    COALESCE(SUM(CASE WHEN ${match} THEN ${amount} END), 0) AS ${sql.raw(`"${name}Minor"`)}`;
+}
+
+type Row = { day: number; operatorId: string; brandId: string; currency: string } & Record<
+  `${TallyName}Count` | `${TallyName}Minor`,
+  number
+>;
+
+/**
+ * The totals of every (UTC day, operator, brand, currency) that has ledger entries in
+ * [fromMs, toMs), ordered by day, operator, brand and currency. The range is read through
+ * ledger_entries_created_idx (created_at_ms, id); operator and brand come from the player row
+ * (players are never deleted, so the inner join loses no entry).
+ */
+export async function dailyTotals(
+  db: LedgerDb,
+  fromMs: number,
+  toMs: number,
+  brandId?: string,
+): Promise<DailyTotals[]> {
+  const names = Object.keys(TALLIES) as TallyName[];
+  const rows = await db.all<Row>(sql`
+    SELECT l.created_at_ms / ${MS_PER_DAY} AS day, p.operator_id AS operatorId,
+           p.brand_id AS brandId, l.currency AS currency,
+           ${sql.join(names.map(tallyColumns), sql`, `)}
+    FROM ledger_entries l
+    JOIN players p ON p.id = l.player_id
+    WHERE l.created_at_ms >= ${fromMs} AND l.created_at_ms < ${toMs}
+      ${brandId === undefined ? sql`` : sql`AND p.brand_id = ${brandId}`}
+    GROUP BY day, p.operator_id, p.brand_id, l.currency
+    ORDER BY day, p.operator_id, p.brand_id, l.currency`);
+  return rows.map((row) => {
+    const tally = (name: TallyName): Tally => ({
+      count: row[`${name}Count`],
+      amountMinor: row[`${name}Minor`],
+    });
+    return {
+      day: row.day,
+      operatorId: row.operatorId,
+      brandId: row.brandId,
+      currency: row.currency,
+      debits: tally("debits"),
+      credits: tally("credits"),
+      cancelledDebits: tally("cancelledDebits"),
+      cancelledCredits: tally("cancelledCredits"),
+      transfersIn: tally("transfersIn"),
+      transfersOut: tally("transfersOut"),
+    };
+  });
+}
