@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { LedgerDb } from "./db";
 import type { EntryType } from "./schema";
 
@@ -37,17 +37,9 @@ export function cursorAt(fromMs: number): ExportCursor {
   return { createdAtMs: fromMs, id: 0 };
 }
 
-/**
- * Up to `limit` entries after `after` and before `toMs`, in (created_at_ms, id) order, each with its
- * player's operator and brand (players are never deleted, so the inner join loses no entry).
- */
-export async function exportPage(
-  db: LedgerDb,
-  after: ExportCursor,
-  toMs: number,
-  limit: number = EXPORT_PAGE_ENTRIES,
-): Promise<ExportEntry[]> {
-  return db.all<ExportEntry>(sql`
+/** The query of one page (exported so a test can ask SQLite for its plan). */
+export function exportPageQuery(after: ExportCursor, toMs: number, limit: number): SQL {
+  return sql`
     SELECT l.id AS id, l.created_at_ms AS createdAtMs, l.player_id AS playerId,
            p.operator_id AS operatorId, p.brand_id AS brandId, l.transaction_id AS transactionId,
            l.effect AS effect, l.type AS type, l.delta_minor AS deltaMinor,
@@ -58,7 +50,20 @@ export async function exportPage(
     WHERE (l.created_at_ms, l.id) > (${after.createdAtMs}, ${after.id})
       AND l.created_at_ms < ${toMs}
     ORDER BY l.created_at_ms, l.id
-    LIMIT ${limit}`);
+    LIMIT ${limit}`;
+}
+
+/**
+ * Up to `limit` entries after `after` and before `toMs`, in (created_at_ms, id) order, each with its
+ * player's operator and brand (players are never deleted, so the inner join loses no entry).
+ */
+export async function exportPage(
+  db: LedgerDb,
+  after: ExportCursor,
+  toMs: number,
+  limit: number = EXPORT_PAGE_ENTRIES,
+): Promise<ExportEntry[]> {
+  return db.all<ExportEntry>(exportPageQuery(after, toMs, limit));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { MinorUnits } from "../money";
 import type { LedgerDb } from "./db";
 
@@ -58,6 +58,25 @@ type Row = { day: number; operatorId: string; brandId: string; currency: string 
   number
 >;
 
+// Written into the SQL, not bound: D1 may bind a JavaScript number as a REAL, and an INTEGER divided
+// by a REAL is a fraction of a day, which would split one day into a group per entry time.
+const MS_PER_DAY_LITERAL = sql.raw(String(MS_PER_DAY));
+
+/** The one aggregate query of the report (exported so a test can ask SQLite for its plan). */
+export function dailyTotalsQuery(fromMs: number, toMs: number, brandId?: string): SQL {
+  const names = Object.keys(TALLIES) as TallyName[];
+  return sql`
+    SELECT l.created_at_ms / ${MS_PER_DAY_LITERAL} AS day, p.operator_id AS operatorId,
+           p.brand_id AS brandId, l.currency AS currency,
+           ${sql.join(names.map(tallyColumns), sql`, `)}
+    FROM ledger_entries l
+    JOIN players p ON p.id = l.player_id
+    WHERE l.created_at_ms >= ${fromMs} AND l.created_at_ms < ${toMs}
+      ${brandId === undefined ? sql`` : sql`AND p.brand_id = ${brandId}`}
+    GROUP BY day, p.operator_id, p.brand_id, l.currency
+    ORDER BY day, p.operator_id, p.brand_id, l.currency`;
+}
+
 /**
  * The totals of every (UTC day, operator, brand, currency) that has ledger entries in
  * [fromMs, toMs), ordered by day, operator, brand and currency. The range is read through
@@ -70,17 +89,7 @@ export async function dailyTotals(
   toMs: number,
   brandId?: string,
 ): Promise<DailyTotals[]> {
-  const names = Object.keys(TALLIES) as TallyName[];
-  const rows = await db.all<Row>(sql`
-    SELECT l.created_at_ms / ${MS_PER_DAY} AS day, p.operator_id AS operatorId,
-           p.brand_id AS brandId, l.currency AS currency,
-           ${sql.join(names.map(tallyColumns), sql`, `)}
-    FROM ledger_entries l
-    JOIN players p ON p.id = l.player_id
-    WHERE l.created_at_ms >= ${fromMs} AND l.created_at_ms < ${toMs}
-      ${brandId === undefined ? sql`` : sql`AND p.brand_id = ${brandId}`}
-    GROUP BY day, p.operator_id, p.brand_id, l.currency
-    ORDER BY day, p.operator_id, p.brand_id, l.currency`);
+  const rows = await db.all<Row>(dailyTotalsQuery(fromMs, toMs, brandId));
   return rows.map((row) => {
     const tally = (name: TallyName): Tally => ({
       count: row[`${name}Count`],
