@@ -319,20 +319,21 @@ describe("GET /admin/ledger/export", () => {
   });
 
   it("from is inclusive and to exclusive, to the millisecond; an offset or a date names the same instant", async () => {
-    const first = inRange[0];
-    const ms = (first?.created_at_ms ?? 0) + 1;
     const lineCount = async (query: string) => {
       const answer = await exportOf(query);
       expect(answer.status).toBe(200);
       return answer.text.split("\n").length - 1;
     };
-    const at = (t: number) => inRange.filter((e) => e.created_at_ms === t).length;
-    const before = (t: number) => inRange.filter((e) => e.created_at_ms < t).length;
-    expect(at(FROM_MS)).toBeGreaterThan(0);
-    expect(await lineCount(`from=${iso(FROM_MS)}&to=${iso(ms)}`)).toBe(before(ms));
-    expect(await lineCount(`from=${iso(FROM_MS + 1)}&to=${iso(ms)}`)).toBe(
-      before(ms) - at(FROM_MS),
+    const stampedAt = (t: number) => inRange.filter((e) => e.created_at_ms === t).length;
+    const earlierThan = (t: number) => inRange.filter((e) => e.created_at_ms < t).length;
+    // A millisecond inside the range that several entries share: it belongs to the second half.
+    const middle = FROM_MS + 50;
+    expect(stampedAt(middle)).toBeGreaterThan(1);
+    expect(await lineCount(`from=${iso(FROM_MS)}&to=${iso(middle)}`)).toBe(earlierThan(middle));
+    expect(await lineCount(`from=${iso(middle)}&to=${iso(TO_MS)}`)).toBe(
+      inRange.length - earlierThan(middle),
     );
+    expect(await lineCount(`from=${iso(middle)}&to=${iso(middle + 1)}`)).toBe(stampedAt(middle));
     // The entry stamped exactly `to` and the one a millisecond before `from` are left out.
     expect(await lineCount(`from=${iso(FROM_MS - 1)}&to=${iso(TO_MS + 1)}`)).toBe(
       inRange.length + 2,
