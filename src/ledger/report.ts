@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { MinorUnits } from "../money";
 import type { LedgerDb } from "./db";
+import type { EntryType } from "./schema";
 
 // The daily report: totals per UTC day, operator, brand and currency, summed by D1 (GROUP BY) over
 // the entries of a time range, so the Worker receives one row per group, never the entries.
@@ -27,25 +28,33 @@ export interface DailyTotals {
   transfersOut: Tally;
 }
 
-const TALLIES = {
-  debits: { effect: "apply", type: "Debit" },
-  credits: { effect: "apply", type: "Credit" },
-  cancelledDebits: { effect: "reverse", type: "Debit" },
-  cancelledCredits: { effect: "reverse", type: "Credit" },
-  transfersIn: { effect: "apply", type: "TransferIn" },
-  transfersOut: { effect: "apply", type: "TransferOut" },
-} as const;
-type TallyName = keyof typeof TALLIES;
+const TALLY_NAMES = [
+  "debits",
+  "credits",
+  "cancelledDebits",
+  "cancelledCredits",
+  "transfersIn",
+  "transfersOut",
+] as const;
+type TallyName = (typeof TALLY_NAMES)[number];
 
-// Every tally is written positive: a Debit's entry and a Credit's reversal take money from the
-// player (negative delta), so their amount is −delta; the others give it (positive delta). Entries
-// of type None (amount 0), and any other (effect, type), count nowhere, yet their day still has a row.
-const POSITIVE_WHEN_NEGATED = new Set<TallyName>(["debits", "cancelledCredits", "transfersOut"]);
+// The entries each tally counts, and the sign that writes its amount positive: a Debit's entry, a
+// Credit's reversal and a transfer out take money from the player (negative delta), the others give
+// it. Entries of type None (amount 0), and any other (effect, type), count nowhere, yet their day
+// still has a row.
+const TALLIES: Record<TallyName, { effect: "apply" | "reverse"; type: EntryType; sign: 1 | -1 }> = {
+  debits: { effect: "apply", type: "Debit", sign: -1 },
+  credits: { effect: "apply", type: "Credit", sign: 1 },
+  cancelledDebits: { effect: "reverse", type: "Debit", sign: 1 },
+  cancelledCredits: { effect: "reverse", type: "Credit", sign: -1 },
+  transfersIn: { effect: "apply", type: "TransferIn", sign: 1 },
+  transfersOut: { effect: "apply", type: "TransferOut", sign: -1 },
+};
 
 function tallyColumns(name: TallyName) {
-  const { effect, type } = TALLIES[name];
+  const { effect, type, sign } = TALLIES[name];
   const match = sql`l.effect = ${effect} AND l.type = ${type}`;
-  const amount = POSITIVE_WHEN_NEGATED.has(name) ? sql`-l.delta_minor` : sql`l.delta_minor`;
+  const amount = sign < 0 ? sql`-l.delta_minor` : sql`l.delta_minor`;
   // SUM of INTEGERs stays an INTEGER in SQLite (exact to 2^63, an error past it, never a float).
   // A sum past 2^53 would not come back exact as a JavaScript number; formatMinor refuses to write
   // such a number (500), so a total is exact or not answered.
@@ -64,11 +73,10 @@ const MS_PER_DAY_LITERAL = sql.raw(String(MS_PER_DAY));
 
 /** The one aggregate query of the report (exported so a test can ask SQLite for its plan). */
 export function dailyTotalsQuery(fromMs: number, toMs: number, brandId?: string): SQL {
-  const names = Object.keys(TALLIES) as TallyName[];
   return sql`
     SELECT l.created_at_ms / ${MS_PER_DAY_LITERAL} AS day, p.operator_id AS operatorId,
            p.brand_id AS brandId, l.currency AS currency,
-           ${sql.join(names.map(tallyColumns), sql`, `)}
+           ${sql.join(TALLY_NAMES.map(tallyColumns), sql`, `)}
     FROM ledger_entries l
     JOIN players p ON p.id = l.player_id
     WHERE l.created_at_ms >= ${fromMs} AND l.created_at_ms < ${toMs}
