@@ -249,7 +249,8 @@ describe("GET /admin/ledger/export", () => {
       .sort((a, b) => a.created_at_ms - b.created_at_ms || a.id - b.id);
     expect(inRange.length).toBeGreaterThan(EXPORT_PAGE_ENTRIES);
     expect(inRange.length).toBe(entries.length - 2);
-  });
+    // Many calls: more than the default hook timeout on a busy machine.
+  }, 60_000);
 
   it("streams every entry of the range as NDJSON, oldest first, each line the ledger's entry", async () => {
     const answer = await exportOf(`from=${iso(FROM_MS)}&to=${iso(TO_MS)}`);

@@ -282,7 +282,8 @@ describe("GET /admin/reports/daily", () => {
       ]),
     );
     expect(entries.length).toBe(28);
-  });
+    // Many calls: more than the default hook timeout on a busy machine.
+  }, 60_000);
 
   it("totals each UTC day, operator, brand and currency as the ledger entries add up", async () => {
     const answer = await report(`from=${FROM}&to=${TO}`);
