@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ledgerDb } from "../src/ledger/db";
+import { MAX_MINOR_UNITS } from "../src/money";
 import { dailyTotalsQuery } from "../src/ledger/report";
 import { admin, batchItem, cancel, expectErrorShape, transact, uniqueId, wallet } from "./helpers";
 
@@ -349,6 +350,23 @@ describe("GET /admin/reports/daily", () => {
         `"cancelled_debits":${zero("0")},"cancelled_credits":${zero("0")},` +
         `"transfers_in":${zero("0")},"transfers_out":${zero("0")},"ggr":1000}]}`,
     );
+  });
+
+  it("answers 500 rather than an inexact figure for a total past 2^53 minor units", async () => {
+    const tag = uniqueId("big");
+    const rich: Player[] = [];
+    for (let i = 0; i < 10; i++) rich.push(await player(`op_${tag}`, `br_${tag}`, "JPY", "0"));
+    for (const p of rich) await transfer(p, "TransferIn", MAX_MINOR_UNITS);
+    const moved = await moveEntries(await entriesOf(rich), [at("1995-06-01T12:00:00Z")]);
+    const query = `from=1995-06-01&to=1995-06-02&brand_id=br_${tag}`;
+    // 10 × 10^15 yen in one day: more than a JavaScript number holds exactly.
+    expectErrorShape(await report(query), 500, "INTERNAL_ERROR");
+    // One of them a day later: 9 × 10^15 is still below 2^53, and written exactly.
+    await moveEntries(moved.slice(0, 1), [at("1995-06-02T00:00:00Z")]);
+    const answer = await report(query);
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"transfers_in":{"count":9,"amount":9000000000000000}');
+    expect(answer.text).toContain('"transfers_in":{"count":1,"amount":1000000000000000}');
   });
 
   it("an empty range answers no rows", async () => {

@@ -1,7 +1,7 @@
 import { ledgerDb } from "../ledger/db";
 import { type ExportEntry, exportPages } from "../ledger/export";
 import { type DailyTotals, dailyTotals, MS_PER_DAY, type Tally } from "../ledger/report";
-import { formatMinor, type MinorUnits } from "../money";
+import { formatMinor } from "../money";
 import { csvRow } from "./csv";
 import { jsonResponse } from "./json";
 import type { ApiRequest } from "./request";
@@ -17,11 +17,6 @@ function dayBody(totals: DailyTotals) {
     count,
     amount: moneyNumber(amountMinor, currency),
   });
-  const ggrMinor: MinorUnits =
-    totals.debits.amountMinor -
-    totals.credits.amountMinor -
-    totals.cancelledDebits.amountMinor +
-    totals.cancelledCredits.amountMinor;
   return {
     date: new Date(totals.day * MS_PER_DAY).toISOString().slice(0, 10),
     operator_id: totals.operatorId,
@@ -33,7 +28,7 @@ function dayBody(totals: DailyTotals) {
     cancelled_credits: tally(totals.cancelledCredits),
     transfers_in: tally(totals.transfersIn),
     transfers_out: tally(totals.transfersOut),
-    ggr: moneyNumber(ggrMinor, currency),
+    ggr: moneyNumber(totals.ggrMinor, currency),
   };
 }
 

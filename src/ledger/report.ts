@@ -26,6 +26,8 @@ export interface DailyTotals {
   cancelledCredits: Tally;
   transfersIn: Tally;
   transfersOut: Tally;
+  /** Gross gaming revenue: debits − credits − cancelled debits + cancelled credits; may be negative. */
+  ggrMinor: MinorUnits;
 }
 
 const TALLY_NAMES = [
@@ -55,17 +57,24 @@ function tallyColumns(name: TallyName) {
   const { effect, type, sign } = TALLIES[name];
   const match = sql`l.effect = ${effect} AND l.type = ${type}`;
   const amount = sign < 0 ? sql`-l.delta_minor` : sql`l.delta_minor`;
-  // SUM of INTEGERs stays an INTEGER in SQLite (exact to 2^63, an error past it, never a float).
-  // A sum past 2^53 would not come back exact as a JavaScript number; formatMinor refuses to write
-  // such a number (500), so a total is exact or not answered.
   return sql`COUNT(CASE WHEN ${match} THEN 1 END) AS ${sql.raw(`"${name}Count"`)},
     COALESCE(SUM(CASE WHEN ${match} THEN ${amount} END), 0) AS ${sql.raw(`"${name}Minor"`)}`;
 }
 
-type Row = { day: number; operatorId: string; brandId: string; currency: string } & Record<
-  `${TallyName}Count` | `${TallyName}Minor`,
-  number
->;
+// GGR = debits − credits − cancelled debits + cancelled credits, which is minus the sum of the
+// deltas of every Debit and Credit entry, applied or reversed. Summed by D1 like the tallies, so
+// the Worker does no arithmetic on money: SUM of INTEGERs stays an INTEGER in SQLite (exact to 2^63,
+// an error past it, never a float), and a total past 2^53, which a JavaScript number cannot hold
+// exactly, is refused by formatMinor (500). A figure is exact or not answered.
+const GGR_MINOR = sql`COALESCE(-SUM(CASE WHEN l.type IN ('Debit', 'Credit') THEN l.delta_minor END), 0) AS "ggrMinor"`;
+
+type Row = {
+  day: number;
+  operatorId: string;
+  brandId: string;
+  currency: string;
+  ggrMinor: number;
+} & Record<`${TallyName}Count` | `${TallyName}Minor`, number>;
 
 // Written into the SQL, not bound: D1 may bind a JavaScript number as a REAL, and an INTEGER divided
 // by a REAL is a fraction of a day, which would split one day into a group per entry time.
@@ -76,7 +85,7 @@ export function dailyTotalsQuery(fromMs: number, toMs: number, brandId?: string)
   return sql`
     SELECT l.created_at_ms / ${MS_PER_DAY_LITERAL} AS day, p.operator_id AS operatorId,
            p.brand_id AS brandId, l.currency AS currency,
-           ${sql.join(TALLY_NAMES.map(tallyColumns), sql`, `)}
+           ${sql.join(TALLY_NAMES.map(tallyColumns), sql`, `)}, ${GGR_MINOR}
     FROM ledger_entries l
     JOIN players p ON p.id = l.player_id
     WHERE l.created_at_ms >= ${fromMs} AND l.created_at_ms < ${toMs}
@@ -114,6 +123,7 @@ export async function dailyTotals(
       cancelledCredits: tally("cancelledCredits"),
       transfersIn: tally("transfersIn"),
       transfersOut: tally("transfersOut"),
+      ggrMinor: row.ggrMinor,
     };
   });
 }
