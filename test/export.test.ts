@@ -347,6 +347,45 @@ describe("GET /admin/ledger/export", () => {
     expect(date.text).toBe(utc.text);
   });
 
+  it("a D1 failure before the first page answers 500; one after it cuts the stream off, never ends it", async () => {
+    // D1 that answers `reads` queries, then fails: the ledger read dying under the export.
+    const failingAfter = (reads: number): D1Database => {
+      let left = reads;
+      return new Proxy(env.DB, {
+        get(target, key) {
+          if (key === "prepare")
+            return (query: string) => {
+              left -= 1;
+              if (left < 0) throw new Error("injected: D1 is gone");
+              return target.prepare(query);
+            };
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    };
+    const path = `/admin/ledger/export?from=${iso(FROM_MS)}&to=${iso(TO_MS)}`;
+    expectErrorShape(
+      await admin("GET", path, undefined, env.ADMIN_TOKEN, { DB: failingAfter(0) }),
+      500,
+      "INTERNAL_ERROR",
+    );
+
+    const response = await worker.fetch(
+      new Request(`http://wallet.test${path}`, {
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      }),
+      { ...env, DB: failingAfter(1) },
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(200);
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error("no body");
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value).split("\n").length - 1).toBe(EXPORT_PAGE_ENTRIES);
+    await expect(reader.read()).rejects.toThrow(/D1 is gone/);
+  });
+
   it("an empty range answers no lines, or the CSV header alone", async () => {
     const empty = await exportOf("from=2000-01-01T00:00:00Z&to=2000-01-01T00:00:00Z");
     expect(empty.status).toBe(200);
