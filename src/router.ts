@@ -14,6 +14,7 @@ import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
 import { openApiDocument } from "./api/openapi";
+import { dailyReport, ledgerExport } from "./api/reports";
 import type { ApiRequest, RequestLog } from "./api/request";
 import { WALLET_ENDPOINTS as W } from "./api/routes";
 import { cancel, transaction } from "./api/transaction";
@@ -121,6 +122,8 @@ router
   .get("/admin/players/:player_id/ledger", playerLedger)
   .get("/admin/reconcile", reconcileLedger)
   .get("/admin/transactions/:transaction_id", lookupTransaction)
+  .get("/admin/reports/daily", dailyReport)
+  .get("/admin/ledger/export", ledgerExport)
   .post("/admin/faults", injectFaults)
   .all("*", () => {
     throw new ApiError("NOT_FOUND", "no such route");

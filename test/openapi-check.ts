@@ -9,7 +9,7 @@ import document from "../openapi.json";
 type Schema = Record<string, unknown>;
 interface Operation {
   requestBody?: { content: { "application/json": { schema: Schema } } };
-  responses: Record<string, { content?: { "application/json"?: { schema: Schema } } }>;
+  responses: Record<string, { content?: Record<string, { schema: Schema } | undefined> }>;
 }
 
 const operations = Object.entries(document.paths).map(([template, methods]) => ({
@@ -37,7 +37,9 @@ const errorSchema = document.paths["/wallet/transaction"].post.responses["400"].
 
 /**
  * Throws, naming the drift, if the answer is not what openapi.json declares for the request; and
- * if the wallet accepted (2xx) a JSON body the document would refuse.
+ * if the wallet accepted (2xx) a JSON body the document would refuse. `contentType` is the answer's
+ * Content-Type header: an answer that is not JSON (the ledger export's NDJSON or CSV) must be of a
+ * media type the document declares for that status; each line of NDJSON must match its schema.
  */
 export function checkAgainstOpenApi(
   method: string,
@@ -45,11 +47,28 @@ export function checkAgainstOpenApi(
   requestBody: unknown,
   status: number,
   text: string,
+  contentType: string | null = "application/json",
 ): void {
   const path = new URL(url).pathname;
   const what = `${method} ${path} answered ${status}`;
   const route = operations.find((o) => o.pattern.test(path));
   const operation = route?.methods[method.toLowerCase()];
+  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (route && operation && mediaType !== "application/json") {
+    const declared = operation.responses[String(status)]?.content?.[mediaType];
+    if (!declared)
+      throw new Error(
+        `openapi.json does not declare ${mediaType || "a body without a Content-Type"} for ${status} of ${method} ${route.template} (${what})`,
+      );
+    if (mediaType === "application/x-ndjson") {
+      if (text !== "" && !text.endsWith("\n"))
+        throw new Error(`${what}: NDJSON whose last line is not ended`);
+      const validator = validatorFor(`${method} ${route.template} ${status} line`, declared.schema);
+      for (const [index, line] of text.split("\n").slice(0, -1).entries())
+        check(validator, parse(line, `${what}, line ${index + 1}`), `${what}, line ${index + 1}`);
+    }
+    return;
+  }
   const body = parse(text, what);
   if (!route || !operation) {
     // Not an operation of the document: the catch-all 404, or the /wallet/* and /admin/* middleware
@@ -78,6 +97,10 @@ export function checkAgainstOpenApi(
       `openapi.json does not declare ${status} for ${method} ${route.template} (${what}: ${text.slice(0, 200)})`,
     );
   const schema = response.content?.["application/json"]?.schema;
+  if (response.content && !schema)
+    throw new Error(
+      `openapi.json declares no JSON body for ${status} of ${method} ${route.template} (${what})`,
+    );
   if (schema) check(validatorFor(`${method} ${route.template} ${status}`, schema), body, what);
 }
 

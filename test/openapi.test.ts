@@ -101,6 +101,37 @@ describe("OpenAPI document", () => {
     );
   });
 
+  it("the check holds NDJSON to its line schema, line by line, and refuses a media type the document does not declare", () => {
+    const exportUrl = "http://wallet.test/admin/ledger/export?from=2026-01-01&to=2026-01-02";
+    const ndjson = "application/x-ndjson; charset=utf-8";
+    const line = {
+      entry_id: 1,
+      created_at: "2026-01-01T00:00:00.000Z",
+      player_id: "p",
+      operator_id: "o",
+      brand_id: "b",
+      transaction_id: "t",
+      effect: "apply",
+      type: "Debit",
+      amount: -1.5,
+      balance_after: 8.5,
+      currency: "EUR",
+      metadata: null,
+    };
+    const lines = (...objects: object[]) => objects.map((o) => `${JSON.stringify(o)}\n`).join("");
+    const check =
+      (text: string, type: string | null = ndjson) =>
+      () =>
+        checkAgainstOpenApi("GET", exportUrl, undefined, 200, text, type);
+    expect(check(lines(line, line))).not.toThrow();
+    expect(check("")).not.toThrow();
+    expect(check("entry_id,created_at\r\n", "text/csv; charset=utf-8")).not.toThrow();
+    expect(check(lines(line, { ...line, effect: "undo" }))).toThrow(/line 2/);
+    expect(check(JSON.stringify(line))).toThrow(/not ended/);
+    expect(check(lines(line), "text/plain")).toThrow(/does not declare text\/plain/);
+    expect(check(lines(line), "application/json")).toThrow(/no JSON body/);
+  });
+
   it("is served at GET /openapi.json without a signature", async () => {
     const answer = await wallet("GET", "/openapi.json", undefined, { signature: null });
     expect(answer.status).toBe(200);

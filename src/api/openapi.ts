@@ -11,11 +11,15 @@ import {
   CancelResponse,
   CreatePlayerRequest,
   CreateSessionRequest,
+  DailyReportQuery,
+  DailyReportResponse,
   decimal,
   ErrorResponse,
   FaultRequest,
   FaultResponse,
   HealthResponse,
+  LedgerExportEntry,
+  LedgerExportQuery,
   LedgerResponse,
   PlayerResponse,
   ReconcileResponse,
@@ -32,7 +36,7 @@ import {
 // another if a route of the router is missing, and every answer the test suite receives is
 // validated against it (test/helpers.ts). `npm run lint` checks it with Redocly's recommended rules.
 
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+function jsonSchema(schema: z.core.$ZodType): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io: "input",
@@ -111,6 +115,14 @@ function parameter(name: string, where: "path" | "query", schema: object, requir
 }
 const playerId = (where: "path" | "query") =>
   parameter("player_id", where, { type: "string", minLength: 1, maxLength: 255 });
+
+/** The query parameters of a GET, from the zod object that parses them. */
+function queryParameters(query: z.ZodObject) {
+  return Object.entries(query.shape).map(([name, field]) =>
+    // Required unless absent is valid (optional, or with a default).
+    parameter(name, "query", jsonSchema(field), !z.safeParse(field, undefined).success),
+  );
+}
 
 /** itty-router's `:name` segments as OpenAPI's `{name}`. */
 const openApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, "{$1}");
@@ -337,6 +349,51 @@ export function openApiDocument() {
           parameters: [
             parameter("transaction_id", "path", { type: "string", maxLength: 255 }, true),
           ],
+        },
+      },
+      "/admin/reports/daily": {
+        get: {
+          ...operation(
+            "dailyReport",
+            "Totals per UTC day, operator, brand and currency (at most 92 days)",
+            admin,
+            undefined,
+            ok(DailyReportResponse),
+            {
+              ...adminErrors,
+              "400": error(
+                "INVALID_REQUEST: a date that is not YYYY-MM-DD or not a real day, to before from, more than 92 days",
+              ),
+            },
+          ),
+          parameters: queryParameters(DailyReportQuery),
+        },
+      },
+      "/admin/ledger/export": {
+        get: {
+          operationId: "ledgerExport",
+          summary: "Every ledger entry of [from, to), oldest first, streamed as NDJSON or CSV",
+          security: admin,
+          parameters: queryParameters(LedgerExportQuery),
+          responses: {
+            "200": {
+              description:
+                "NDJSON (format=ndjson, the default): one entry a line, each the object described here. CSV (format=csv): a header row naming the same fields in the same order, then one row an entry (RFC 4180: CRLF, quoted where needed); amounts as exact decimal text, metadata empty if null.",
+              content: {
+                "application/x-ndjson": { schema: jsonSchema(LedgerExportEntry) },
+                "text/csv": {
+                  schema: {
+                    type: "string",
+                    description: `header: ${Object.keys(LedgerExportEntry.shape).join(",")}`,
+                  },
+                },
+              },
+            },
+            ...adminErrors,
+            "400": error(
+              "INVALID_REQUEST: from or to not ISO 8601 with Z or an offset (or a date), finer than milliseconds, to before from, or an unknown format",
+            ),
+          },
         },
       },
     },

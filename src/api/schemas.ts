@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { TRANSACTION_TYPES } from "../ledger/schema";
+import { MS_PER_DAY } from "../ledger/report";
+import { ENTRY_TYPES, TRANSACTION_TYPES } from "../ledger/schema";
 import { isKnownCurrency } from "../money";
 import { ApiError, ERROR_STATUS } from "./errors";
 
@@ -126,6 +127,47 @@ export const LedgerQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.coerce.number().int().min(1).optional(),
 });
+
+/** The longest daily report, in days: a quarter, so that one report is one bounded D1 query. */
+export const MAX_REPORT_DAYS = 92;
+
+/** A UTC day, YYYY-MM-DD (a real date: 2026-02-30 is refused), read as days since 1970-01-01. */
+const utcDay = z.iso
+  .date()
+  // A date-only form is UTC to Date.parse (ECMA-262), so this is its midnight UTC.
+  .transform((date) => Date.parse(date) / MS_PER_DAY)
+  .meta({ description: "a UTC day, YYYY-MM-DD" });
+
+// The query of a GET is picked field by field (as LedgerQuery's), so other names are ignored.
+export const DailyReportQuery = z
+  .object({ from: utcDay, to: utcDay, brand_id: id.optional() })
+  .refine((query) => query.from <= query.to, { path: ["to"], message: "to is before from" })
+  .refine((query) => query.to - query.from < MAX_REPORT_DAYS, {
+    path: ["to"],
+    message: `a report covers at most ${MAX_REPORT_DAYS} days`,
+  });
+
+// The ledger keeps milliseconds: a finer instant would have to be rounded, and an edge that moves
+// could take in or leave out an entry, so it is refused.
+const MAX_SECOND_DECIMALS = 3;
+/** An instant: an ISO 8601 date-time with Z or an offset, or a date (its midnight UTC), as ms. */
+const instant = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()])
+  .refine(
+    (text) => (/\.([0-9]+)/.exec(text)?.[1]?.length ?? 0) <= MAX_SECOND_DECIMALS,
+    `at most ${MAX_SECOND_DECIMALS} decimals of a second (the ledger keeps milliseconds)`,
+  )
+  // Date.parse reads a date-only form as midnight UTC (ECMA-262), the others by their offset.
+  .transform((text) => Date.parse(text))
+  .meta({
+    description:
+      "ISO 8601 date-time with Z or an offset (2026-11-01T00:00:00Z), or a date for its midnight UTC",
+  });
+
+export const EXPORT_FORMATS = ["ndjson", "csv"] as const;
+export const LedgerExportQuery = z
+  .object({ from: instant, to: instant, format: z.enum(EXPORT_FORMATS).default("ndjson") })
+  .refine((query) => query.from <= query.to, { path: ["to"], message: "to is before from" });
 
 export const CreatePlayerRequest = z.strictObject({
   player_id: id,
@@ -293,6 +335,57 @@ export const TransactionLookupResponse = z.object({
     .nullable(),
   entries: z.array(LedgerEntryResponse).meta({
     description: "oldest first: the entry that applied the id, then the one that reversed it",
+  }),
+});
+
+const tally = z.object({
+  count: z.number().int().min(0),
+  amount: money
+    .min(0)
+    .meta({ description: "the sum, never negative, exact with the currency's decimals" }),
+});
+export const DailyReportResponse = z.object({
+  days: z
+    .array(
+      z.object({
+        date: z.iso.date(),
+        operator_id: z.string(),
+        brand_id: z.string(),
+        currency: z.string(),
+        debits: tally,
+        credits: tally,
+        cancelled_debits: tally,
+        cancelled_credits: tally,
+        transfers_in: tally,
+        transfers_out: tally,
+        ggr: money.meta({
+          description:
+            "debits − credits − cancelled debits + cancelled credits; negative when players won",
+        }),
+      }),
+    )
+    .meta({
+      description:
+        "one row per UTC day, operator, brand and currency that has ledger entries, in that order",
+    }),
+});
+
+/** One entry of the ledger export: a line of NDJSON, or a CSV row whose header names these fields in this order. */
+export const LedgerExportEntry = z.object({
+  entry_id: z.number().int(),
+  created_at: z.iso.datetime(),
+  player_id: z.string(),
+  operator_id: z.string(),
+  brand_id: z.string(),
+  transaction_id: z.string().meta({ description: "the transaction or transfer id" }),
+  effect: z.enum(["apply", "reverse"]),
+  type: z.enum(ENTRY_TYPES),
+  amount: money.meta({ description: "signed change of the balance" }),
+  balance_after: money,
+  currency: z.string(),
+  metadata: z.string().nullable().meta({
+    description:
+      "the request fields the wallet keeps, as the JSON text it stored; null (empty in CSV) if none",
   }),
 });
 
