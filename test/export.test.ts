@@ -80,17 +80,26 @@ function csvFields(entry: Entry, owner: Player): string[] {
   ];
 }
 
-/** The NDJSON line of an entry: the same fields, amounts as exact JSON numbers, metadata as text. */
+/**
+ * The NDJSON line of an entry: the same fields, amounts as exact JSON numbers, metadata as the
+ * object whose JSON text the ledger stored (written back byte for byte).
+ */
 function ndjsonLine(entry: Entry, owner: Player): string {
   const fields = csvFields(entry, owner);
-  return JSON.stringify({
+  const line = JSON.stringify({
     entry_id: entry.id,
     ...Object.fromEntries(HEADER.slice(1).map((name, i) => [name, fields[i + 1]])),
     amount: JSON.rawJSON(decimal(entry.delta_minor, entry.currency)),
     balance_after: JSON.rawJSON(decimal(entry.balance_after_minor, entry.currency)),
-    metadata: entry.metadata,
+    metadata: entry.metadata === null ? null : METADATA_MARK,
   });
+  return entry.metadata === null
+    ? line
+    : line.replace(`"${METADATA_MARK}"`, () => entry.metadata ?? "");
 }
+
+// Stands in for the metadata object while the rest of the line is written.
+const METADATA_MARK = `metadata-${crypto.randomUUID()}`;
 
 /**
  * A strict RFC 4180 reader: CRLF ends a record, a quoted field may hold anything with its quotes

@@ -3,7 +3,7 @@ import { type ExportEntry, exportPages } from "../ledger/export";
 import { type DailyTotals, dailyTotals, MS_PER_DAY, type Tally } from "../ledger/report";
 import { formatMinor } from "../money";
 import { csvRow } from "./csv";
-import { jsonResponse } from "./json";
+import { jsonResponse, parseStoredJson } from "./json";
 import type { ApiRequest } from "./request";
 import { DailyReportQuery, LedgerExportEntry, LedgerExportQuery, parseWith } from "./schemas";
 import { moneyNumber } from "./views";
@@ -64,7 +64,7 @@ function exportLine(entry: ExportEntry) {
     amount: moneyNumber(entry.deltaMinor, entry.currency),
     balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
     currency: entry.currency,
-    metadata: entry.metadata,
+    metadata: entry.metadata === null ? null : parseStoredJson(entry.metadata),
   };
 }
 

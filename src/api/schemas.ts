@@ -383,9 +383,9 @@ export const LedgerExportEntry = z.object({
   amount: money.meta({ description: "signed change of the balance" }),
   balance_after: money,
   currency: z.string(),
-  metadata: z.string().nullable().meta({
+  metadata: z.record(z.string(), z.unknown()).nullable().meta({
     description:
-      "the request fields the wallet keeps, as the JSON text it stored; null (empty in CSV) if none",
+      "the request fields the wallet keeps, as sent (in CSV: their JSON text); null (empty in CSV) if none",
   }),
 });
 
