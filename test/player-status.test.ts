@@ -99,6 +99,21 @@ describe("PATCH /admin/players/{player_id}: the player's status", () => {
     });
   });
 
+  it("closing is decided on the balance D1 holds: an object that remembers another one closes nothing", async () => {
+    const { playerId } = await newPlayer({ balance: "0.00" });
+    // The player's object remembers 0.00; then D1 holds 5.00 (kept reconciled through the opening).
+    expect((await wallet("GET", `/wallet/balance?player_id=${playerId}`)).body.balance).toBe(0);
+    await env.DB.prepare(
+      "UPDATE players SET balance_minor = 500, opening_balance_minor = 500 WHERE id = ?",
+    )
+      .bind(playerId)
+      .run();
+    const refused = await setStatus(playerId, "closed");
+    expectErrorShape(refused, 409, "BALANCE_NOT_ZERO");
+    expect(refused.body.balance).toBe(5);
+    expect((await admin("GET", `/admin/players/${playerId}`)).body.status).toBe("active");
+  });
+
   it("a status change the ledger did not take is 503 and changes nothing; its retry sets it", async () => {
     const { playerId } = await newPlayer();
     await admin("POST", "/admin/faults", { player_id: playerId, fail_next_writes: 1 });
