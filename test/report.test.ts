@@ -53,30 +53,15 @@ async function play(p: Player, type: string, amount: string, extra: object = {})
   return transactionId;
 }
 
-/**
- * A transfer as the contract records it (a `transactions` row, its ledger entry, the balance moved,
- * in one D1 batch). Written straight to D1 because the transfer route is built on branch issue-13a:
- * once it is merged, these become POST /admin/players/{id}/transfers calls. Call it only after the
- * player's last wallet call: the player's object keeps its balance in memory.
- */
+/** A transfer through the admin API, as an operator makes it. */
 async function transfer(p: Player, type: "TransferIn" | "TransferOut", amountMinor: number) {
-  const id = uniqueId("rtr");
-  const delta = type === "TransferIn" ? amountMinor : -amountMinor;
-  const nowMs = Date.now();
-  await env.DB.batch([
-    env.DB.prepare("UPDATE players SET balance_minor = balance_minor + ? WHERE id = ?").bind(
-      delta,
-      p.id,
-    ),
-    env.DB.prepare(
-      `INSERT INTO transactions (transaction_id, player_id, status, type, amount_minor, currency, balance_after_minor, created_at_ms)
-       VALUES (?, ?, 'applied', ?, ?, ?, (SELECT balance_minor FROM players WHERE id = ?), ?)`,
-    ).bind(id, p.id, type, amountMinor, p.currency, p.id, nowMs),
-    env.DB.prepare(
-      `INSERT INTO ledger_entries (player_id, transaction_id, effect, type, delta_minor, balance_after_minor, currency, metadata, created_at_ms)
-       VALUES (?, ?, 'apply', ?, ?, (SELECT balance_minor FROM players WHERE id = ?), ?, '{"reason":"test"}', ?)`,
-    ).bind(p.id, id, type, delta, p.id, p.currency, nowMs),
-  ]);
+  const answer = await admin("POST", `/admin/players/${encodeURIComponent(p.id)}/transfers`, {
+    transfer_id: uniqueId("rtr"),
+    direction: type === "TransferIn" ? "in" : "out",
+    amount: decimal(amountMinor, p.currency),
+    reason: "test",
+  });
+  expect(answer.status, answer.text).toBe(200);
 }
 
 interface Entry {
