@@ -288,7 +288,9 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     await page.click("nav a[data-page=player]");
     await page.fill("#player-id-input", "player_00001");
     await page.click("#player-form button");
-    await expect.poll(() => text("#player-balance")).toBe("1023.50");
+    // The search hides the player until its answer is shown whole (a fresh transfer id included).
+    await page.locator("#player-result").waitFor();
+    expect(await text("#player-balance")).toBe("1023.50");
     expect(await text("#player-status")).toBe("active");
 
     const transferId = await page.inputValue("#transfer-id");
@@ -308,6 +310,8 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     await page.click("#transfer-form button");
     await expect.poll(() => text("#transfer-result")).toContain("balance 1033.50 EUR");
     expect(await text("#player-balance")).toBe("1033.50");
+    const rows = page.locator("#ledger tbody tr").filter({ hasText: transferId });
+    expect(await rows.count()).toBe(1);
 
     await page.selectOption("#transfer-direction", "out");
     await page.fill("#transfer-amount", "5000.00");
@@ -320,8 +324,8 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
   it("suspends and reopens a player, and revokes its sessions", async () => {
     await page.selectOption("#status-select", "suspended");
     await page.click("#status-form button[type=submit]");
-    await expect.poll(() => text("#player-status")).toBe("suspended");
-    expect(await text("#status-result")).toBe("Status is now suspended.");
+    await expect.poll(() => text("#status-result")).toBe("Status is now suspended.");
+    expect(await text("#player-status")).toBe("suspended");
     const refused = await client.wallet("POST", "/wallet/transaction", {
       player_id: "player_00001",
       transaction_id: "debit-while-suspended",
@@ -334,7 +338,8 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
 
     await page.selectOption("#status-select", "active");
     await page.click("#status-form button[type=submit]");
-    await expect.poll(() => text("#player-status")).toBe("active");
+    await expect.poll(() => text("#status-result")).toBe("Status is now active.");
+    expect(await text("#player-status")).toBe("active");
     await page.click("#revoke-sessions");
     await expect.poll(() => text("#status-result")).toContain("session(s) revoked");
   });

@@ -268,7 +268,8 @@ function showResult(id, text, ok) {
 /** Runs an operator action on the shown player, then shows the player and its ledger afresh. */
 async function playerAction(resultId, action) {
   const playerId = ledgerState.playerId;
-  hide(resultId);
+  // Never a stale message beside a new action: it says "Sending…" until the wallet answered.
+  showResult(resultId, "Sending…", true);
   try {
     const message = await action(encodeURIComponent(playerId));
     showPlayerSummary(await api(`/admin/players/${encodeURIComponent(playerId)}`));
