@@ -6,12 +6,14 @@ import { parseSourceText } from "../../scripts/lib/source-text";
 import { generate, type PlannedOp } from "./generate";
 import {
   CURRENCY,
+  deltaMinor,
   execute,
   Ledger,
   money,
   type CancelItem,
   type Expected,
   type Op,
+  type TransferItem,
   type TxItem,
 } from "./model";
 
@@ -67,7 +69,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // ---------------------------------------------------------------------------------------------
 // The wire: requests as ThrillGate writes them, answers read back into the model's lines.
 
-function wireAmount(item: TxItem): string | number {
+function wireAmount(item: { amountMinor: number; form: TxItem["form"] }): string | number {
   const text = money(item.amountMinor);
   return item.form === "number" ? Number(text) : item.form === "padded" ? `${text}0` : text;
 }
@@ -81,6 +83,16 @@ function wireTx(item: TxItem): Record<string, unknown> {
     amount: wireAmount(item),
     ...(item.currency === null ? {} : { currency: item.currency }),
     game_id: "bank", // an extra field, kept by the wallet as metadata
+  };
+}
+
+function wireTransfer(item: TransferItem): Record<string, unknown> {
+  return {
+    transfer_id: item.transferId,
+    direction: item.direction,
+    amount: wireAmount(item),
+    ...(item.reason === null ? {} : { reason: item.reason }),
+    ticket: "bank", // an unknown field, kept with the entry as the reason is
   };
 }
 
@@ -122,6 +134,18 @@ function requestOf(op: Op): { method: string; path: string; body?: unknown } {
             };
       return { method: "DELETE", path: "/wallet/transaction/batch", body };
     }
+    case "transfer":
+      return {
+        method: "POST",
+        path: `/admin/players/${encodeURIComponent(op.item.playerId)}/transfers`,
+        body: wireTransfer(op.item),
+      };
+    case "status":
+      return {
+        method: "PATCH",
+        path: `/admin/players/${encodeURIComponent(op.playerId)}`,
+        body: { status: op.status },
+      };
   }
 }
 
@@ -189,6 +213,16 @@ function observed(op: Op, status: number, text: string): Seen {
       return {
         header: `200 batch=${String(field(body, "batch_id") ?? "-")}`,
         items: list.map((result) => item(result, op.kind === "batch")),
+      };
+    case "transfer": {
+      const [id, direction] = [field(body, "transfer_id"), field(body, "direction")];
+      const header = `200 ${String(id)} ${String(direction)} ${shown(body, "balance")} ${String(field(body, "currency"))}`;
+      return { header, items: [] };
+    }
+    case "status":
+      return {
+        header: `200 ${String(field(body, "status"))} ${shown(body, "balance")}`,
+        items: [],
       };
   }
 }
@@ -391,7 +425,8 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
     disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
 }
 
-type EntryCounts = Map<string, { apply: number; reverse: number }>;
+/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
+type EntryCounts = Map<string, { apply: number; reverse: number; applied: string }>;
 
 /** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
 async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void> {
@@ -412,27 +447,37 @@ async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void>
 function expectedEntriesByPlayer(ledger: Ledger): Map<string, EntryCounts> {
   const expectedEntries = new Map<string, EntryCounts>();
   for (const [transactionId, record] of ledger.ids()) {
-    if (record.playerId === null || record.status === "tombstone" || record.status === "refused")
+    const { playerId, content, status } = record;
+    if (playerId === null || content === null || status === "tombstone" || status === "refused")
       continue;
-    const entries: EntryCounts = expectedEntries.get(record.playerId) ?? new Map();
-    entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
-    expectedEntries.set(record.playerId, entries);
+    const entries: EntryCounts = expectedEntries.get(playerId) ?? new Map();
+    entries.set(transactionId, {
+      apply: 1,
+      reverse: status === "cancelled" ? 1 : 0,
+      applied: `${content.type} ${money(deltaMinor(content.type, content.amountMinor))}`,
+    });
+    expectedEntries.set(playerId, entries);
   }
   return expectedEntries;
 }
 
+/** The balance through the player's object and in D1, and the status GET /admin/players shows. */
 async function checkBalance(run: BankRun, playerId: string): Promise<void> {
   const want = money(run.ledger.balance(playerId));
   const answer = await run.send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
   const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
   if (got !== `200 ${want}`)
     disagree(run, `final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
-  const stored = shown(
-    await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`),
-    "balance",
-  );
+  const player = await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`);
+  const stored = shown(player, "balance");
   if (stored !== want)
     disagree(run, `final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
+  const status = String(field(player, "status"));
+  if (status !== run.ledger.status(playerId))
+    disagree(
+      run,
+      `final status of ${playerId}: expected ${run.ledger.status(playerId)}, got ${status}`,
+    );
   if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
 }
 
@@ -448,9 +493,11 @@ async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCount
     const list = field(page, "entries");
     for (const entry of Array.isArray(list) ? list : []) {
       const id = String(field(entry, "transaction_id"));
-      const counts = entries.get(id) ?? { apply: 0, reverse: 0 };
-      if (field(entry, "effect") === "apply") counts.apply += 1;
-      else counts.reverse += 1;
+      const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
+      if (field(entry, "effect") === "apply") {
+        counts.apply += 1;
+        counts.applied = `${String(field(entry, "type"))} ${shown(entry, "amount")}`;
+      } else counts.reverse += 1;
       entries.set(id, counts);
     }
     before = field(page, "next_before");
@@ -466,11 +513,16 @@ function checkLedger(
 ): void {
   for (const [id, counts] of entries) {
     if (counts.apply > 1 || counts.reverse > 1) run.report.doubleApplies += 1;
-    const want = expected.get(id) ?? { apply: 0, reverse: 0 };
+    const want = expected.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
     if (counts.apply !== want.apply || counts.reverse !== want.reverse) {
       disagree(
         run,
         `ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`,
+      );
+    } else if (counts.applied !== want.applied) {
+      disagree(
+        run,
+        `ledger of ${playerId}: ${id} applied as ${counts.applied}, the model ${want.applied}`,
       );
     }
   }
