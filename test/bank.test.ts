@@ -30,30 +30,36 @@ describe("the bank: random operations with retries and faults agree with the mod
     });
   }
 
-  it("the bank notices money the model did not send: one applied transaction sent again under another id", async () => {
+  it("the bank notices money the model did not send: a transaction and a transfer applied again under other ids", async () => {
     // A wallet that double-applies looks like this from outside; the check must say so.
-    let twinSent = false;
+    const twinned = new Set<string>();
     const doubling: Send = async (method, path, body) => {
       const answer = await send(method, path, body);
+      const kind = path.endsWith("/transfers")
+        ? "transfer"
+        : path === "/wallet/transaction"
+          ? "transaction"
+          : null;
+      const idField = kind === "transfer" ? "transfer_id" : "transaction_id";
       if (
-        !twinSent &&
-        path === "/wallet/transaction" &&
+        kind !== null &&
+        !twinned.has(kind) &&
         answer.status === 200 &&
         typeof body === "object" &&
         body !== null &&
-        "transaction_id" in body
+        idField in body
       ) {
-        twinSent = true;
-        await send(method, path, {
-          ...body,
-          transaction_id: `${String(body.transaction_id)}-twin`,
-        });
+        twinned.add(kind);
+        const id = String(Reflect.get(body, idField));
+        await send(method, path, { ...body, [idField]: `${id}-twin` });
       }
       return answer;
     };
     const report = await runBank({ seed: 7, operations: 60, send: doubling, faultRate: 0 });
-    expect(twinSent).toBe(true);
+    expect([...twinned].sort()).toEqual(["transaction", "transfer"]);
     expect(report.disagreements).toBeGreaterThan(0);
-    expect(report.problems.join("\n")).toContain("-twin");
+    const problems = report.problems.join("\n");
+    expect(problems).toMatch(/-t[0-9]+-twin/);
+    expect(problems).toMatch(/-x[0-9]+-twin/);
   });
 });
