@@ -14,7 +14,7 @@ const LAYERS = {
 };
 
 /** The endpoint handlers of api/; every other module there is a helper they share. */
-const HANDLERS = "^src/api/(admin|batch|transaction|wallet)\\.ts$";
+const HANDLERS = "^src/api/(admin|batch|transaction|transfers|wallet)\\.ts$";
 
 const upward = (name, from, above) => ({
   name,

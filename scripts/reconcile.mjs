@@ -28,7 +28,7 @@ if (!response.ok) {
 }
 const report = await response.json();
 console.log(
-  `players checked: ${report.players_checked}, transactions checked: ${report.transactions_checked}`,
+  `players checked: ${report.players_checked}, transactions checked: ${report.transactions_checked} (transfers: ${report.transfers_checked})`,
 );
 for (const m of report.balance_mismatches) {
   console.log(

@@ -8,6 +8,8 @@ import {
   lookupTransaction,
   playerLedger,
   reconcileLedger,
+  revokePlayerSessions,
+  setPlayerStatus,
 } from "./api/admin";
 import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
@@ -17,6 +19,7 @@ import { openApiDocument } from "./api/openapi";
 import type { ApiRequest, RequestLog } from "./api/request";
 import { WALLET_ENDPOINTS as W } from "./api/routes";
 import { cancel, transaction } from "./api/transaction";
+import { transfer } from "./api/transfers";
 import { decodedParams, decodedQuery } from "./api/url";
 import { authenticate, balance } from "./api/wallet";
 import { isAdminAuthorization } from "./auth/admin";
@@ -117,7 +120,10 @@ router
   .all("/admin/*", withConfig, withBody, requireAdminToken)
   .post("/admin/players", createPlayer)
   .get("/admin/players/:player_id", getPlayer)
+  .patch("/admin/players/:player_id", setPlayerStatus)
   .post("/admin/players/:player_id/sessions", createSession)
+  .delete("/admin/players/:player_id/sessions", revokePlayerSessions)
+  .post("/admin/players/:player_id/transfers", transfer)
   .get("/admin/players/:player_id/ledger", playerLedger)
   .get("/admin/reconcile", reconcileLedger)
   .get("/admin/transactions/:transaction_id", lookupTransaction)

@@ -54,7 +54,7 @@ describe("admin API", () => {
     });
     const created = await admin("POST", "/admin/players", request);
     expect(created.status).toBe(201);
-    const expected = { ...request, balance: 50 };
+    const expected = { ...request, balance: 50, status: "active" };
     expect(created.body).toEqual(expected);
     const fetched = await admin("GET", `/admin/players/${request.player_id}`);
     expect(fetched.status).toBe(200);

@@ -1,7 +1,7 @@
 import { ledgerDb } from "../ledger/db";
 import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";
-import { insertSession, newToken } from "../ledger/sessions";
+import { insertSession, newToken, revokeSessions } from "../ledger/sessions";
 import { ledgerPage, type LedgerPageEntry } from "../ledger/transactions";
 import { transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
@@ -16,10 +16,11 @@ import {
   LedgerQuery,
   parseWith,
   PlayerPath,
+  PlayerStatusRequest,
 } from "./schemas";
 import { faultsEnabled } from "../wallet/faults";
 import { playerWallet } from "../wallet/player-wallet";
-import { moneyNumber, playerProfile } from "./views";
+import { moneyNumber, playerProfile, settled } from "./views";
 
 function playerBody(player: PlayerRow) {
   return {
@@ -29,13 +30,19 @@ function playerBody(player: PlayerRow) {
     currency: player.currency,
     balance: moneyNumber(player.balanceMinor, player.currency),
     ...playerProfile(player),
+    status: player.status,
   };
 }
 
-async function existingPlayer(request: ApiRequest, env: Env): Promise<PlayerRow> {
+function playerIdOf(request: ApiRequest): string {
   // Decoded by the router (api/url.ts); bounded like every id.
   const { player_id: playerId } = parseWith(PlayerPath, { player_id: request.params.player_id });
   request.log.player_id = playerId;
+  return playerId;
+}
+
+async function existingPlayer(request: ApiRequest, env: Env): Promise<PlayerRow> {
+  const playerId = playerIdOf(request);
   const player = await findPlayer(ledgerDb(env.DB), playerId);
   if (!player) throw new ApiError("PLAYER_NOT_FOUND", `no player ${playerId}`);
   return player;
@@ -75,6 +82,24 @@ export async function createPlayer(request: ApiRequest, env: Env): Promise<Respo
 /** GET /admin/players/:player_id */
 export async function getPlayer(request: ApiRequest, env: Env): Promise<Response> {
   return jsonResponse(200, playerBody(await existingPlayer(request, env)));
+}
+
+/**
+ * PATCH /admin/players/:player_id {"status"}: set by the player's object, in line with its other
+ * operations, so no Debit decided after the answer sees the old status.
+ */
+export async function setPlayerStatus(request: ApiRequest, env: Env): Promise<Response> {
+  const { status } = parseWith(PlayerStatusRequest, parseJsonBody(request.bodyBytes));
+  const playerId = playerIdOf(request);
+  settled(await playerWallet(env, playerId).setStatus({ playerId, status }));
+  return jsonResponse(200, playerBody(await existingPlayer(request, env)));
+}
+
+/** DELETE /admin/players/:player_id/sessions: no token of the player authenticates any more. */
+export async function revokePlayerSessions(request: ApiRequest, env: Env): Promise<Response> {
+  const player = await existingPlayer(request, env);
+  const revoked = await revokeSessions(ledgerDb(env.DB), player.id, Date.now());
+  return jsonResponse(200, { player_id: player.id, revoked });
 }
 
 /** POST /admin/players/:player_id/sessions: a launch token that /wallet/authenticate accepts. */
@@ -185,6 +210,7 @@ export async function reconcileLedger(_request: ApiRequest, env: Env): Promise<R
     ok: report.ok,
     players_checked: report.playersChecked,
     transactions_checked: report.transactionsChecked,
+    transfers_checked: report.transfersChecked,
     balance_mismatches: report.balanceMismatches.map((m) => ({
       player_id: m.playerId,
       balance_minor: m.balanceMinor,

@@ -29,11 +29,18 @@ export const ERROR_RULES = {
   INSUFFICIENT_FUNDS: { status: 402, retry: false, cancel: false },
   // ALLOWED_SOURCE_IPS refused the caller before the body was read: nothing was applied.
   FORBIDDEN: { status: 403, retry: false, cancel: false },
+  // The operator suspended or closed the player: a Debit is refused before anything is applied,
+  // and recorded with its id, so a retry answers the same even after the player is active again.
+  PLAYER_SUSPENDED: { status: 403, retry: false, cancel: false },
+  // A transfer in to a closed player (admin API), recorded like PLAYER_SUSPENDED.
+  PLAYER_CLOSED: { status: 403, retry: false, cancel: false },
   PLAYER_NOT_FOUND: { status: 404, retry: false, cancel: false },
   NOT_FOUND: { status: 404, retry: false, cancel: false },
   DUPLICATE_TRANSACTION: { status: 409, retry: false, cancel: false },
   TRANSACTION_CANCELLED: { status: 409, retry: false, cancel: false },
   PLAYER_EXISTS: { status: 409, retry: false, cancel: false },
+  // Closing a player whose balance is not 0 (admin API): transfer the balance out first.
+  BALANCE_NOT_ZERO: { status: 409, retry: false, cancel: false },
   BODY_TOO_LARGE: { status: 413, retry: false, cancel: false },
   INTERNAL_ERROR: { status: 500, retry: true, cancel: true },
   UNAVAILABLE: { status: 503, retry: true, cancel: true },

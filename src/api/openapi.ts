@@ -18,13 +18,17 @@ import {
   HealthResponse,
   LedgerResponse,
   PlayerResponse,
+  PlayerStatusRequest,
   ReconcileResponse,
+  RevokeSessionsResponse,
   SessionResponse,
   TransactionBatchRequest,
   TransactionBatchResponse,
   TransactionLookupResponse,
   TransactionRequest,
   TransactionResponse,
+  TransferRequest,
+  TransferResponse,
 } from "./schemas";
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, so the
@@ -150,6 +154,9 @@ export function openApiDocument() {
           {
             ...walletErrors,
             "401": error("INVALID_SIGNATURE or INVALID_TOKEN"),
+            "403": error(
+              "FORBIDDEN, or PLAYER_SUSPENDED: the operator suspended or closed the player",
+            ),
           },
         ),
       },
@@ -172,6 +179,9 @@ export function openApiDocument() {
           {
             ...walletErrors,
             "402": error("INSUFFICIENT_FUNDS (with the balance)"),
+            "403": error(
+              "FORBIDDEN, or PLAYER_SUSPENDED: a Debit of a suspended or closed player (recorded: a retry answers the same)",
+            ),
             "404": error("PLAYER_NOT_FOUND"),
             "409": error("DUPLICATE_TRANSACTION or TRANSACTION_CANCELLED"),
           },
@@ -188,6 +198,9 @@ export function openApiDocument() {
             ...walletErrors,
             "402": error("INSUFFICIENT_FUNDS: the credit was spent"),
             "404": error("PLAYER_NOT_FOUND"),
+            "409": error(
+              "DUPLICATE_TRANSACTION: the id is an operator transfer, which a cancel never reverses",
+            ),
           },
         ),
       },
@@ -251,6 +264,46 @@ export function openApiDocument() {
           }),
           parameters: [playerId("path")],
         },
+        patch: {
+          ...operation(
+            "setPlayerStatus",
+            "Set a player's status: active, suspended or closed",
+            admin,
+            jsonSchema(PlayerStatusRequest),
+            ok(PlayerResponse),
+            {
+              ...adminErrors,
+              "404": error("PLAYER_NOT_FOUND"),
+              "409": error("BALANCE_NOT_ZERO (with the balance): transfer it out before closing"),
+              "503": error("UNAVAILABLE: nothing changed, safe to retry"),
+            },
+          ),
+          parameters: [playerId("path")],
+        },
+      },
+      [openApiPath("/admin/players/:player_id/transfers")]: {
+        post: {
+          ...operation(
+            "transfer",
+            "Move money into or out of a player's wallet, exactly once",
+            admin,
+            jsonSchema(TransferRequest),
+            ok(TransferResponse),
+            {
+              ...adminErrors,
+              "402": error("INSUFFICIENT_FUNDS (with the balance): a transfer out above it"),
+              "403": error("PLAYER_CLOSED: a transfer in to a closed player"),
+              "404": error("PLAYER_NOT_FOUND"),
+              "409": error(
+                "DUPLICATE_TRANSACTION: the id is another transfer's or a ThrillGate transaction's",
+              ),
+              "503": error(
+                "UNAVAILABLE: safe to retry; a transfer that was applied answers the same",
+              ),
+            },
+          ),
+          parameters: [playerId("path")],
+        },
       },
       [openApiPath("/admin/players/:player_id/sessions")]: {
         post: {
@@ -260,6 +313,20 @@ export function openApiDocument() {
             admin,
             jsonSchema(CreateSessionRequest),
             created(SessionResponse),
+            {
+              ...adminErrors,
+              "404": error("PLAYER_NOT_FOUND"),
+            },
+          ),
+          parameters: [playerId("path")],
+        },
+        delete: {
+          ...operation(
+            "revokeSessions",
+            "Revoke every token of a player",
+            admin,
+            undefined,
+            ok(RevokeSessionsResponse),
             {
               ...adminErrors,
               "404": error("PLAYER_NOT_FOUND"),

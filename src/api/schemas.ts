@@ -1,6 +1,7 @@
 import * as z from "zod";
-import { TRANSACTION_TYPES } from "../ledger/schema";
+import { ENTRY_TYPES, PLAYER_STATUSES, TRANSACTION_TYPES } from "../ledger/schema";
 import { isKnownCurrency } from "../money";
+import { TRANSFER_DIRECTIONS } from "../wallet/decide";
 import { ApiError, ERROR_STATUS } from "./errors";
 
 // Every request body and query the API accepts. Choices the public ThrillGate documentation
@@ -11,6 +12,8 @@ export const MAX_ID_LENGTH = 255;
 const MAX_TOKEN_LENGTH = 512;
 const MAX_PROFILE_FIELD_LENGTH = 255;
 const MAX_SEGMENTS = 100;
+/** A transfer's reason is for people (support, finance), kept with its ledger entry. */
+export const MAX_REASON_LENGTH = 1000;
 
 const id = z.string().min(1).max(MAX_ID_LENGTH);
 const currency = z.string().refine(isKnownCurrency, "unknown currency code");
@@ -151,6 +154,27 @@ export const CreateSessionRequest = z.strictObject({
     .optional(),
 });
 
+export const PlayerStatusRequest = z.strictObject({ status: z.enum(PLAYER_STATUSES) });
+
+// The operator's own fields (a payment reference, a desk id…) are kept with the ledger entry, like
+// ThrillGate's: hence looseObject. But a transfer is in the player's currency, to the player of
+// its path: a `currency` or `player_id` in the body would read as a choice that is not made, so
+// the body is refused rather than moving money the operator may not have meant.
+export const TransferRequest = z
+  .looseObject({
+    transfer_id: id,
+    direction: z.enum(TRANSFER_DIRECTIONS),
+    amount: decimal,
+    reason: z.string().max(MAX_REASON_LENGTH).nullish(),
+  })
+  .superRefine(
+    withoutFields(
+      ["currency", "player_id"],
+      "a transfer (it is in the player's currency, to the player of its path)",
+    ),
+  );
+export type TransferRequest = z.infer<typeof TransferRequest>;
+
 // Responses: the shapes handlers answer, for the OpenAPI document (handlers build them directly).
 
 /** Written as an exact decimal with the currency's decimals, e.g. 1000.00 (EUR) or 1500 (JPY). */
@@ -216,6 +240,20 @@ export const CancelBatchResponse = z.object({
 
 export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({
   balance: money,
+  status: z.enum(PLAYER_STATUSES).meta({
+    description:
+      "active; suspended: no authenticate, no debits; closed: as suspended, and no transfers in",
+  }),
+});
+export const TransferResponse = z.object({
+  transfer_id: z.string(),
+  direction: z.enum(TRANSFER_DIRECTIONS),
+  balance: money.meta({ description: "the balance the transfer left" }),
+  currency: z.string(),
+});
+export const RevokeSessionsResponse = z.object({
+  player_id: z.string(),
+  revoked: z.number().int().min(0).meta({ description: "how many live tokens were revoked" }),
 });
 export const SessionResponse = z.object({ player_token: z.string(), expires_at: z.iso.datetime() });
 export const LedgerResponse = z.object({
@@ -225,7 +263,7 @@ export const LedgerResponse = z.object({
       id: z.number().int(),
       transaction_id: z.string(),
       effect: z.enum(["apply", "reverse"]),
-      type: z.enum(TRANSACTION_TYPES),
+      type: z.enum(ENTRY_TYPES),
       amount: money,
       balance_after: money,
       currency: z.string(),
@@ -239,6 +277,7 @@ export const ReconcileResponse = z.object({
   ok: z.boolean(),
   players_checked: z.number().int(),
   transactions_checked: z.number().int(),
+  transfers_checked: z.number().int().meta({ description: "of the transactions checked" }),
   balance_mismatches: z.array(
     z.object({
       player_id: z.string(),
@@ -262,7 +301,7 @@ const LedgerEntryResponse = z.object({
   id: z.number().int(),
   transaction_id: z.string(),
   effect: z.enum(["apply", "reverse"]),
-  type: z.enum(TRANSACTION_TYPES),
+  type: z.enum(ENTRY_TYPES),
   amount: money.meta({ description: "signed change of the balance" }),
   balance_after: money,
   currency: z.string(),
@@ -276,7 +315,7 @@ export const TransactionLookupResponse = z.object({
     .string()
     .nullable()
     .meta({ description: "null for a tombstone whose cancel named no player" }),
-  type: z.enum(TRANSACTION_TYPES).nullable(),
+  type: z.enum(ENTRY_TYPES).nullable(),
   amount: money.nullable(),
   currency: z.string().nullable(),
   batch_id: z.string().nullable(),

@@ -26,6 +26,10 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
   }
   const { player } = found;
   request.log.player_id = player.id;
+  // The operator suspended or closed the player (admin API): no new session, so no new play.
+  if (player.status !== "active") {
+    throw new ApiError("PLAYER_SUSPENDED", `player ${player.id} is ${player.status}`);
+  }
   if (body.currency !== player.currency) {
     throw new ApiError(
       "CURRENCY_MISMATCH",

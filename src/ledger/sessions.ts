@@ -20,6 +20,23 @@ export async function findSessionWithPlayer(
     .get();
 }
 
+/**
+ * Deletes every token of the player (launch and session tokens alike), so that none of them
+ * authenticates again; answers how many of them were still live at `nowMs`.
+ */
+export async function revokeSessions(
+  db: LedgerDb,
+  playerId: string,
+  nowMs: number,
+): Promise<number> {
+  const deleted = await db
+    .delete(sessions)
+    .where(eq(sessions.playerId, playerId))
+    .returning({ expiresAtMs: sessions.expiresAtMs })
+    .all();
+  return deleted.filter(({ expiresAtMs }) => expiresAtMs === null || expiresAtMs > nowMs).length;
+}
+
 /** An opaque, unguessable player token (122 random bits). */
 export function newToken(): string {
   return `tok_${crypto.randomUUID().replace(/-/g, "")}`;

@@ -2,7 +2,13 @@ import { and, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
-import { KNOWN_COLUMNS, knownAfter, type KnownTransaction, type LedgerWrite } from "./writes";
+import {
+  KNOWN_COLUMNS,
+  knownAfter,
+  type IdWrite,
+  type KnownTransaction,
+  type LedgerWrite,
+} from "./writes";
 
 export async function findTransaction(
   db: LedgerDb,
@@ -74,7 +80,8 @@ export async function transactionsOfBatch(
 /**
  * The ledger entry's balance_after is read back from the player row just updated, and only if it
  * is the balance the object computed: a stale cache makes it NULL, the NOT NULL constraint fails
- * and D1 rolls the whole write back (invariant 4: nothing half-applied).
+ * and D1 rolls the whole write back (invariant 4: nothing half-applied). A status change sets the
+ * balance to itself through it, so it too fails whole unless decided on the balance D1 holds.
  */
 function checkedBalanceAfter(playerId: string, balanceAfterMinor: number) {
   return sql`(SELECT ${players.balanceMinor} FROM ${players} WHERE ${players.id} = ${playerId} AND ${players.balanceMinor} = ${balanceAfterMinor})`;
@@ -108,7 +115,7 @@ function moveBalance(
 }
 
 /** The transactions row of an id: what D1 will know of it once `write` has committed. */
-function idRow(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchItem<"sqlite"> {
+function idRow(db: LedgerDb, write: IdWrite, nowMs: number): BatchItem<"sqlite"> {
   return db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs });
 }
 
@@ -153,6 +160,16 @@ function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchIt
           batchId: write.batchId,
           createdAtMs: nowMs,
         }),
+      ];
+    case "status":
+      return [
+        db
+          .update(players)
+          .set({
+            status: write.status,
+            balanceMinor: checkedBalanceAfter(write.playerId, write.balanceMinor),
+          })
+          .where(eq(players.id, write.playerId)),
       ];
   }
 }

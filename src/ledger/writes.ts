@@ -1,6 +1,6 @@
 import { getTableColumns } from "drizzle-orm";
 import type { MinorUnits } from "../money";
-import { transactions, type TransactionType } from "./schema";
+import { transactions, type EntryType, type PlayerStatus, type TransactionType } from "./schema";
 
 // What the ledger records of a transaction id, and the writes that change it: the vocabulary the
 // wallet's decisions produce and the ledger's queries persist. Derived from the drizzle schema, so
@@ -26,20 +26,20 @@ export interface RefusalWrite<Refusal extends RecordedRefusal = RecordedRefusal>
   kind: "refusal";
   transactionId: string;
   playerId: string;
-  type: TransactionType;
+  type: EntryType;
   amountMinor: MinorUnits;
   currency: string;
   batchId: string | null;
   refusal: Refusal;
 }
 
-/** A change to persist: one atomic D1 write per item. */
-export type LedgerWrite =
+/** A change to what D1 knows of one id (a ThrillGate transaction or an operator transfer). */
+export type IdWrite =
   | {
       kind: "apply";
       transactionId: string;
       playerId: string;
-      type: TransactionType;
+      type: EntryType;
       amountMinor: MinorUnits;
       deltaMinor: MinorUnits;
       currency: string;
@@ -60,6 +60,20 @@ export type LedgerWrite =
   | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
   | RefusalWrite;
 
+/**
+ * The operator's change of a player's status. It moves no money, but is decided on the balance
+ * (closing needs 0), so it is written only if the balance is still the one it was decided on.
+ */
+export interface StatusWrite {
+  kind: "status";
+  playerId: string;
+  status: PlayerStatus;
+  balanceMinor: MinorUnits;
+}
+
+/** A change to persist: one atomic D1 write per item. */
+export type LedgerWrite = IdWrite | StatusWrite;
+
 type NullableColumn = {
   [K in keyof KnownTransaction]: null extends KnownTransaction[K] ? K : never;
 }[keyof KnownTransaction];
@@ -72,7 +86,7 @@ const NOTHING_KNOWN = Object.fromEntries(
 
 /** What D1 will know of the id once `write` has committed. */
 export function knownAfter(
-  write: LedgerWrite,
+  write: IdWrite,
   previous: KnownTransaction | undefined,
 ): KnownTransaction {
   switch (write.kind) {

@@ -1,7 +1,13 @@
 // The wallet's rules as pure functions of (state, operation) → decision, with no I/O: the
 // PlayerWallet object only orders operations, loads state and persists what is decided here.
 import type { Config } from "../config";
-import { isTransferType, type TransactionType } from "../ledger/schema";
+import {
+  isTransferType,
+  type EntryType,
+  type PlayerStatus,
+  type TransactionType,
+  type TransferType,
+} from "../ledger/schema";
 import type {
   KnownTransaction,
   LedgerWrite,
@@ -14,6 +20,8 @@ export interface PlayerState {
   playerId: string;
   currency: string;
   balanceMinor: MinorUnits;
+  /** Set by the operator: who may play (active), and who may still receive transfers (not closed). */
+  status: PlayerStatus;
 }
 
 export interface TransactionOp {
@@ -32,6 +40,26 @@ export interface CancelOp {
   transactionId: string;
   playerId: string;
   batchId?: string;
+}
+
+export const TRANSFER_DIRECTIONS = ["in", "out"] as const;
+export type TransferDirection = (typeof TRANSFER_DIRECTIONS)[number];
+
+/** The operator moving money into or out of the wallet (admin API); its id shares the one id space. */
+export interface TransferOp {
+  transferId: string;
+  playerId: string;
+  direction: TransferDirection;
+  /** Decimal text as sent; read in the player's currency. */
+  amount: string;
+  /** `reason` and the fields the wallet does not interpret, as the JSON text of an object. */
+  metadata: string;
+}
+
+/** The operator setting a player's status (admin API). */
+export interface StatusOp {
+  playerId: string;
+  status: PlayerStatus;
 }
 
 export interface Rules {
@@ -65,7 +93,69 @@ export function writeOf(decision: Decision): LedgerWrite | undefined {
   return decision.kind === "answer" ? undefined : decision.write;
 }
 
-const DELTA_SIGN: Record<TransactionType, number> = { Debit: -1, Credit: 1, None: 0 };
+/** The player's state once the decision's write has committed. */
+export function stateAfter(state: PlayerState, decision: Decision): PlayerState {
+  if (decision.kind !== "write") return state;
+  const status = decision.write.kind === "status" ? decision.write.status : state.status;
+  return { ...state, balanceMinor: decision.balanceMinor, status };
+}
+
+const DELTA_SIGN: Record<EntryType, number> = {
+  Debit: -1,
+  Credit: 1,
+  None: 0,
+  TransferIn: 1,
+  TransferOut: -1,
+};
+
+const TRANSFER_TYPE: Record<TransferDirection, TransferType> = {
+  in: "TransferIn",
+  out: "TransferOut",
+};
+
+/** What an id's refusal records: the content it was refused with, so a copy is compared with it. */
+type RefusedContent = Omit<RefusalWrite, "kind" | "refusal">;
+
+/**
+ * A refusal that may depend on the player's balance, status or settings that can change, so it is
+ * recorded with the id: a later copy gets the same answer, never a different one.
+ */
+function refuseAndRecord(
+  content: RefusedContent,
+  code: RefusalCode,
+  message: string,
+  balanceMinor?: MinorUnits,
+): Decision {
+  const refusal = refusalOf(code, message, balanceMinor);
+  return { kind: "refuse", refusal, write: { kind: "refusal", ...content, refusal } };
+}
+
+/**
+ * A copy of an id D1 already holds (invariant 1): with the same content, the first answer again (a
+ * recorded refusal, or the balance it left); with other content, DUPLICATE_TRANSACTION.
+ */
+function replay(known: KnownTransaction, sameContent: boolean, what: string): Decision {
+  if (
+    sameContent &&
+    known.status === "refused" &&
+    known.refusalCode !== null &&
+    isRefusalCode(known.refusalCode)
+  ) {
+    return refuse(
+      known.refusalCode,
+      known.refusalMessage ?? "refused",
+      known.refusalBalanceMinor ?? undefined,
+    );
+  }
+  // A refused row keeps balance_after NULL, so other content or an unreadable refusal lands here.
+  if (!sameContent || known.balanceAfterMinor === null) {
+    return refuse(
+      "DUPLICATE_TRANSACTION",
+      `${what} ${known.transactionId} exists with other content`,
+    );
+  }
+  return { kind: "answer", balanceMinor: known.balanceAfterMinor };
+}
 
 /** May this Debit, Credit or None be applied to this player's state, given what D1 knows of its id? */
 export function decideTransaction(
@@ -87,93 +177,70 @@ export function decideTransaction(
         `transaction ${op.transactionId} was cancelled before it arrived`,
       );
     }
+    // An operator transfer's id has another type, so it is never taken for this transaction.
     const sameContent =
       known.playerId === op.playerId &&
       known.type === op.type &&
       known.amountMinor === amountMinor &&
       known.currency === currency;
-    if (
-      sameContent &&
-      known.status === "refused" &&
-      known.refusalCode !== null &&
-      isRefusalCode(known.refusalCode)
-    ) {
-      return refuse(
-        known.refusalCode,
-        known.refusalMessage ?? "refused",
-        known.refusalBalanceMinor ?? undefined,
-      );
-    }
-    // A refused row keeps balance_after NULL, so other content or an unreadable refusal lands here.
-    if (!sameContent || known.balanceAfterMinor === null) {
-      return refuse(
-        "DUPLICATE_TRANSACTION",
-        `transaction ${op.transactionId} exists with other content`,
-      );
-    }
-    return { kind: "answer", balanceMinor: known.balanceAfterMinor };
+    return replay(known, sameContent, "transaction");
   }
 
-  // A refusal from here on may depend on the player's balance or on settings that can change, so
-  // it is recorded with the id: a later copy gets the same answer, never a different one.
-  const refuseAndRecord = (
-    code: RefusalCode,
-    message: string,
-    balanceMinor?: MinorUnits,
-  ): Decision => {
-    const refusal = refusalOf(code, message, balanceMinor);
-    const { transactionId, playerId, type } = op;
-    const write: RefusalWrite = {
-      kind: "refusal",
-      transactionId,
-      playerId,
-      type,
-      amountMinor,
-      currency,
-      batchId: op.batchId ?? null,
-      refusal,
-    };
-    return { kind: "refuse", refusal, write };
+  const content: RefusedContent = {
+    transactionId: op.transactionId,
+    playerId: op.playerId,
+    type: op.type,
+    amountMinor,
+    currency,
+    batchId: op.batchId ?? null,
   };
+  // A player the operator suspended or closed plays no more; a win and a reversal are still paid.
+  if (op.type === "Debit" && state.status !== "active") {
+    return refuseAndRecord(
+      content,
+      "PLAYER_SUSPENDED",
+      `player ${op.playerId} is ${state.status}: no debits`,
+    );
+  }
   if (currency !== state.currency) {
     return refuseAndRecord(
+      content,
       "CURRENCY_MISMATCH",
       `the player's currency is ${state.currency}, not ${currency}`,
     );
   }
   if (op.type === "None" && amountMinor !== 0)
-    return refuseAndRecord("INVALID_REQUEST", "amount: a None transaction has amount 0");
+    return refuseAndRecord(content, "INVALID_REQUEST", "amount: a None transaction has amount 0");
   if (op.type === "Credit" && amountMinor === 0 && !rules.acceptZeroValueCredits) {
-    return refuseAndRecord("INVALID_REQUEST", "amount: zero-value credits are not accepted");
+    return refuseAndRecord(
+      content,
+      "INVALID_REQUEST",
+      "amount: zero-value credits are not accepted",
+    );
   }
   const deltaMinor = DELTA_SIGN[op.type] * amountMinor;
   const balanceAfterMinor = state.balanceMinor + deltaMinor;
   // Invariant 3: no overdraft.
   if (balanceAfterMinor < 0) {
     return refuseAndRecord(
+      content,
       "INSUFFICIENT_FUNDS",
       "the balance is lower than the debit",
       state.balanceMinor,
     );
   }
-  if (balanceAfterMinor > MAX_MINOR_UNITS)
-    return refuseAndRecord("INVALID_REQUEST", "the balance would exceed the wallet's maximum");
+  if (balanceAfterMinor > MAX_MINOR_UNITS) {
+    return refuseAndRecord(
+      content,
+      "INVALID_REQUEST",
+      "the balance would exceed the wallet's maximum",
+    );
+  }
 
   return {
     kind: "write",
     balanceMinor: balanceAfterMinor,
-    write: {
-      kind: "apply",
-      transactionId: op.transactionId,
-      playerId: op.playerId,
-      type: op.type,
-      amountMinor,
-      deltaMinor,
-      currency,
-      batchId: op.batchId ?? null,
-      metadata: op.metadata,
-      balanceAfterMinor,
-    },
+    write: { kind: "apply", ...content, deltaMinor, metadata: op.metadata, balanceAfterMinor },
   };
 }
 
@@ -235,6 +302,103 @@ export function decideCancel(
       currency: known.currency,
       batchId: op.batchId ?? null,
       balanceAfterMinor,
+    },
+  };
+}
+
+/**
+ * May the operator move this amount into or out of the player's wallet? A transfer is applied at
+ * most once, like a transaction, and its id is never a ThrillGate transaction's (the one id space:
+ * a transfer's type is TransferIn or TransferOut). Out is paid to any player; in, not to a closed one.
+ */
+export function decideTransfer(
+  state: PlayerState,
+  known: KnownTransaction | undefined,
+  op: TransferOp,
+): Decision {
+  const amount = parseAmount(op.amount, state.currency);
+  if (!amount.ok) return refuse("INVALID_REQUEST", `amount: ${amount.reason}`);
+  const amountMinor = amount.minor;
+  if (amountMinor === 0) return refuse("INVALID_REQUEST", "amount: a transfer moves more than 0");
+  const type = TRANSFER_TYPE[op.direction];
+
+  if (known) {
+    // A ThrillGate transaction's id, or a cancel's tombstone: not this transfer, whatever it holds.
+    if (!isTransferType(known.type)) {
+      return refuse(
+        "DUPLICATE_TRANSACTION",
+        `${op.transferId} is the id of a ThrillGate transaction, not of a transfer`,
+      );
+    }
+    const sameContent =
+      known.playerId === op.playerId &&
+      known.type === type &&
+      known.amountMinor === amountMinor &&
+      known.currency === state.currency;
+    return replay(known, sameContent, "transfer");
+  }
+
+  const content: RefusedContent = {
+    transactionId: op.transferId,
+    playerId: op.playerId,
+    type,
+    amountMinor,
+    currency: state.currency,
+    batchId: null,
+  };
+  if (op.direction === "in" && state.status === "closed") {
+    return refuseAndRecord(
+      content,
+      "PLAYER_CLOSED",
+      `player ${op.playerId} is closed: no transfers in`,
+    );
+  }
+  const deltaMinor = DELTA_SIGN[type] * amountMinor;
+  const balanceAfterMinor = state.balanceMinor + deltaMinor;
+  // Invariant 3: no overdraft, for the operator too.
+  if (balanceAfterMinor < 0) {
+    return refuseAndRecord(
+      content,
+      "INSUFFICIENT_FUNDS",
+      "the balance is lower than the transfer out",
+      state.balanceMinor,
+    );
+  }
+  if (balanceAfterMinor > MAX_MINOR_UNITS) {
+    return refuseAndRecord(
+      content,
+      "INVALID_REQUEST",
+      "the balance would exceed the wallet's maximum",
+    );
+  }
+  return {
+    kind: "write",
+    balanceMinor: balanceAfterMinor,
+    write: { kind: "apply", ...content, deltaMinor, metadata: op.metadata, balanceAfterMinor },
+  };
+}
+
+/**
+ * May the operator set this status? Any status may follow any other, but a player is closed only
+ * with nothing left in the wallet: the operator transfers the balance out first.
+ */
+export function decideStatus(state: PlayerState, op: StatusOp): Decision {
+  if (op.status === state.status) return { kind: "answer", balanceMinor: state.balanceMinor };
+  if (op.status === "closed" && state.balanceMinor !== 0) {
+    return refuse(
+      "BALANCE_NOT_ZERO",
+      `player ${op.playerId} still holds a balance: transfer it out before closing`,
+      state.balanceMinor,
+    );
+  }
+  return {
+    kind: "write",
+    balanceMinor: state.balanceMinor,
+    write: {
+      kind: "status",
+      playerId: op.playerId,
+      status: op.status,
+      balanceMinor: state.balanceMinor,
     },
   };
 }

@@ -13,13 +13,18 @@ import { knownAfter, type KnownTransaction, type LedgerWrite } from "../ledger/w
 import type { MinorUnits } from "../money";
 import {
   decideCancel,
+  decideStatus,
   decideTransaction,
+  decideTransfer,
+  stateAfter,
   writeOf,
   type CancelOp,
   type Decision,
   type PlayerState,
   type Rules,
+  type StatusOp,
   type TransactionOp,
+  type TransferOp,
 } from "./decide";
 import { faultsEnabled, NO_FAULTS, type FaultPlan } from "./faults";
 import type { Refusal } from "./refusals";
@@ -42,7 +47,7 @@ class BrokenInvariant extends Error {}
 /** One caller's operation, waiting its turn. */
 interface Work {
   playerId: string;
-  /** The id whose history the decision needs; none for a balance read. */
+  /** The id whose history the decision needs; none for a balance read or a status change. */
   transactionId?: string;
   decide: (state: PlayerState, known: KnownTransaction | undefined) => Decision;
   /**
@@ -122,6 +127,23 @@ export class PlayerWallet extends DurableObject<Env> {
     return Promise.all(ops.map((op) => this.#submit({ ...cancelWork(op), batch })));
   }
 
+  /** The operator's transfer in or out: queued and committed like a transaction. */
+  transfer(op: TransferOp): Promise<WalletAnswer> {
+    return this.#submit({
+      playerId: op.playerId,
+      transactionId: op.transferId,
+      decide: (state, known) => decideTransfer(state, known, op),
+    });
+  }
+
+  /**
+   * The operator's status change, queued with the player's other operations: every operation after
+   * it in the queue is decided on the new status, every one before it on the old one.
+   */
+  setStatus(op: StatusOp): Promise<WalletAnswer> {
+    return this.#submit({ playerId: op.playerId, decide: (state) => decideStatus(state, op) });
+  }
+
   #submit(work: Work): Promise<WalletAnswer> {
     const answer = new Promise<WalletAnswer>((resolve, reject) => {
       const settle = (answer: WalletAnswer) => {
@@ -173,9 +195,9 @@ export class PlayerWallet extends DurableObject<Env> {
     }
     await this.#prefetch(group);
 
-    // Decide each operation in order against the running balance and what the earlier
-    // operations of the group will have written.
-    let balanceMinor = state.balanceMinor;
+    // Decide each operation in order against the running state (balance, status) and what the
+    // earlier operations of the group will have written.
+    let running = state;
     const written = new Map<string, KnownTransaction>();
     const writes: LedgerWrite[] = [];
     const answers: { work: Queued; answer: WalletAnswer }[] = [];
@@ -187,13 +209,13 @@ export class PlayerWallet extends DurableObject<Env> {
       const known = work.transactionId
         ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId))
         : undefined;
-      const decision = work.decide({ ...state, balanceMinor }, known);
+      const decision = work.decide(running, known);
       const write = writeOf(decision);
       if (write) {
         writes.push(write);
-        written.set(write.transactionId, knownAfter(write, known));
+        if (write.kind !== "status") written.set(write.transactionId, knownAfter(write, known));
       }
-      if (decision.kind === "write") balanceMinor = decision.balanceMinor;
+      running = stateAfter(running, decision);
       answers.push({ work, answer: answerOf(decision, state.currency) });
     }
 
@@ -215,7 +237,7 @@ export class PlayerWallet extends DurableObject<Env> {
         for (const work of group) work.settle(await this.#runAlone(work));
         return;
       }
-      state.balanceMinor = balanceMinor;
+      this.#state = running;
       for (const known of written.values()) this.#remember(known);
     }
     for (const { work, answer } of answers) work.settle(answer);
@@ -246,8 +268,8 @@ export class PlayerWallet extends DurableObject<Env> {
         const write = writeOf(decision);
         if (write) {
           await this.#commit([write]);
-          if (decision.kind === "write") state.balanceMinor = decision.balanceMinor;
-          this.#remember(knownAfter(write, known));
+          this.#state = stateAfter(state, decision);
+          if (write.kind !== "status") this.#remember(knownAfter(write, known));
         }
         return answerOf(decision, state.currency);
       } catch (error) {
@@ -294,8 +316,10 @@ export class PlayerWallet extends DurableObject<Env> {
   async #load(playerId: string): Promise<PlayerState | undefined> {
     if (this.#state) return this.#state;
     const row = await findPlayer(this.#db, playerId);
-    if (row)
-      this.#state = { playerId: row.id, currency: row.currency, balanceMinor: row.balanceMinor };
+    if (row) {
+      const { id, currency, balanceMinor, status } = row;
+      this.#state = { playerId: id, currency, balanceMinor, status };
+    }
     return this.#state;
   }
 

@@ -10,6 +10,10 @@ export const REFUSAL_CODES = [
   "PLAYER_NOT_FOUND",
   "DUPLICATE_TRANSACTION",
   "TRANSACTION_CANCELLED",
+  // The operator's player status (admin API): who may play, and who may receive transfers.
+  "PLAYER_SUSPENDED",
+  "PLAYER_CLOSED",
+  "BALANCE_NOT_ZERO",
 ] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
