@@ -225,12 +225,13 @@ function decideTransaction(ledger: Ledger, item: TxItem, batchId: string | null)
     });
     return outcome;
   };
+  // A suspended or closed player may not stake, whatever the stake says (its currency too);
+  // wins, None and reversals are still paid.
+  if (item.type === "Debit" && ledger.status(item.playerId) !== "active")
+    return refuse(refused(403, "PLAYER_SUSPENDED"));
   if (currency !== CURRENCY) return refuse(refused(400, "CURRENCY_MISMATCH"));
   if (item.type === "None" && item.amountMinor !== 0)
     return refuse(refused(400, "INVALID_REQUEST")); // "None" has amount 0
-  // A suspended or closed player may not stake; wins, None and reversals are still paid.
-  if (item.type === "Debit" && ledger.status(item.playerId) !== "active")
-    return refuse(refused(403, "PLAYER_SUSPENDED"));
   const before = ledger.balance(item.playerId);
   const after = before + SIGN[item.type] * item.amountMinor;
   if (after < 0) return refuse(refused(402, "INSUFFICIENT_FUNDS", before));
@@ -323,10 +324,16 @@ function decideTransfer(ledger: Ledger, item: TransferItem): Outcome {
   return { ok: true, balanceMinor: after };
 }
 
-/** PATCH /admin/players/{id}: any status from any status, but only an empty account closes. */
+/**
+ * PATCH /admin/players/{id}: any status from any status, but only an empty account closes. The
+ * status a player has already is no change: closed again after a win was paid to the closed
+ * player answers 200 with that balance, as a resent close must.
+ */
 function decideStatus(ledger: Ledger, playerId: string, status: PlayerStatus): Outcome {
   const balance = ledger.balance(playerId);
-  if (status === "closed" && balance !== 0) return refused(409, "BALANCE_NOT_ZERO", balance);
+  const change = ledger.status(playerId) !== status;
+  if (change && status === "closed" && balance !== 0)
+    return refused(409, "BALANCE_NOT_ZERO", balance);
   ledger.setStatus(playerId, status);
   return { ok: true, balanceMinor: balance };
 }
