@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
+import { MAX_REASON_LENGTH } from "../src/api/schemas";
 import { signBody } from "../src/auth/hmac";
 import {
   admin,
@@ -1205,8 +1206,6 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
 
 const ADMIN_SEEDS = { transfer: 0x5eed_0007, status: 0x5eed_0008 };
 const PLAYER_NOT_FOUND: Expect = { status: 404, code: "PLAYER_NOT_FOUND" };
-/** A transfer's reason is kept for people to read; longer is refused (src/api/schemas.ts). */
-const MAX_REASON_LENGTH = 1000;
 
 /** The Authorization header as sent: the admin token, or one of the ways to get it wrong. */
 const adminAuthorization: fc.Arbitrary<{ good: boolean; header: string | null; hmac: boolean }> =
