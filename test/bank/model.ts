@@ -94,6 +94,8 @@ export interface IdRecord {
   batchId: string | null;
   /** What a refused id was answered; every later copy of it is answered the same. */
   refusal?: Outcome;
+  /** An applied transfer's reason as first sent (null: none), kept with its ledger entry. */
+  reason?: string | null;
 }
 
 /**
@@ -320,6 +322,7 @@ function decideTransfer(ledger: Ledger, item: TransferItem): Outcome {
     content,
     balanceAfterMinor: after,
     batchId: null,
+    reason: item.reason,
   });
   return { ok: true, balanceMinor: after };
 }

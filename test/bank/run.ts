@@ -428,6 +428,14 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
 /** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
 type EntryCounts = Map<string, { apply: number; reverse: number; applied: string }>;
 
+/** An applying entry as the checks compare it; a transfer's with the fields it keeps (reason, ticket). */
+function appliedEntry(type: string, amount: string, kept: { reason: unknown; ticket: unknown }) {
+  const transfer = type === "TransferIn" || type === "TransferOut";
+  return transfer
+    ? `${type} ${amount} reason=${JSON.stringify(kept.reason ?? null)} ticket=${String(kept.ticket)}`
+    : `${type} ${amount}`;
+}
+
 /** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
 async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void> {
   const expectedEntries = expectedEntriesByPlayer(run.ledger);
@@ -454,7 +462,10 @@ function expectedEntriesByPlayer(ledger: Ledger): Map<string, EntryCounts> {
     entries.set(transactionId, {
       apply: 1,
       reverse: status === "cancelled" ? 1 : 0,
-      applied: `${content.type} ${money(deltaMinor(content.type, content.amountMinor))}`,
+      applied: appliedEntry(content.type, money(deltaMinor(content.type, content.amountMinor)), {
+        reason: record.reason,
+        ticket: "bank",
+      }),
     });
     expectedEntries.set(playerId, entries);
   }
@@ -496,7 +507,11 @@ async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCount
       const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
       if (field(entry, "effect") === "apply") {
         counts.apply += 1;
-        counts.applied = `${String(field(entry, "type"))} ${shown(entry, "amount")}`;
+        const metadata = field(entry, "metadata");
+        counts.applied = appliedEntry(String(field(entry, "type")), shown(entry, "amount"), {
+          reason: field(metadata, "reason"),
+          ticket: field(metadata, "ticket"),
+        });
       } else counts.reverse += 1;
       entries.set(id, counts);
     }
