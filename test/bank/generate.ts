@@ -309,9 +309,13 @@ class OpGenerator {
     }
   }
 
-  /** The same transfer again, its amount written another way (and its reason, which is no content). */
+  /**
+   * The same transfer again, its amount written another way; now and then with another reason,
+   * which is kept with the entry but is no content: the first one stays.
+   */
   private transferReplayOf(item: TransferItem): TransferItem {
-    return { ...item, form: this.form() };
+    const reason = this.draw.chance(0.2) ? this.draw.pick(REASONS) : item.reason;
+    return { ...item, form: this.form(), reason };
   }
 
   /** The same transfer id with another amount, direction or player. */
