@@ -58,21 +58,31 @@ describe("admin routes decode their path parameter", () => {
         `/wallet/balance?player_id=${encodeURIComponent(playerId)}`,
       );
       expect(balance.text).toBe('{"balance":4.00}');
+      const transferred = await admin("POST", `${path}/transfers`, {
+        transfer_id: uniqueId("tr"),
+        direction: "out",
+        amount: "1.00",
+      });
+      expect(transferred.body.balance, transferred.text).toBe(3);
+      const suspended = await admin("PATCH", path, { status: "suspended" });
+      expect(suspended.body).toMatchObject({ player_id: playerId, status: "suspended" });
+      // The launch token and the session authenticate issued.
+      const revoked = await admin("DELETE", `${path}/sessions`);
+      expect(revoked.body).toEqual({ player_id: playerId, revoked: 2 });
     }
   });
 
   it("refuse a malformed percent-encoding, or one that is not UTF-8, with 400 on every route with a player_id", async () => {
     for (const raw of ["%zz", "%", "a%2", "%FF", "%ED%A0%80", "%C3", "%E0%A4"]) {
-      for (const [method, suffix] of [
-        ["GET", ""],
-        ["POST", "/sessions"],
-        ["GET", "/ledger"],
+      for (const [method, suffix, body] of [
+        ["GET", "", undefined],
+        ["PATCH", "", { status: "suspended" }],
+        ["POST", "/sessions", {}],
+        ["DELETE", "/sessions", undefined],
+        ["GET", "/ledger", undefined],
+        ["POST", "/transfers", { transfer_id: uniqueId("tr"), direction: "in", amount: "1.00" }],
       ] as const) {
-        const answer = await admin(
-          method,
-          `/admin/players/p${raw}${suffix}`,
-          method === "POST" ? {} : undefined,
-        );
+        const answer = await admin(method, `/admin/players/p${raw}${suffix}`, body);
         expectErrorShape(answer, 400, "INVALID_REQUEST");
       }
     }

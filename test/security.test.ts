@@ -296,6 +296,17 @@ describe("admin routes take only the admin token", () => {
       { method: "GET", path: `/admin/players/${player.playerId}`, body: "" },
       { method: "POST", path: `/admin/players/${player.playerId}/sessions`, body: "{}" },
       { method: "GET", path: `/admin/players/${player.playerId}/ledger`, body: "" },
+      {
+        method: "POST",
+        path: `/admin/players/${player.playerId}/transfers`,
+        body: JSON.stringify({ transfer_id: uniqueId("tr"), direction: "in", amount: "1.00" }),
+      },
+      {
+        method: "PATCH",
+        path: `/admin/players/${player.playerId}`,
+        body: JSON.stringify({ status: "suspended" }),
+      },
+      { method: "DELETE", path: `/admin/players/${player.playerId}/sessions`, body: "" },
       { method: "GET", path: "/admin/reconcile", body: "" },
       {
         method: "POST",

@@ -86,13 +86,17 @@ export async function getPlayer(request: ApiRequest, env: Env): Promise<Response
 
 /**
  * PATCH /admin/players/:player_id {"status"}: set by the player's object, in line with its other
- * operations, so no Debit decided after the answer sees the old status.
+ * operations: every operation before it was decided on the old status, every one after it on the
+ * new one. Answers the player with the balance at that point.
  */
 export async function setPlayerStatus(request: ApiRequest, env: Env): Promise<Response> {
   const { status } = parseWith(PlayerStatusRequest, parseJsonBody(request.bodyBytes));
   const playerId = playerIdOf(request);
-  settled(await playerWallet(env, playerId).setStatus({ playerId, status }));
-  return jsonResponse(200, playerBody(await existingPlayer(request, env)));
+  const { balanceMinor } = settled(
+    await playerWallet(env, playerId).setStatus({ playerId, status }),
+  );
+  const player = await existingPlayer(request, env);
+  return jsonResponse(200, playerBody({ ...player, balanceMinor, status }));
 }
 
 /** DELETE /admin/players/:player_id/sessions: no token of the player authenticates any more. */
