@@ -159,7 +159,9 @@ const columns = [
   "reconciliation",
 ] as const;
 const row = (
-  r: Omit<BankReport, "seed" | "problems" | "durationMs" | "sentOnce"> & { seed: string | number },
+  r: Omit<BankReport, "seed" | "problems" | "durationMs" | "sentOnce" | "outcomes"> & {
+    seed: string | number;
+  },
 ) => [
   r.seed,
   r.operations,

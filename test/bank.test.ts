@@ -10,6 +10,19 @@ import { admin, wallet } from "./helpers";
 const send: Send = (method, path, body) =>
   path.startsWith("/admin/") ? admin(method, path, body) : wallet(method, path, body);
 
+// What each seeded run must have met at least once (model outcomes, see BankReport.outcomes).
+const OPERATOR_OUTCOMES = [
+  "transfer ok",
+  "transfer INSUFFICIENT_FUNDS",
+  "transfer PLAYER_CLOSED",
+  "transfer DUPLICATE_TRANSACTION",
+  "status ok",
+  "status BALANCE_NOT_ZERO",
+  "transaction PLAYER_SUSPENDED",
+  "transaction DUPLICATE_TRANSACTION",
+  "cancel DUPLICATE_TRANSACTION",
+];
+
 describe("the bank: random operations with retries and faults agree with the model exactly", () => {
   for (const seed of [1, 20261125]) {
     it(`seed ${seed}: every answer, balance and ledger entry as the model says; no double apply, no overdraft`, async () => {
@@ -27,6 +40,8 @@ describe("the bank: random operations with retries and faults agree with the mod
       // The run did what it claims: faults were armed and every op was sent.
       expect(report.faultsArmed).toBeGreaterThan(0);
       expect(report.requests).toBeGreaterThanOrEqual(report.operations);
+      // And the operator's side (issue 13) came up in it, refusals included.
+      expect(Object.keys(report.outcomes)).toEqual(expect.arrayContaining(OPERATOR_OUTCOMES));
     });
   }
 

@@ -160,11 +160,13 @@ const THRILLGATE_KINDS = [
 ] as const;
 const OPERATOR_KINDS = [
   ["transfer", 8],
+  // To a suspended or closed player: out always works, in is refused when closed.
+  ["transferInactive", 3],
   ["transferReplay", 2],
   ["transferConflict", 1],
   // A transfer taking an id ThrillGate sent (applied, refused or a cancel's tombstone).
   ["transferOnTxId", 1],
-  ["status", 4],
+  ["status", 6],
 ] as const;
 type OperatorKind = (typeof OPERATOR_KINDS)[number][0];
 type ThrillGateKind = (typeof THRILLGATE_KINDS)[number][0];
@@ -260,6 +262,12 @@ class OpGenerator {
     switch (kind) {
       case "transfer":
         return { kind: "transfer", item: this.newTransfer() };
+      case "transferInactive": {
+        const inactive = this.inactivePlayers();
+        return inactive.length
+          ? { kind: "transfer", item: this.newTransfer(draw.pick(inactive)) }
+          : undefined;
+      }
       case "transferReplay":
         return transfersSent.length
           ? { kind: "transfer", item: this.transferReplayOf(draw.pick(transfersSent)) }
@@ -363,34 +371,38 @@ class OpGenerator {
     return { transactionId: transfer.transferId, playerId };
   }
 
-  /**
-   * Suspend, close or reactivate. Closing needs a balance of 0, so it mostly follows a transfer
-   * out of everything the player has (queued right behind it); sometimes it is tried as it is.
-   */
+  /** Suspend or close a player, or move one that is suspended or closed on (mostly back to active). */
   private statusChange(): Op {
-    const { draw, model } = this;
-    const inactive = this.playerIds.filter((p) => model.status(p) !== "active");
-    if (inactive.length > 0 && draw.chance(0.5)) {
-      const status = draw.weighted(REACTIVATION);
-      return { kind: "status", playerId: draw.pick(inactive), status };
-    }
-    const playerId = draw.pick(this.playerIds);
-    const plan = draw.weighted([
-      ["suspend", 5],
-      ["drainAndClose", 4],
-      ["close", 1],
-    ] as const);
-    if (plan === "suspend") return { kind: "status", playerId, status: "suspended" };
-    const balance = model.balance(playerId);
-    if (plan === "close" || balance === 0) return { kind: "status", playerId, status: "closed" };
-    this.queued.push({ kind: "status", playerId, status: "closed" });
+    const { draw } = this;
+    const inactive = this.inactivePlayers();
+    const [playerId, status]: [string, PlayerStatus] =
+      inactive.length > 0 && draw.chance(0.5)
+        ? [draw.pick(inactive), draw.weighted(REACTIVATION)]
+        : [draw.pick(this.playerIds), draw.chance(0.45) ? "suspended" : "closed"];
+    return status === "closed" ? this.close(playerId) : { kind: "status", playerId, status };
+  }
+
+  /**
+   * Closing needs a balance of 0, so it mostly follows a transfer out of everything the player
+   * has (the close queued right behind it); sometimes it is tried as it is.
+   */
+  private close(playerId: string): Op {
+    const balance = this.model.balance(playerId);
+    const close: Op = { kind: "status", playerId, status: "closed" };
+    if (balance === 0 || this.model.status(playerId) === "closed" || this.draw.chance(0.3))
+      return close;
+    this.queued.push(close);
     return { kind: "transfer", item: this.newTransfer(playerId, "out", balance) };
+  }
+
+  private inactivePlayers(): string[] {
+    return this.playerIds.filter((p) => this.model.status(p) !== "active");
   }
 
   /** Any player, somewhat more often one that is suspended or closed (so their refusals and payouts happen). */
   private somePlayer(): string {
-    const { draw, model } = this;
-    const inactive = this.playerIds.filter((p) => model.status(p) !== "active");
+    const { draw } = this;
+    const inactive = this.inactivePlayers();
     return inactive.length > 0 && draw.chance(0.15)
       ? draw.pick(inactive)
       : draw.pick(this.playerIds);
@@ -575,7 +587,7 @@ const OUT_AMOUNTS = [
 const REASONS = ["deposit", "withdrawal", "bonus ✓", 'manual "fix" #12', "übertrag 😀"];
 /** A suspended or closed player's next status: mostly active again. */
 const REACTIVATION: readonly (readonly [PlayerStatus, number])[] = [
-  ["active", 6],
+  ["active", 5],
   ["suspended", 1],
   ["closed", 2],
 ];

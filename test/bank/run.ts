@@ -46,6 +46,11 @@ export interface BankReport {
   faultsArmed: number;
   /** Ops whose repeat would change the wallet (see runOp): sent once, without faults. */
   sentOnce: number;
+  /**
+   * How often the model expected each outcome, by op kind ("transfer ok", "transaction
+   * PLAYER_SUSPENDED", batch items as "batch item …"): what the run exercised.
+   */
+  outcomes: Record<string, number>;
   disagreements: number;
   doubleApplies: number;
   negativeBalances: number;
@@ -286,6 +291,7 @@ function emptyReport(seed: number, operations: number): BankReport {
     requests: 0,
     faultsArmed: 0,
     sentOnce: 0,
+    outcomes: {},
     disagreements: 0,
     doubleApplies: 0,
     negativeBalances: 0,
@@ -397,6 +403,7 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const stable = !again.differsFromParent();
   first.commit();
   if (!stable) report.sentOnce += 1;
+  countOutcomes(report, op, once);
   const copies = stable ? planned.copies : 1;
   const fault = stable ? planned.fault : null;
 
@@ -426,6 +433,16 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
 }
 
 /** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
+/** The outcome of each line the model expects: "ok", or the error code. */
+function countOutcomes(report: BankReport, op: Op, expected: Expected): void {
+  const outcome = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
+  const keys = [
+    `${op.kind} ${outcome(expected.header)}`,
+    ...expected.items.map((line) => `${op.kind} item ${outcome(line)}`),
+  ];
+  for (const key of keys) report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
+}
+
 type EntryCounts = Map<string, { apply: number; reverse: number; applied: string }>;
 
 /** An applying entry as the checks compare it; a transfer's with the fields it keeps (reason, ticket). */
