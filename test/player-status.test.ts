@@ -300,6 +300,30 @@ describe("DELETE /admin/players/{player_id}/sessions", () => {
     );
   });
 
+  it("a token authenticate hands out while the revoke runs is revoked too", async () => {
+    const player = await newPlayer();
+    let handedOut = 0;
+    for (let round = 0; round < 20; round++) {
+      const launch = await admin("POST", `/admin/players/${player.playerId}/sessions`, {});
+      // Every other round the revoke starts after a timer, so that it lands at other steps of
+      // authenticate: before it reads the token, between its read and its write, after both.
+      const revoke = () => admin("DELETE", `/admin/players/${player.playerId}/sessions`);
+      const [session] = await Promise.all([
+        authenticate(player, launch.body.player_token),
+        round % 2 === 0 ? revoke() : scheduler.wait(0).then(revoke),
+      ]);
+      if (session.status !== 200) {
+        expectErrorShape(session, 401, "INVALID_TOKEN");
+        continue;
+      }
+      handedOut += 1;
+      expectErrorShape(await authenticate(player, session.body.token), 401, "INVALID_TOKEN");
+    }
+    // Some rounds must have handed a token out, or the race this checks never ran.
+    expect(handedOut).toBeGreaterThan(0);
+    expect(await countRows("sessions", player.playerId)).toBe(0);
+  });
+
   it("answers 404 for an unknown player and 401 without the admin token, revoking nothing", async () => {
     const player = await newPlayer();
     expectErrorShape(

@@ -9,6 +9,7 @@ import {
   countRows,
   databaseSnapshot,
   expectErrorShape,
+  failLedgerWrites,
   ledgerAddsUp,
   newPlayer,
   storedBalanceMinor,
@@ -348,6 +349,37 @@ describe("transfers under load and faults", () => {
     );
     expect(await storedBalanceMinor(playerId)).toBe(9300);
     expect(await countRows("ledger_entries", playerId)).toBe(1);
+  });
+
+  it("a group of transfers whose write fails tells no caller success for it; the bad one fails alone", async () => {
+    const { playerId } = await newPlayer({ balance: "100.00" });
+    const ids = Array.from({ length: 20 }, () => uniqueId("tr"));
+    const poisoned = ids[7] ?? "";
+    const heal = await failLedgerWrites(`NEW.transaction_id = '${poisoned}'`);
+    const answers = await Promise.all(
+      ids.map((id, i) =>
+        transfer(playerId, { transfer_id: id, direction: i % 2 ? "in" : "out", amount: "1.00" }),
+      ),
+    );
+    for (const [i, answer] of answers.entries()) {
+      const applied = await env.DB.prepare(
+        "SELECT count(*) AS n FROM ledger_entries WHERE transaction_id = ?",
+      )
+        .bind(ids[i])
+        .first<{ n: number }>();
+      expect(answer.status === 200, `${ids[i]} ${answer.status}`).toBe(applied?.n === 1);
+    }
+    expectErrorShape(answers[7]!, 503, "UNAVAILABLE");
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(19);
+    await heal();
+    const retried = await transfer(playerId, {
+      transfer_id: poisoned,
+      direction: "in",
+      amount: "1.00",
+    });
+    expect(retried.status).toBe(200);
+    expect(await storedBalanceMinor(playerId)).toBe(10000);
+    expect(await countRows("ledger_entries", playerId)).toBe(20);
   });
 
   it("a transfer whose answer was lost is 503, and its retry answers it as applied, once", async () => {

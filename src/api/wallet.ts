@@ -1,5 +1,5 @@
 import { ledgerDb } from "../ledger/db";
-import { findSessionWithPlayer, insertSession, newToken } from "../ledger/sessions";
+import { findSessionWithPlayer, newToken, tradeToken } from "../ledger/sessions";
 import { playerWallet } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
 import { jsonResponse, parseJsonBody } from "./json";
@@ -38,7 +38,7 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
   }
 
   const token = newToken();
-  await insertSession(db, {
+  const traded = await tradeToken(db, body.player_token, {
     token,
     playerId: player.id,
     operatorId: body.operator_id,
@@ -48,6 +48,8 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
     expiresAtMs: nowMs + request.config.tokenTtlSeconds * 1000,
     createdAtMs: nowMs,
   });
+  // The operator revoked the player's tokens (admin API) since this one was read.
+  if (!traded) throw new ApiError("INVALID_TOKEN", "player token was revoked");
   return jsonResponse(200, {
     id: player.id,
     token,

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { LedgerDb } from "./db";
 import { players, sessions, type PlayerRow, type SessionRow } from "./schema";
 
@@ -6,6 +6,24 @@ export type NewSession = typeof sessions.$inferInsert;
 
 export async function insertSession(db: LedgerDb, session: NewSession): Promise<void> {
   await db.insert(sessions).values(session).run();
+}
+
+/**
+ * Inserts `session` only if the token it is traded for still exists, in one statement: a revoke
+ * (revokeSessions) that ran since the token was read leaves nothing behind, and one that runs
+ * after deletes the new token with the others. False if the token was revoked meanwhile.
+ */
+export async function tradeToken(
+  db: LedgerDb,
+  presentedToken: string,
+  session: Required<NewSession>,
+): Promise<boolean> {
+  const s = session;
+  const result = await db.run(sql`
+    INSERT INTO ${sessions} (token, player_id, operator_id, brand_id, currency, source_id, expires_at_ms, created_at_ms)
+    SELECT ${s.token}, ${s.playerId}, ${s.operatorId}, ${s.brandId}, ${s.currency}, ${s.sourceId}, ${s.expiresAtMs}, ${s.createdAtMs}
+    WHERE EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.token} = ${presentedToken})`);
+  return result.meta.changes === 1;
 }
 
 export async function findSessionWithPlayer(
