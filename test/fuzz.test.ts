@@ -1458,6 +1458,16 @@ describe(`fuzzing: ${RUNS} invalid requests per operator body, all refused with 
         .map(([direction, expect]) =>
           refusedWhole(closed, transferTemplate(closed, direction), expect),
         );
+      // The one id space: a ThrillGate transaction's id is never a transfer's.
+      const takenId = fc
+        .constantFrom<"in" | "out">("in", "out")
+        .map((direction) =>
+          refusedWhole(
+            rich,
+            { ...transferTemplate(rich, direction), transfer_id: richTx },
+            { status: 409, code: "DUPLICATE_TRANSACTION" },
+          ),
+        );
       const valid = transferTemplate(rich, "in");
       const broken = fc.oneof(
         { weight: 8, arbitrary: brokenFields(valid, transferFields(rich)).map(own(rich)) },
@@ -1473,6 +1483,7 @@ describe(`fuzzing: ${RUNS} invalid requests per operator body, all refused with 
         },
         { weight: 1, arbitrary: overdraw },
         { weight: 1, arbitrary: toClosed },
+        { weight: 1, arbitrary: takenId },
         { weight: 1, arbitrary: duplicateKey(valid).map(own(rich)) },
         ...unreadable(valid).map(({ weight, arbitrary }) => ({
           weight,
