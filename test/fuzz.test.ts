@@ -1468,6 +1468,24 @@ describe(`fuzzing: ${RUNS} invalid requests per operator body, all refused with 
             { status: 409, code: "DUPLICATE_TRANSACTION" },
           ),
         );
+      // A transfer is in the player's currency, to the player of its path: naming either, even
+      // rightly, reads as a choice the wallet does not make, and is refused.
+      const choosing = fc
+        .tuple(
+          fc.constantFrom("currency", "player_id"),
+          fc.oneof(
+            fc.constantFrom<unknown>("EUR", "USD", null, rich.playerId, yen.playerId),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+          fc.constantFrom<"in" | "out">("in", "out"),
+        )
+        .map(([field, value, direction]) =>
+          refusedWhole(
+            rich,
+            { ...transferTemplate(rich, direction), [field]: value },
+            INVALID_REQUEST,
+          ),
+        );
       const valid = transferTemplate(rich, "in");
       const broken = fc.oneof(
         { weight: 8, arbitrary: brokenFields(valid, transferFields(rich)).map(own(rich)) },
@@ -1484,6 +1502,7 @@ describe(`fuzzing: ${RUNS} invalid requests per operator body, all refused with 
         { weight: 1, arbitrary: overdraw },
         { weight: 1, arbitrary: toClosed },
         { weight: 1, arbitrary: takenId },
+        { weight: 1, arbitrary: choosing },
         { weight: 1, arbitrary: duplicateKey(valid).map(own(rich)) },
         ...unreadable(valid).map(({ weight, arbitrary }) => ({
           weight,
