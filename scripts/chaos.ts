@@ -4,9 +4,8 @@
 // seed: creates 50 players through the admin API, sends the seed's operations signed as ThrillGate
 // signs them (copies, concurrent retries, cancels before originals, batches) and the operator's
 // transfers and status changes with the admin token, arms faults in the players' objects at random
-// points, and checks every answer, balance, ledger and the wallet's
-// reconciliation against the model. Prints a line per seed, a table and totals; exits 1 on any
-// disagreement. A failing seed replays with --seed S (and the same --ops).
+// points, and checks every answer, balance, ledger and the wallet's reconciliation against the
+// model. Prints a line per seed, a table and totals; exits 1 on any disagreement. A failing seed replays with --seed S (and the same --ops).
 import { parseArgs } from "node:util";
 import { runBank, type BankReport, type Send } from "../test/bank/run";
 import { startLocalWallet } from "./lib/local-wallet.mjs";
