@@ -2,10 +2,10 @@
 // (test/bank/) over HTTP against the real wallet. Starts `wrangler dev` on 127.0.0.1 with its own
 // local D1 and FAULT_INJECTION=enabled (or drives an already running wallet with --url), then per
 // seed: creates 50 players through the admin API, sends the seed's operations signed as ThrillGate
-// signs them (copies, concurrent retries, cancels before originals, batches), arms faults in the
-// players' objects at random points, and checks every answer, balance, ledger and the wallet's
-// reconciliation against the model. Prints a line per seed, a table and totals; exits 1 on any
-// disagreement. A failing seed replays with --seed S (and the same --ops).
+// signs them (copies, concurrent retries, cancels before originals, batches) and the operator's
+// transfers and status changes with the admin token, arms faults in the players' objects at random
+// points, and checks every answer, balance, ledger and the wallet's reconciliation against the
+// model. Prints a line per seed, a table and totals; exits 1 on any disagreement. A failing seed replays with --seed S (and the same --ops).
 import { parseArgs } from "node:util";
 import { runBank, type BankReport, type Send } from "../test/bank/run";
 import { startLocalWallet } from "./lib/local-wallet.mjs";
@@ -159,7 +159,9 @@ const columns = [
   "reconciliation",
 ] as const;
 const row = (
-  r: Omit<BankReport, "seed" | "problems" | "durationMs" | "sentOnce"> & { seed: string | number },
+  r: Omit<BankReport, "seed" | "problems" | "durationMs" | "sentOnce" | "outcomes"> & {
+    seed: string | number;
+  },
 ) => [
   r.seed,
   r.operations,

@@ -10,6 +10,19 @@ import { admin, wallet } from "./helpers";
 const send: Send = (method, path, body) =>
   path.startsWith("/admin/") ? admin(method, path, body) : wallet(method, path, body);
 
+// What each seeded run must have met at least once (model outcomes, see BankReport.outcomes).
+const OPERATOR_OUTCOMES = [
+  "transfer ok",
+  "transfer INSUFFICIENT_FUNDS",
+  "transfer PLAYER_CLOSED",
+  "transfer DUPLICATE_TRANSACTION",
+  "status ok",
+  "status BALANCE_NOT_ZERO",
+  "transaction PLAYER_SUSPENDED",
+  "transaction DUPLICATE_TRANSACTION",
+  "cancel DUPLICATE_TRANSACTION",
+];
+
 describe("the bank: random operations with retries and faults agree with the model exactly", () => {
   for (const seed of [1, 20261125]) {
     it(`seed ${seed}: every answer, balance and ledger entry as the model says; no double apply, no overdraft`, async () => {
@@ -27,33 +40,41 @@ describe("the bank: random operations with retries and faults agree with the mod
       // The run did what it claims: faults were armed and every op was sent.
       expect(report.faultsArmed).toBeGreaterThan(0);
       expect(report.requests).toBeGreaterThanOrEqual(report.operations);
+      // And the operator's side (issue 13) came up in it, refusals included.
+      expect(Object.keys(report.outcomes)).toEqual(expect.arrayContaining(OPERATOR_OUTCOMES));
     });
   }
 
-  it("the bank notices money the model did not send: one applied transaction sent again under another id", async () => {
+  it("the bank notices money the model did not send: a transaction and a transfer applied again under other ids", async () => {
     // A wallet that double-applies looks like this from outside; the check must say so.
-    let twinSent = false;
+    const twinned = new Set<string>();
     const doubling: Send = async (method, path, body) => {
       const answer = await send(method, path, body);
+      const kind = path.endsWith("/transfers")
+        ? "transfer"
+        : path === "/wallet/transaction"
+          ? "transaction"
+          : null;
+      const idField = kind === "transfer" ? "transfer_id" : "transaction_id";
       if (
-        !twinSent &&
-        path === "/wallet/transaction" &&
+        kind !== null &&
+        !twinned.has(kind) &&
         answer.status === 200 &&
         typeof body === "object" &&
         body !== null &&
-        "transaction_id" in body
+        idField in body
       ) {
-        twinSent = true;
-        await send(method, path, {
-          ...body,
-          transaction_id: `${String(body.transaction_id)}-twin`,
-        });
+        twinned.add(kind);
+        const id = String(Reflect.get(body, idField));
+        await send(method, path, { ...body, [idField]: `${id}-twin` });
       }
       return answer;
     };
     const report = await runBank({ seed: 7, operations: 60, send: doubling, faultRate: 0 });
-    expect(twinSent).toBe(true);
+    expect([...twinned].sort()).toEqual(["transaction", "transfer"]);
     expect(report.disagreements).toBeGreaterThan(0);
-    expect(report.problems.join("\n")).toContain("-twin");
+    const problems = report.problems.join("\n");
+    expect(problems).toMatch(/-t[0-9]+-twin/);
+    expect(problems).toMatch(/-x[0-9]+-twin/);
   });
 });

@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
+import { MAX_REASON_LENGTH } from "../src/api/schemas";
 import { signBody } from "../src/auth/hmac";
 import {
+  admin,
   databaseSnapshot,
   newPlayer,
   sendRaw,
@@ -552,7 +554,7 @@ function requests(bodies: fc.Arbitrary<BodyCase>): fc.Arbitrary<Case> {
  * gets the same answer. The templates' ids are fixed when the arbitraries are built, so each case
  * gets ids of its own, or it would meet an earlier case's refusal instead of its own.
  */
-function withFreshIds(c: Case): Case {
+function withFreshIds<C extends { body: BodyCase }>(c: C): C {
   if (typeof c.body.body !== "string") return c;
   const fresh = new Map<string, string>();
   const renamed = (id: string) => fresh.get(id) ?? fresh.set(id, uniqueId("fuzz")).get(id) ?? id;
@@ -1190,6 +1192,376 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
       );
       await fuzz(SEEDS.cancelBatch, requests(bodies), (c) =>
         sendCase("DELETE", "/wallet/transaction/batch", c),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+});
+
+// ---- The operator's bodies (issue 13): transfers and status changes -------------------------
+//
+// The admin routes take the bearer token instead of a signature, and their own bodies. The same
+// building blocks break them; every answer must be a 4xx in the flat error format, and no balance,
+// ledger entry, applied id, session or player status may change.
+
+const ADMIN_SEEDS = { transfer: 0x5eed_0007, status: 0x5eed_0008 };
+const PLAYER_NOT_FOUND: Expect = { status: 404, code: "PLAYER_NOT_FOUND" };
+
+/** The Authorization header as sent: the admin token, or one of the ways to get it wrong. */
+const adminAuthorization: fc.Arbitrary<{ good: boolean; header: string | null; hmac: boolean }> =
+  fc.oneof(
+    { weight: 90, arbitrary: fc.constant({ good: true, header: null, hmac: false }) },
+    {
+      weight: 10,
+      arbitrary: fc.oneof(
+        fc
+          .constantFrom(
+            (t: string) => `bearer ${t}`,
+            (t: string) => `Bearer  ${t}`,
+            (t: string) => `Basic ${t}`,
+            (t: string) => t,
+            (t: string) => `Bearer ${t.slice(0, -1)}`,
+            (t: string) => `Bearer ${t}x`,
+            (t: string) => `Bearer ${t.toUpperCase()}`,
+            (t: string) => `Bearer ${t},Bearer ${t}`,
+            () => "Bearer",
+          )
+          .map((wrong) => ({ good: false, header: wrong(env.ADMIN_TOKEN), hmac: false })),
+        printable(100).map((header) => ({ good: false, header, hmac: false })),
+        // ThrillGate's signature is no admin credential.
+        fc.constant({ good: false, header: null, hmac: true }),
+      ),
+    },
+  );
+
+/** Whose path the request names: the fixture player, one nobody has, or an id that does not decode. */
+type Target =
+  | { kind: "player"; player: TestPlayer }
+  | { kind: "ghost"; segment: string }
+  | { kind: "undecodable"; segment: string };
+
+function otherTargets(): fc.Arbitrary<Target> {
+  return fc.oneof(
+    ghostIds()
+      .filter((id) => id.isWellFormed() && id !== "." && id !== "..")
+      .map((id) => ({ kind: "ghost" as const, segment: encodeURIComponent(id) })),
+    fc
+      .oneof(
+        fc.constantFrom("%zz", "%", "%E0%A4", "%ED%A0%80", "%FF", "%C0%80"),
+        tooLong(255)
+          .filter((id) => id.isWellFormed())
+          .map((id) => encodeURIComponent(id)),
+      )
+      .map((segment) => ({ kind: "undecodable" as const, segment })),
+  );
+}
+
+interface AdminCase {
+  target: Target;
+  body: BodyCase;
+  /** The body would be applied as it stands: only ever sent to a player nobody has. */
+  valid: boolean;
+  auth: { good: boolean; header: string | null; hmac: boolean };
+  contentType: string | null;
+  oversize: Oversize | null;
+}
+
+/** Broken bodies for `player`, and now and then any body (even a valid one) for a wrong path. */
+function adminRequests(
+  broken: fc.Arbitrary<{ body: BodyCase; player: TestPlayer }>,
+  valid: fc.Arbitrary<Record<string, unknown>>,
+): fc.Arbitrary<AdminCase> {
+  const elsewhere = fc
+    .tuple(
+      otherTargets(),
+      fc.oneof(
+        valid.map((body) => ({ body: { body: serialize(body), expect: undefined }, valid: true })),
+        broken.map(({ body }) => ({ body, valid: false })),
+      ),
+    )
+    .map(([target, { body, valid }]) => ({ target, body, valid }));
+  const targeted = fc.oneof(
+    {
+      weight: 14,
+      arbitrary: broken.map(({ body, player }) => ({
+        target: { kind: "player" as const, player },
+        body,
+        valid: false,
+      })),
+    },
+    { weight: 1, arbitrary: elsewhere },
+  );
+  return fc
+    .tuple(targeted, adminAuthorization, contentType, oversize())
+    .map(([t, auth, contentType, oversize]) => ({ ...t, auth, contentType, oversize }));
+}
+
+function segmentOf(target: Target): string {
+  return target.kind === "player" ? encodeURIComponent(target.player.playerId) : target.segment;
+}
+
+/** What the wallet must answer: size, then the token, then the path, then the body. */
+function adminExpect(c: AdminCase, bytes: Uint8Array): Expect | undefined {
+  if (c.oversize) return { status: 413, code: "BODY_TOO_LARGE" };
+  if (!c.auth.good) return { status: 401, code: "UNAUTHORIZED" };
+  if (c.target.kind === "undecodable") return INVALID_REQUEST;
+  // A player nobody has with a broken body: which of the two is refused first is the wallet's business.
+  if (c.target.kind === "ghost") return c.valid ? PLAYER_NOT_FOUND : undefined;
+  return holdsIllFormedString(bytes) ? INVALID_REQUEST : c.body.expect;
+}
+
+async function sendAdminCase(
+  method: string,
+  path: (segment: string) => string,
+  c: AdminCase,
+): Promise<{ answer: Answer; expect: Expect | undefined }> {
+  let bytes = typeof c.body.body === "string" ? encoder.encode(c.body.body) : c.body.body;
+  const expect = adminExpect(c, bytes);
+  let vars: Partial<Cloudflare.Env> = c.body.vars ?? {};
+  if (c.oversize) {
+    const padded = new Uint8Array(c.oversize.capBytes + c.oversize.over);
+    padded.fill(0x20);
+    padded.set(bytes.subarray(0, Math.min(bytes.length, padded.length)));
+    bytes = padded;
+    vars = { MAX_BODY_BYTES: String(c.oversize.capBytes) };
+  }
+  const headers = new Headers();
+  if (c.contentType !== null) headers.set("content-type", c.contentType);
+  if (c.auth.good) headers.set("authorization", `Bearer ${env.ADMIN_TOKEN}`);
+  else if (c.auth.header !== null) headers.set("authorization", c.auth.header);
+  if (c.auth.hmac)
+    headers.set("x-server-authorization", await signBody(bytes, env.WALLET_HMAC_SECRET));
+  const body = c.oversize?.streamed ? chunked(bytes) : bytes;
+  const answer = await sendRaw(path(segmentOf(c.target)), { method, headers, body }, vars);
+  return { answer, expect };
+}
+
+/** databaseSnapshot, and every player's status. */
+async function adminSnapshot(): Promise<unknown> {
+  const statuses = await env.DB.prepare(
+    "SELECT group_concat(id || '=' || status, ',') AS statuses FROM (SELECT id, status FROM players ORDER BY id)",
+  ).first();
+  return { ...(await databaseSnapshot()), ...statuses };
+}
+
+async function fuzzAdmin(
+  seed: number,
+  cases: fc.Arbitrary<AdminCase>,
+  send: (c: AdminCase) => ReturnType<typeof sendAdminCase>,
+): Promise<void> {
+  const before = await adminSnapshot();
+  await fc.assert(
+    fc.asyncProperty(cases, async (c) => {
+      const { answer, expect } = await send(c);
+      assertRefused(answer, expect);
+    }),
+    { seed, numRuns: RUNS },
+  );
+  expect(await adminSnapshot()).toEqual(before);
+}
+
+/** A value of a field that takes one of `allowed`: anything else, near misses first. */
+function notOneOf(field: string, allowed: string[]): fc.Arbitrary<Mutation> {
+  const nearMisses = allowed.flatMap((word) => [
+    word.toUpperCase(),
+    word[0]?.toUpperCase() + word.slice(1),
+    ` ${word}`,
+    `${word} `,
+    `${word}\u0000`,
+    `${word}\ud800`,
+    word.slice(0, -1),
+    `${word}s`,
+    word.replace("a", "\u0430").replace("i", "\u0131"), // Cyrillic a, dotless i
+    word.normalize("NFD").replace(/./u, (c) => `${c}\u0301`),
+  ]);
+  return fc
+    .oneof(
+      fc.constantFrom(MISSING, null, "", ...nearMisses),
+      wrongType(true),
+      tooLong(20),
+      text(1, 20),
+    )
+    .filter((value) => typeof value !== "string" || !allowed.includes(value))
+    .map((value) => ({ field, value, schema: true, expect: INVALID_REQUEST }));
+}
+
+/** A valid transfer of 1 unit: applied if nothing in the case broke it. */
+function transferTemplate(player: TestPlayer, direction: "in" | "out"): Record<string, unknown> {
+  return {
+    transfer_id: uniqueId("fuzz"),
+    direction,
+    amount: player.currency === "JPY" ? "1" : "1.00",
+    reason: "fuzz",
+  };
+}
+
+function transferFields(player: TestPlayer): fc.Arbitrary<Mutation> {
+  const exponent = player.currency === "JPY" ? 0 : 2;
+  // A transfer moves money: zero is no amount, in any spelling.
+  const zeros = fc.oneof(
+    fc.constantFrom("0", "0.00", "0.0", "000", "0.", exponent === 0 ? "0" : "0.000"),
+    fc.constantFrom("0", "0.00", "-0", "0e5").map((t) => new Raw(t)),
+  );
+  return fc.oneof(
+    mutations("transfer_id", ID),
+    notOneOf("direction", ["in", "out"]),
+    mutations("amount", {
+      required: true,
+      nullable: false,
+      minLength: 0,
+      maxLength: 64,
+      refused: { values: fc.oneof(badAmounts(exponent), zeros), expect: INVALID_REQUEST },
+    }),
+    mutations("reason", {
+      required: false,
+      nullable: true,
+      minLength: 0,
+      maxLength: MAX_REASON_LENGTH,
+    }),
+  );
+}
+
+describe(`fuzzing: ${RUNS} invalid requests per operator body, all refused with a 4xx and nothing changed`, () => {
+  /** A closed player (balance 0): a transfer in is refused, and out finds nothing to take. */
+  let closed: TestPlayer;
+
+  beforeAll(async () => {
+    closed = await newPlayer({ balance: "0.00" });
+    const patched = await admin("PATCH", `/admin/players/${closed.playerId}`, {
+      status: "closed",
+    });
+    if (patched.status !== 200) throw new Error(`closing the fixture failed: ${patched.text}`);
+  });
+
+  it(
+    `POST /admin/players/{player_id}/transfers (seed ${ADMIN_SEEDS.transfer})`,
+    async () => {
+      const own = (player: TestPlayer) => (body: BodyCase) => ({ body, player });
+      const refusedWhole = (player: TestPlayer, body: Record<string, unknown>, expect: Expect) => ({
+        body: { body: serialize(body), expect },
+        player,
+      });
+      const overdraw = fc
+        .integer({ min: 100_001, max: 99_999_999 })
+        .map((cents) =>
+          refusedWhole(
+            rich,
+            { ...transferTemplate(rich, "out"), amount: (cents / 100).toFixed(2) },
+            { status: 402, code: "INSUFFICIENT_FUNDS" },
+          ),
+        );
+      const toClosed = fc
+        .constantFrom<["in" | "out", Expect]>(
+          ["in", { status: 403, code: "PLAYER_CLOSED" }],
+          ["out", { status: 402, code: "INSUFFICIENT_FUNDS" }],
+        )
+        .map(([direction, expect]) =>
+          refusedWhole(closed, transferTemplate(closed, direction), expect),
+        );
+      // The one id space: a ThrillGate transaction's id is never a transfer's.
+      const takenId = fc
+        .constantFrom<"in" | "out">("in", "out")
+        .map((direction) =>
+          refusedWhole(
+            rich,
+            { ...transferTemplate(rich, direction), transfer_id: richTx },
+            { status: 409, code: "DUPLICATE_TRANSACTION" },
+          ),
+        );
+      // A transfer is in the player's currency, to the player of its path: naming either, even
+      // rightly, reads as a choice the wallet does not make, and is refused.
+      const choosing = fc
+        .tuple(
+          fc.constantFrom("currency", "player_id"),
+          fc.oneof(
+            fc.constantFrom<unknown>("EUR", "USD", null, rich.playerId, yen.playerId),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+          fc.constantFrom<"in" | "out">("in", "out"),
+        )
+        .map(([field, value, direction]) =>
+          refusedWhole(
+            rich,
+            { ...transferTemplate(rich, direction), [field]: value },
+            INVALID_REQUEST,
+          ),
+        );
+      const valid = transferTemplate(rich, "in");
+      const broken = fc.oneof(
+        { weight: 8, arbitrary: brokenFields(valid, transferFields(rich)).map(own(rich)) },
+        {
+          weight: 3,
+          arbitrary: brokenFields(transferTemplate(rich, "out"), transferFields(rich)).map(
+            own(rich),
+          ),
+        },
+        {
+          weight: 2,
+          arbitrary: brokenFields(transferTemplate(yen, "in"), transferFields(yen)).map(own(yen)),
+        },
+        { weight: 1, arbitrary: overdraw },
+        { weight: 1, arbitrary: toClosed },
+        { weight: 1, arbitrary: takenId },
+        { weight: 1, arbitrary: choosing },
+        { weight: 1, arbitrary: duplicateKey(valid).map(own(rich)) },
+        ...unreadable(valid).map(({ weight, arbitrary }) => ({
+          weight,
+          arbitrary: arbitrary.map(own(rich)),
+        })),
+      );
+      const templates = fc
+        .constantFrom<["in" | "out", TestPlayer]>(["in", rich], ["out", rich], ["in", yen])
+        .map(([direction, player]) => transferTemplate(player, direction));
+      await fuzzAdmin(ADMIN_SEEDS.transfer, adminRequests(broken, templates), (c) =>
+        sendAdminCase("POST", (segment) => `/admin/players/${segment}/transfers`, withFreshIds(c)),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    `PATCH /admin/players/{player_id} with a status (seed ${ADMIN_SEEDS.status})`,
+    async () => {
+      const own = (body: BodyCase) => ({ body, player: rich });
+      const STATUSES = ["active", "suspended", "closed"];
+      // rich is active: "suspended" would apply, so each case breaks it.
+      const valid = { status: "suspended" };
+      // A status change names nothing but the status: another field is refused, not ignored.
+      const withOthers = fc
+        .tuple(
+          fc.constantFrom(...STATUSES),
+          fc.dictionary(
+            fc.oneof(
+              fc.constantFrom("balance", "currency", "player_id", "reason", "Status"),
+              text(1, 12),
+            ),
+            fc.jsonValue({ maxDepth: 2 }),
+            { minKeys: 1, maxKeys: 3 },
+          ),
+        )
+        .filter(([, others]) => !Object.hasOwn(others, "status"))
+        .map(([status, others]) => ({
+          body: serialize({ ...others, status }),
+          expect: INVALID_REQUEST,
+        }));
+      // rich holds money: closing it would lose track of it.
+      const closing = fc.constant({
+        body: serialize({ status: "closed" }),
+        expect: { status: 409, code: "BALANCE_NOT_ZERO" },
+      });
+      const broken = fc.oneof(
+        { weight: 10, arbitrary: brokenFields(valid, notOneOf("status", STATUSES)).map(own) },
+        { weight: 3, arbitrary: withOthers.map(own) },
+        { weight: 1, arbitrary: closing.map(own) },
+        { weight: 1, arbitrary: duplicateKey(valid).map(own) },
+        ...unreadable(valid).map(({ weight, arbitrary }) => ({
+          weight,
+          arbitrary: arbitrary.map(own),
+        })),
+      );
+      const templates = fc.constantFrom(...STATUSES).map((status) => ({ status }));
+      await fuzzAdmin(ADMIN_SEEDS.status, adminRequests(broken, templates), (c) =>
+        sendAdminCase("PATCH", (segment) => `/admin/players/${segment}`, c),
       );
     },
     PROPERTY_TIMEOUT_MS,

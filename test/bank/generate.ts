@@ -4,9 +4,14 @@
 import {
   FOREIGN_CURRENCY,
   CURRENCY,
+  execute,
+  Ledger,
   type AmountForm,
   type CancelItem,
   type Op,
+  type PlayerStatus,
+  type TransferDirection,
+  type TransferItem,
   type TxItem,
   type TxType,
 } from "./model";
@@ -73,10 +78,15 @@ export function generate(options: GenerateOptions): Plan {
         ? draw.int(1, 2_000)
         : draw.int(2_000, 30_000),
   }));
+  // The generator plays the model along, to know balances and statuses: to drain a player
+  // before closing it, and to send transfers out both within and above the balance.
+  const model = new Ledger();
+  for (const { playerId, openingMinor } of players) model.setBalance(playerId, openingMinor);
   const ops = new OpGenerator(
     draw,
     runId,
     players.map((p) => p.playerId),
+    model,
   );
   const keys = new KeyTracker();
 
@@ -130,7 +140,40 @@ class Draw {
   }
 }
 
-/** What ThrillGate might send next, given what it has sent so far. */
+// What comes next, by weight: ThrillGate's calls, then the operator's (issue 13).
+const THRILLGATE_KINDS = [
+  ["debit", 22],
+  ["credit", 12],
+  ["none", 3],
+  ["replay", 8],
+  ["conflict", 5],
+  ["cancel", 10],
+  ["cancelFirst", 5],
+  ["batch", 12],
+  ["batchReplay", 3],
+  ["cancelBatch", 6],
+  ["balance", 3],
+  ["foreign", 1],
+  // ThrillGate naming an operator transfer's id: never applied, never reversed.
+  ["txOnTransferId", 1],
+  ["cancelTransfer", 1],
+] as const;
+const OPERATOR_KINDS = [
+  ["transfer", 8],
+  // To a suspended or closed player: out always works, in is refused when closed.
+  ["transferInactive", 3],
+  ["transferReplay", 2],
+  ["transferConflict", 1],
+  // A transfer taking an id ThrillGate sent (applied, refused or a cancel's tombstone).
+  ["transferOnTxId", 1],
+  ["status", 6],
+] as const;
+type OperatorKind = (typeof OPERATOR_KINDS)[number][0];
+type ThrillGateKind = (typeof THRILLGATE_KINDS)[number][0];
+const isOperatorKind = (kind: string): kind is OperatorKind =>
+  OPERATOR_KINDS.some(([operatorKind]) => operatorKind === kind);
+
+/** What ThrillGate and the operator might send next, given what they have sent so far. */
 class OpGenerator {
   private ids = 0;
   private batchCount = 0;
@@ -138,37 +181,38 @@ class OpGenerator {
   private readonly lateOriginals: TxItem[] = []; // items whose cancel went first
   private readonly batchesSent: Extract<Op, { kind: "batch" }>[] = [];
   private readonly batchIdsUsed: string[] = [];
+  private readonly transfersSent: TransferItem[] = [];
+  /** Ops decided earlier that must come next, in order (a close after the drain before it). */
+  private readonly queued: Op[] = [];
 
   constructor(
     private readonly draw: Draw,
     private readonly runId: string,
     private readonly playerIds: string[],
+    /** The model, played in generation order: balances and statuses as the op will meet them. */
+    private readonly model: Ledger,
   ) {}
 
   /** Items of a sent op become candidates for replays, conflicts and cancels. */
   remember(op: Op): void {
     if (op.kind === "transaction") this.sent.push(op.item);
     if (op.kind === "batch") this.sent.push(...op.items);
+    if (op.kind === "transfer") this.transfersSent.push(op.item);
+    execute(this.model, op);
   }
 
   nextOp(): Op {
-    const { draw, sent } = this;
-    const late = draw.chance(0.15) ? this.takeLateOriginal() : undefined;
+    const queued = this.queued.shift();
+    if (queued) return queued;
+    const late = this.draw.chance(0.15) ? this.takeLateOriginal() : undefined;
     if (late) return { kind: "transaction", item: this.replayOf(late) };
-    const kind = draw.weighted([
-      ["debit", 22],
-      ["credit", 12],
-      ["none", 3],
-      ["replay", 8],
-      ["conflict", 5],
-      ["cancel", 10],
-      ["cancelFirst", 5],
-      ["batch", 12],
-      ["batchReplay", 3],
-      ["cancelBatch", 6],
-      ["balance", 3],
-      ["foreign", 1],
-    ] as const);
+    const kind = this.draw.weighted([...THRILLGATE_KINDS, ...OPERATOR_KINDS]);
+    const op = isOperatorKind(kind) ? this.operatorOp(kind) : this.thrillGateOp(kind);
+    return op ?? this.nextOp(); // nothing sent yet to replay, conflict with or cancel
+  }
+
+  private thrillGateOp(kind: ThrillGateKind): Op | undefined {
+    const { draw, sent } = this;
     switch (kind) {
       case "debit":
         return { kind: "transaction", item: this.newItem("Debit") };
@@ -184,25 +228,184 @@ class OpGenerator {
       case "replay":
         return sent.length
           ? { kind: "transaction", item: this.replayOf(draw.pick(sent)) }
-          : this.nextOp();
+          : undefined;
       case "conflict":
         return sent.length
           ? { kind: "transaction", item: this.conflictOf(draw.pick(sent)) }
-          : this.nextOp();
+          : undefined;
       case "cancel":
-        return sent.length ? { kind: "cancel", item: this.cancelTarget() } : this.nextOp();
+        return sent.length ? { kind: "cancel", item: this.cancelTarget() } : undefined;
       case "cancelFirst":
         return { kind: "cancel", item: this.cancelFirst() };
       case "balance":
         return { kind: "balance", playerId: draw.pick(this.playerIds) };
       case "batchReplay":
         // A whole batch again, long after (a late ThrillGate retry): every item answers as before.
-        return this.batchesSent.length ? draw.pick(this.batchesSent) : this.nextOp();
+        return this.batchesSent.length ? draw.pick(this.batchesSent) : undefined;
       case "batch":
         return this.batch();
       case "cancelBatch":
         return this.cancelBatch();
+      case "txOnTransferId":
+        return this.transfersSent.length
+          ? { kind: "transaction", item: this.onTransferId(draw.pick(this.transfersSent)) }
+          : undefined;
+      case "cancelTransfer":
+        return this.transfersSent.length
+          ? { kind: "cancel", item: this.cancelOfTransfer() }
+          : undefined;
     }
+  }
+
+  private operatorOp(kind: OperatorKind): Op | undefined {
+    const { draw, transfersSent } = this;
+    switch (kind) {
+      case "transfer":
+        return { kind: "transfer", item: this.newTransfer() };
+      case "transferInactive": {
+        const inactive = this.inactivePlayers();
+        return inactive.length
+          ? { kind: "transfer", item: this.newTransfer(draw.pick(inactive)) }
+          : undefined;
+      }
+      case "transferReplay":
+        return transfersSent.length
+          ? { kind: "transfer", item: this.transferReplayOf(draw.pick(transfersSent)) }
+          : undefined;
+      case "transferConflict":
+        return transfersSent.length
+          ? { kind: "transfer", item: this.transferConflictOf(draw.pick(transfersSent)) }
+          : undefined;
+      case "transferOnTxId":
+        return this.transferOnTxId();
+      case "status":
+        return this.statusChange();
+    }
+  }
+
+  // ---- The operator's side: transfers and status changes -----------------------------------
+
+  /** A new transfer of `playerId`. */
+  private newTransfer(
+    playerId = this.somePlayer(),
+    direction: TransferDirection = this.draw.chance(0.5) ? "in" : "out",
+    amountMinor = this.transferAmount(playerId, direction),
+  ): TransferItem {
+    const { draw } = this;
+    return {
+      playerId,
+      transferId: `${this.runId}-x${++this.ids}`,
+      direction,
+      amountMinor,
+      form: this.form(),
+      reason: draw.chance(0.3) ? null : draw.pick(REASONS),
+    };
+  }
+
+  /** In: any amount. Out: mostly within the balance the player will have, sometimes all of it or more. */
+  private transferAmount(playerId: string, direction: TransferDirection): number {
+    const { draw } = this;
+    if (direction === "in") return draw.int(1, 20_000);
+    const balance = this.model.balance(playerId);
+    switch (draw.weighted(OUT_AMOUNTS)) {
+      case "within":
+        return draw.int(1, Math.max(1, balance));
+      case "all":
+        return Math.max(1, balance);
+      case "above":
+        return balance + draw.int(1, 5_000);
+    }
+  }
+
+  /**
+   * The same transfer again, its amount written another way; now and then with another reason,
+   * which is kept with the entry but is no content: the first one stays.
+   */
+  private transferReplayOf(item: TransferItem): TransferItem {
+    const reason = this.draw.chance(0.2) ? this.draw.pick(REASONS) : item.reason;
+    return { ...item, form: this.form(), reason };
+  }
+
+  /** The same transfer id with another amount, direction or player. */
+  private transferConflictOf(item: TransferItem): TransferItem {
+    const { draw } = this;
+    switch (draw.int(0, 2)) {
+      case 0:
+        return { ...item, amountMinor: item.amountMinor + draw.int(1, 500) };
+      case 1:
+        return { ...item, direction: item.direction === "in" ? "out" : "in" };
+      default:
+        return { ...item, playerId: draw.pick(this.playerIds.filter((p) => p !== item.playerId)) };
+    }
+  }
+
+  /** A transfer whose id ThrillGate sent: a transaction's, or that of a cancel sent before its original. */
+  private transferOnTxId(): Op | undefined {
+    const { draw } = this;
+    const taken = [...this.sent, ...this.lateOriginals];
+    if (taken.length === 0) return undefined;
+    const original = draw.pick(taken);
+    const playerId = draw.chance(0.7) ? original.playerId : this.somePlayer();
+    return {
+      kind: "transfer",
+      item: { ...this.newTransfer(playerId, "in"), transferId: original.transactionId },
+    };
+  }
+
+  /** A ThrillGate transaction (single or a batch item) reusing a transfer's id. */
+  private onTransferId(transfer: TransferItem): TxItem {
+    const playerId = this.draw.chance(0.85) ? transfer.playerId : this.somePlayer();
+    return {
+      ...this.newItem(this.freshType(), playerId, true),
+      transactionId: transfer.transferId,
+    };
+  }
+
+  /** ThrillGate cancelling a transfer: by its player, by nobody (the wallet finds it), or wrongly. */
+  private cancelOfTransfer(): CancelItem {
+    const { draw } = this;
+    const transfer = draw.pick(this.transfersSent);
+    const roll = draw.random();
+    const playerId =
+      roll < 0.45 ? null : roll < 0.95 ? transfer.playerId : draw.pick(this.playerIds);
+    return { transactionId: transfer.transferId, playerId };
+  }
+
+  /** Suspend or close a player, or move one that is suspended or closed on (mostly back to active). */
+  private statusChange(): Op {
+    const { draw } = this;
+    const inactive = this.inactivePlayers();
+    const [playerId, status]: [string, PlayerStatus] =
+      inactive.length > 0 && draw.chance(0.5)
+        ? [draw.pick(inactive), draw.weighted(REACTIVATION)]
+        : [draw.pick(this.playerIds), draw.chance(0.45) ? "suspended" : "closed"];
+    return status === "closed" ? this.close(playerId) : { kind: "status", playerId, status };
+  }
+
+  /**
+   * Closing needs a balance of 0, so it mostly follows a transfer out of everything the player
+   * has (the close queued right behind it); sometimes it is tried as it is.
+   */
+  private close(playerId: string): Op {
+    const balance = this.model.balance(playerId);
+    const close: Op = { kind: "status", playerId, status: "closed" };
+    if (balance === 0 || this.model.status(playerId) === "closed" || this.draw.chance(0.3))
+      return close;
+    this.queued.push(close);
+    return { kind: "transfer", item: this.newTransfer(playerId, "out", balance) };
+  }
+
+  private inactivePlayers(): string[] {
+    return this.playerIds.filter((p) => this.model.status(p) !== "active");
+  }
+
+  /** Any player, somewhat more often one that is suspended or closed (so their refusals and payouts happen). */
+  private somePlayer(): string {
+    const { draw } = this;
+    const inactive = this.inactivePlayers();
+    return inactive.length > 0 && draw.chance(0.15)
+      ? draw.pick(inactive)
+      : draw.pick(this.playerIds);
   }
 
   private batch(): Op {
@@ -241,13 +444,15 @@ class OpGenerator {
     while (items.length < size) {
       const roll = draw.random();
       const item =
-        roll < 0.6 && this.sent.length > 0
+        roll < 0.55 && this.sent.length > 0
           ? this.cancelTarget()
-          : roll < 0.85
-            ? this.cancelFirst()
-            : items.length
-              ? draw.pick(items)
-              : this.cancelFirst();
+          : roll < 0.6 && this.transfersSent.length > 0
+            ? this.cancelOfTransfer()
+            : roll < 0.85
+              ? this.cancelFirst()
+              : items.length
+                ? draw.pick(items)
+                : this.cancelFirst();
       const earlier = byId.get(item.transactionId);
       items.push(earlier ?? item);
       byId.set(item.transactionId, earlier ?? item);
@@ -300,11 +505,7 @@ class OpGenerator {
     ] as const);
   }
 
-  private newItem(
-    type: TxType,
-    playerId = this.draw.pick(this.playerIds),
-    inBatch = false,
-  ): TxItem {
+  private newItem(type: TxType, playerId = this.somePlayer(), inBatch = false): TxItem {
     // A single call may leave the currency out (the player's is meant); batch items always name it,
     // since one id twice in a batch, once with and once without it, would be "other content".
     const currency = inBatch || this.draw.chance(0.85) ? CURRENCY : null;
@@ -355,6 +556,8 @@ class OpGenerator {
     if (roll < 0.25 && chosen.length > 0) return this.replayOf(draw.pick(chosen), true); // one item twice, same content
     if (roll < 0.3 && sent.length > 0)
       return { ...this.conflictOf(draw.pick(sent)), currency: CURRENCY };
+    if (roll < 0.33 && this.transfersSent.length > 0)
+      return this.onTransferId(draw.pick(this.transfersSent)); // refused: the id is a transfer's
     return this.newItem(this.freshType(), draw.pick(batchPlayers), true);
   }
 
@@ -375,6 +578,19 @@ class OpGenerator {
     };
   }
 }
+
+const OUT_AMOUNTS = [
+  ["within", 6],
+  ["all", 1],
+  ["above", 3],
+] as const;
+const REASONS = ["deposit", "withdrawal", "bonus ✓", 'manual "fix" #12', "übertrag 😀"];
+/** A suspended or closed player's next status: mostly active again. */
+const REACTIVATION: readonly (readonly [PlayerStatus, number])[] = [
+  ["active", 5],
+  ["suspended", 1],
+  ["closed", 2],
+];
 
 /** Which players, ids and batch ids each op may touch, from everything sent before it. */
 class KeyTracker {
@@ -410,7 +626,12 @@ class KeyTracker {
     const playersOf = new Set<string>();
     switch (op.kind) {
       case "balance":
+      case "status":
         playersOf.add(op.playerId);
+        break;
+      case "transfer":
+        idsOf.push(op.item.transferId);
+        playersOf.add(op.item.playerId);
         break;
       case "transaction":
         idsOf.push(op.item.transactionId);

@@ -6,11 +6,19 @@
 // An answer is a canonical line of text ("200 tx1 12.30 EUR", "402 INSUFFICIENT_FUNDS 5.00",
 // "200 \"12.30\"" for the cancel's string balance), so a difference is visible in a test report.
 
+// The operator's side (issue 13) is modelled from the issue's words the same way: transfers in and
+// out share the one id space with ThrillGate's transactions, and a player's status (suspended,
+// closed) refuses Debits and, when closed, transfers in.
+
 // The model assumes wrangler.toml's ACCEPT_ZERO_VALUE_CREDITS = "true" (a Credit of 0 is applied).
 export const CURRENCY = "EUR"; // every bank player's currency: 2 decimals
 export const FOREIGN_CURRENCY = "USD";
 
 export type TxType = "Debit" | "Credit" | "None";
+export type TransferDirection = "in" | "out";
+/** What an id was recorded as: a ThrillGate transaction type or an operator transfer. */
+export type EntryType = TxType | "TransferIn" | "TransferOut";
+export type PlayerStatus = "active" | "suspended" | "closed";
 export type AmountForm = "string" | "number" | "padded";
 
 /** One Debit, Credit or None as sent (alone or as a batch item). */
@@ -25,6 +33,17 @@ export interface TxItem {
   currency: string | null;
 }
 
+/** One operator transfer (POST /admin/players/{id}/transfers) as sent. */
+export interface TransferItem {
+  playerId: string;
+  transferId: string;
+  direction: TransferDirection;
+  amountMinor: number;
+  form: AmountForm;
+  /** Kept with the ledger entry, not part of the content a repeat is compared by; null: left out. */
+  reason: string | null;
+}
+
 export interface CancelItem {
   transactionId: string;
   /** null: sent as null (or left out), and the wallet finds the owner itself. */
@@ -37,7 +56,10 @@ export type Op =
   | { kind: "batch"; batchId: string | null; bare: boolean; items: TxItem[] }
   /** items null: only the batch_id is sent, and every id recorded with that batch is cancelled. */
   | { kind: "cancelBatch"; batchId: string | null; bare: boolean; items: CancelItem[] | null }
-  | { kind: "balance"; playerId: string };
+  | { kind: "balance"; playerId: string }
+  | { kind: "transfer"; item: TransferItem }
+  /** PATCH /admin/players/{id} with this status. */
+  | { kind: "status"; playerId: string; status: PlayerStatus };
 
 /** What one execution of an op answers: a header line, and one line per item with its "part". */
 export interface Expected {
@@ -67,11 +89,13 @@ export interface IdRecord {
   status: "applied" | "cancelled" | "tombstone" | "refused";
   /** null only for a tombstone whose cancel named no player. */
   playerId: string | null;
-  content: { type: TxType; amountMinor: number; currency: string } | null;
+  content: { type: EntryType; amountMinor: number; currency: string } | null;
   balanceAfterMinor: number | null;
   batchId: string | null;
   /** What a refused id was answered; every later copy of it is answered the same. */
   refusal?: Outcome;
+  /** An applied transfer's reason as first sent (null: none), kept with its ledger entry. */
+  reason?: string | null;
 }
 
 /**
@@ -82,6 +106,7 @@ export interface IdRecord {
 export class Ledger {
   readonly #parent: Ledger | undefined;
   readonly #balances = new Map<string, number>();
+  readonly #statuses = new Map<string, PlayerStatus>();
   readonly #ids = new Map<string, IdRecord>();
   /** Ids recorded with each batch id (applied items, and tombstones that name a player), in order. */
   readonly #batches = new Map<string, string[]>();
@@ -103,6 +128,15 @@ export class Ledger {
 
   setBalance(playerId: string, minor: number): void {
     this.#balances.set(playerId, minor);
+  }
+
+  /** Every player starts active. */
+  status(playerId: string): PlayerStatus {
+    return this.#statuses.get(playerId) ?? this.#parent?.status(playerId) ?? "active";
+  }
+
+  setStatus(playerId: string, status: PlayerStatus): void {
+    this.#statuses.set(playerId, status);
   }
 
   record(transactionId: string): IdRecord | undefined {
@@ -132,6 +166,8 @@ export class Ledger {
     if (!parent) return false;
     for (const [playerId, minor] of this.#balances)
       if (parent.balance(playerId) !== minor) return true;
+    for (const [playerId, status] of this.#statuses)
+      if (parent.status(playerId) !== status) return true;
     for (const [id, record] of this.#ids)
       if (JSON.stringify(parent.record(id)) !== JSON.stringify(record)) return true;
     return false;
@@ -142,6 +178,7 @@ export class Ledger {
     const parent = this.#parent;
     if (!parent) throw new Error("commit of a ledger that is no fork");
     for (const [playerId, minor] of this.#balances) parent.setBalance(playerId, minor);
+    for (const [playerId, status] of this.#statuses) parent.setStatus(playerId, status);
     for (const [id, record] of this.#ids) parent.setRecord(id, record);
   }
 }
@@ -156,7 +193,13 @@ const refused = (status: number, code: string, balanceMinor?: number): Outcome =
     ? { ok: false, status, code }
     : { ok: false, status, code, balanceMinor };
 
-const SIGN: Record<TxType, number> = { Debit: -1, Credit: 1, None: 0 };
+const SIGN: Record<EntryType, number> = {
+  Debit: -1,
+  Credit: 1,
+  None: 0,
+  TransferIn: 1,
+  TransferOut: -1,
+};
 
 /** POST /wallet/transaction, as the spec states it. */
 function decideTransaction(ledger: Ledger, item: TxItem, batchId: string | null): Outcome {
@@ -184,6 +227,10 @@ function decideTransaction(ledger: Ledger, item: TxItem, batchId: string | null)
     });
     return outcome;
   };
+  // A suspended or closed player may not stake, whatever the stake says (its currency too);
+  // wins, None and reversals are still paid.
+  if (item.type === "Debit" && ledger.status(item.playerId) !== "active")
+    return refuse(refused(403, "PLAYER_SUSPENDED"));
   if (currency !== CURRENCY) return refuse(refused(400, "CURRENCY_MISMATCH"));
   if (item.type === "None" && item.amountMinor !== 0)
     return refuse(refused(400, "INVALID_REQUEST")); // "None" has amount 0
@@ -222,6 +269,8 @@ function decideCancel(
   }
   if (known.playerId !== null && known.playerId !== playerId)
     return refused(400, "INVALID_REQUEST");
+  // An operator transfer is final: ThrillGate's cancel neither reverses it nor answers it as done.
+  if (known.content && isTransfer(known.content.type)) return refused(409, "DUPLICATE_TRANSACTION");
   if (known.status !== "applied" || !known.content) return { ok: true, balanceMinor: balance };
   const after = balance - SIGN[known.content.type] * known.content.amountMinor;
   // Taking back a credit the player has already spent would overdraw.
@@ -229,6 +278,67 @@ function decideCancel(
   ledger.setBalance(playerId, after);
   ledger.setRecord(transactionId, { ...known, status: "cancelled" });
   return { ok: true, balanceMinor: after };
+}
+
+/** The balance change an applied id makes: what its applying ledger entry shows. */
+export function deltaMinor(type: EntryType, amountMinor: number): number {
+  return SIGN[type] * amountMinor;
+}
+
+const isTransfer = (type: EntryType) => type === "TransferIn" || type === "TransferOut";
+
+/** POST /admin/players/{id}/transfers: exactly once by transfer id, in the one id space. */
+function decideTransfer(ledger: Ledger, item: TransferItem): Outcome {
+  const type: EntryType = item.direction === "in" ? "TransferIn" : "TransferOut";
+  const content = { type, amountMinor: item.amountMinor, currency: CURRENCY };
+  const known = ledger.record(item.transferId);
+  if (known) {
+    // A ThrillGate id (a tombstone too), another player's id or other content: never this transfer.
+    const same =
+      known.playerId === item.playerId && JSON.stringify(known.content) === JSON.stringify(content);
+    if (!same) return refused(409, "DUPLICATE_TRANSACTION");
+    return known.refusal ?? { ok: true, balanceMinor: known.balanceAfterMinor };
+  }
+  const refuse = (outcome: Outcome): Outcome => {
+    ledger.setRecord(item.transferId, {
+      status: "refused",
+      playerId: item.playerId,
+      content,
+      balanceAfterMinor: null,
+      batchId: null,
+      refusal: outcome,
+    });
+    return outcome;
+  };
+  if (item.direction === "in" && ledger.status(item.playerId) === "closed")
+    return refuse(refused(403, "PLAYER_CLOSED"));
+  const before = ledger.balance(item.playerId);
+  const after = before + SIGN[type] * item.amountMinor;
+  if (after < 0) return refuse(refused(402, "INSUFFICIENT_FUNDS", before));
+  ledger.setBalance(item.playerId, after);
+  ledger.setRecord(item.transferId, {
+    status: "applied",
+    playerId: item.playerId,
+    content,
+    balanceAfterMinor: after,
+    batchId: null,
+    reason: item.reason,
+  });
+  return { ok: true, balanceMinor: after };
+}
+
+/**
+ * PATCH /admin/players/{id}: any status from any status, but only an empty account closes. The
+ * status a player has already is no change: closed again after a win was paid to the closed
+ * player answers 200 with that balance, as a resent close must.
+ */
+function decideStatus(ledger: Ledger, playerId: string, status: PlayerStatus): Outcome {
+  const balance = ledger.balance(playerId);
+  const change = ledger.status(playerId) !== status;
+  if (change && status === "closed" && balance !== 0)
+    return refused(409, "BALANCE_NOT_ZERO", balance);
+  ledger.setStatus(playerId, status);
+  return { ok: true, balanceMinor: balance };
 }
 
 /** A cancel without a player of an id nobody owns: a tombstone, answered with balance "0". */
@@ -299,54 +409,77 @@ export function execute(ledger: Ledger, op: Op): Expected {
         outcome.ok ? `200 ${text(outcome.balanceMinor)}` : errorLine(outcome, number, true),
       );
     }
-    case "batch": {
-      const seen = new Map<string, string>();
-      for (const item of op.items) {
-        const earlier = seen.get(item.transactionId);
-        if (earlier !== undefined && earlier !== contentKey(item))
-          return { header: "409 DUPLICATE_TRANSACTION", items: [], ids: [], parts: [] };
-        seen.set(item.transactionId, contentKey(item));
-      }
-      const items = op.items.map((item) => {
-        const outcome = decideTransaction(ledger, item, op.batchId);
-        const result = outcome.ok
-          ? `OK ${number(outcome.balanceMinor ?? 0)}`
-          : errorLine(outcome, number, false);
-        return `${item.transactionId} ${item.playerId} ${result}`;
-      });
-      return {
-        header: `200 batch=${op.batchId ?? "-"}`,
-        items,
-        ids: op.items.map((item) => item.transactionId),
-        parts: op.items.map((item) => item.playerId),
-      };
+    case "batch":
+      return executeBatch(ledger, op);
+    case "cancelBatch":
+      return executeCancelBatch(ledger, op);
+    case "transfer": {
+      const { transferId, direction } = op.item;
+      const outcome = decideTransfer(ledger, op.item);
+      return single(
+        outcome.ok
+          ? `200 ${transferId} ${direction} ${number(outcome.balanceMinor ?? 0)} ${CURRENCY}`
+          : errorLine(outcome, number, true),
+      );
     }
-    case "cancelBatch": {
-      const listed =
-        op.items ??
-        batchCancelOrder(ledger, op.batchId ?? "").map((transactionId) => ({
-          transactionId,
-          playerId: ownerOf(ledger, transactionId),
-        }));
-      // The wallet finds the owners of unnamed ids once, before it cancels anything.
-      const resolved = listed.map((item) => ({
-        ...item,
-        owner: item.playerId ?? ownerOf(ledger, item.transactionId),
-      }));
-      const items = resolved.map(({ transactionId, owner }) => {
-        const outcome = owner
-          ? decideCancel(ledger, transactionId, owner, op.batchId)
-          : decideOrphanCancel(ledger, transactionId, op.batchId);
-        return `${transactionId} ${outcome.ok ? `OK ${text(outcome.balanceMinor)}` : errorLine(outcome, text, false)}`;
-      });
-      return {
-        header: `200 batch=${op.batchId ?? "-"}`,
-        items,
-        ids: resolved.map((item) => item.transactionId),
-        parts: resolved.map(({ transactionId, owner }) => owner ?? `orphan ${transactionId}`),
-      };
+    case "status": {
+      const outcome = decideStatus(ledger, op.playerId, op.status);
+      return single(
+        outcome.ok
+          ? `200 ${op.status} ${number(outcome.balanceMinor ?? 0)}`
+          : errorLine(outcome, number, true),
+      );
     }
   }
+}
+
+function executeBatch(ledger: Ledger, op: Extract<Op, { kind: "batch" }>): Expected {
+  const seen = new Map<string, string>();
+  for (const item of op.items) {
+    const earlier = seen.get(item.transactionId);
+    if (earlier !== undefined && earlier !== contentKey(item))
+      return { header: "409 DUPLICATE_TRANSACTION", items: [], ids: [], parts: [] };
+    seen.set(item.transactionId, contentKey(item));
+  }
+  const items = op.items.map((item) => {
+    const outcome = decideTransaction(ledger, item, op.batchId);
+    const result = outcome.ok
+      ? `OK ${number(outcome.balanceMinor ?? 0)}`
+      : errorLine(outcome, number, false);
+    return `${item.transactionId} ${item.playerId} ${result}`;
+  });
+  return {
+    header: `200 batch=${op.batchId ?? "-"}`,
+    items,
+    ids: op.items.map((item) => item.transactionId),
+    parts: op.items.map((item) => item.playerId),
+  };
+}
+
+function executeCancelBatch(ledger: Ledger, op: Extract<Op, { kind: "cancelBatch" }>): Expected {
+  const listed =
+    op.items ??
+    batchCancelOrder(ledger, op.batchId ?? "").map((transactionId) => ({
+      transactionId,
+      playerId: ownerOf(ledger, transactionId),
+    }));
+  // The wallet finds the owners of unnamed ids once, before it cancels anything.
+  const resolved = listed.map((item) => ({
+    ...item,
+    owner: item.playerId ?? ownerOf(ledger, item.transactionId),
+  }));
+  const items = resolved.map(({ transactionId, owner }) => {
+    const outcome = owner
+      ? decideCancel(ledger, transactionId, owner, op.batchId)
+      : decideOrphanCancel(ledger, transactionId, op.batchId);
+    return `${transactionId} ${outcome.ok ? `OK ${text(outcome.balanceMinor)}` : errorLine(outcome, text, false)}`;
+  });
+  return {
+    header: `200 batch=${op.batchId ?? "-"}`,
+    items,
+    ids: resolved.map((item) => item.transactionId),
+    parts: resolved.map(({ transactionId, owner }) => owner ?? `orphan ${transactionId}`),
+  };
 }
 
 /**

@@ -6,12 +6,14 @@ import { parseSourceText } from "../../scripts/lib/source-text";
 import { generate, type PlannedOp } from "./generate";
 import {
   CURRENCY,
+  deltaMinor,
   execute,
   Ledger,
   money,
   type CancelItem,
   type Expected,
   type Op,
+  type TransferItem,
   type TxItem,
 } from "./model";
 
@@ -44,6 +46,11 @@ export interface BankReport {
   faultsArmed: number;
   /** Ops whose repeat would change the wallet (see runOp): sent once, without faults. */
   sentOnce: number;
+  /**
+   * How often the model expected each outcome, by op kind ("transfer ok", "transaction
+   * PLAYER_SUSPENDED", batch items as "batch item …"): what the run exercised.
+   */
+  outcomes: Record<string, number>;
   disagreements: number;
   doubleApplies: number;
   negativeBalances: number;
@@ -67,7 +74,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // ---------------------------------------------------------------------------------------------
 // The wire: requests as ThrillGate writes them, answers read back into the model's lines.
 
-function wireAmount(item: TxItem): string | number {
+function wireAmount(item: { amountMinor: number; form: TxItem["form"] }): string | number {
   const text = money(item.amountMinor);
   return item.form === "number" ? Number(text) : item.form === "padded" ? `${text}0` : text;
 }
@@ -81,6 +88,16 @@ function wireTx(item: TxItem): Record<string, unknown> {
     amount: wireAmount(item),
     ...(item.currency === null ? {} : { currency: item.currency }),
     game_id: "bank", // an extra field, kept by the wallet as metadata
+  };
+}
+
+function wireTransfer(item: TransferItem): Record<string, unknown> {
+  return {
+    transfer_id: item.transferId,
+    direction: item.direction,
+    amount: wireAmount(item),
+    ...(item.reason === null ? {} : { reason: item.reason }),
+    ticket: "bank", // an unknown field, kept with the entry as the reason is
   };
 }
 
@@ -122,6 +139,18 @@ function requestOf(op: Op): { method: string; path: string; body?: unknown } {
             };
       return { method: "DELETE", path: "/wallet/transaction/batch", body };
     }
+    case "transfer":
+      return {
+        method: "POST",
+        path: `/admin/players/${encodeURIComponent(op.item.playerId)}/transfers`,
+        body: wireTransfer(op.item),
+      };
+    case "status":
+      return {
+        method: "PATCH",
+        path: `/admin/players/${encodeURIComponent(op.playerId)}`,
+        body: { status: op.status },
+      };
   }
 }
 
@@ -190,6 +219,16 @@ function observed(op: Op, status: number, text: string): Seen {
         header: `200 batch=${String(field(body, "batch_id") ?? "-")}`,
         items: list.map((result) => item(result, op.kind === "batch")),
       };
+    case "transfer": {
+      const [id, direction] = [field(body, "transfer_id"), field(body, "direction")];
+      const header = `200 ${String(id)} ${String(direction)} ${shown(body, "balance")} ${String(field(body, "currency"))}`;
+      return { header, items: [] };
+    }
+    case "status":
+      return {
+        header: `200 ${String(field(body, "status"))} ${shown(body, "balance")}`,
+        items: [],
+      };
   }
 }
 
@@ -252,6 +291,7 @@ function emptyReport(seed: number, operations: number): BankReport {
     requests: 0,
     faultsArmed: 0,
     sentOnce: 0,
+    outcomes: {},
     disagreements: 0,
     doubleApplies: 0,
     negativeBalances: 0,
@@ -363,6 +403,7 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const stable = !again.differsFromParent();
   first.commit();
   if (!stable) report.sentOnce += 1;
+  countOutcomes(report, op, once);
   const copies = stable ? planned.copies : 1;
   const fault = stable ? planned.fault : null;
 
@@ -391,7 +432,26 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
     disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
 }
 
-type EntryCounts = Map<string, { apply: number; reverse: number }>;
+/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
+/** The outcome of each line the model expects: "ok", or the error code. */
+function countOutcomes(report: BankReport, op: Op, expected: Expected): void {
+  const outcome = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
+  const keys = [
+    `${op.kind} ${outcome(expected.header)}`,
+    ...expected.items.map((line) => `${op.kind} item ${outcome(line)}`),
+  ];
+  for (const key of keys) report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
+}
+
+type EntryCounts = Map<string, { apply: number; reverse: number; applied: string }>;
+
+/** An applying entry as the checks compare it; a transfer's with the fields it keeps (reason, ticket). */
+function appliedEntry(type: string, amount: string, kept: { reason: unknown; ticket: unknown }) {
+  const transfer = type === "TransferIn" || type === "TransferOut";
+  return transfer
+    ? `${type} ${amount} reason=${JSON.stringify(kept.reason ?? null)} ticket=${String(kept.ticket)}`
+    : `${type} ${amount}`;
+}
 
 /** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
 async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void> {
@@ -412,27 +472,40 @@ async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void>
 function expectedEntriesByPlayer(ledger: Ledger): Map<string, EntryCounts> {
   const expectedEntries = new Map<string, EntryCounts>();
   for (const [transactionId, record] of ledger.ids()) {
-    if (record.playerId === null || record.status === "tombstone" || record.status === "refused")
+    const { playerId, content, status } = record;
+    if (playerId === null || content === null || status === "tombstone" || status === "refused")
       continue;
-    const entries: EntryCounts = expectedEntries.get(record.playerId) ?? new Map();
-    entries.set(transactionId, { apply: 1, reverse: record.status === "cancelled" ? 1 : 0 });
-    expectedEntries.set(record.playerId, entries);
+    const entries: EntryCounts = expectedEntries.get(playerId) ?? new Map();
+    entries.set(transactionId, {
+      apply: 1,
+      reverse: status === "cancelled" ? 1 : 0,
+      applied: appliedEntry(content.type, money(deltaMinor(content.type, content.amountMinor)), {
+        reason: record.reason,
+        ticket: "bank",
+      }),
+    });
+    expectedEntries.set(playerId, entries);
   }
   return expectedEntries;
 }
 
+/** The balance through the player's object and in D1, and the status GET /admin/players shows. */
 async function checkBalance(run: BankRun, playerId: string): Promise<void> {
   const want = money(run.ledger.balance(playerId));
   const answer = await run.send("GET", `/wallet/balance?player_id=${encodeURIComponent(playerId)}`);
   const got = observed({ kind: "balance", playerId }, answer.status, answer.text).header;
   if (got !== `200 ${want}`)
     disagree(run, `final balance of ${playerId}: expected ${want}, the wallet answers ${got}`);
-  const stored = shown(
-    await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`),
-    "balance",
-  );
+  const player = await adminCall(run, "GET", `/admin/players/${encodeURIComponent(playerId)}`);
+  const stored = shown(player, "balance");
   if (stored !== want)
     disagree(run, `final balance of ${playerId} in D1: expected ${want}, got ${stored}`);
+  const status = String(field(player, "status"));
+  if (status !== run.ledger.status(playerId))
+    disagree(
+      run,
+      `final status of ${playerId}: expected ${run.ledger.status(playerId)}, got ${status}`,
+    );
   if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
 }
 
@@ -448,9 +521,15 @@ async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCount
     const list = field(page, "entries");
     for (const entry of Array.isArray(list) ? list : []) {
       const id = String(field(entry, "transaction_id"));
-      const counts = entries.get(id) ?? { apply: 0, reverse: 0 };
-      if (field(entry, "effect") === "apply") counts.apply += 1;
-      else counts.reverse += 1;
+      const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
+      if (field(entry, "effect") === "apply") {
+        counts.apply += 1;
+        const metadata = field(entry, "metadata");
+        counts.applied = appliedEntry(String(field(entry, "type")), shown(entry, "amount"), {
+          reason: field(metadata, "reason"),
+          ticket: field(metadata, "ticket"),
+        });
+      } else counts.reverse += 1;
       entries.set(id, counts);
     }
     before = field(page, "next_before");
@@ -466,11 +545,16 @@ function checkLedger(
 ): void {
   for (const [id, counts] of entries) {
     if (counts.apply > 1 || counts.reverse > 1) run.report.doubleApplies += 1;
-    const want = expected.get(id) ?? { apply: 0, reverse: 0 };
+    const want = expected.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
     if (counts.apply !== want.apply || counts.reverse !== want.reverse) {
       disagree(
         run,
         `ledger of ${playerId}: ${id} has ${counts.apply} applying and ${counts.reverse} reversing entries, the model ${want.apply} and ${want.reverse}`,
+      );
+    } else if (counts.applied !== want.applied) {
+      disagree(
+        run,
+        `ledger of ${playerId}: ${id} applied as ${counts.applied}, the model ${want.applied}`,
       );
     }
   }
