@@ -15,7 +15,6 @@ import { cancelBatch, transactionBatch } from "./api/batch";
 import { readBodyCapped } from "./api/body";
 import { ApiError } from "./api/errors";
 import { errorResponse, jsonResponse } from "./api/json";
-import { openApiDocument } from "./api/openapi";
 import { dailyReport, ledgerExport } from "./api/reports";
 import type { ApiRequest, RequestLog } from "./api/request";
 import { WALLET_ENDPOINTS as W } from "./api/routes";
@@ -110,7 +109,6 @@ export const router = Router<ApiRequest, [Env, ExecutionContext, RequestLog]>({
 
 router
   .get("/health", () => jsonResponse(200, { status: "ok" }))
-  .get("/openapi.json", () => jsonResponse(200, openApiDocument()))
   .all("/wallet/*", withConfig, requireAllowedSource, withBody, requireSignature)
   .post(W.auth, authenticate)
   .get(W.balance, balance)

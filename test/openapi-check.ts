@@ -1,5 +1,5 @@
 import { Validator } from "@cfworker/json-schema";
-import document from "../openapi.json";
+import document from "../public/openapi.json";
 
 // Every answer the test suite receives is checked against the checked-in openapi.json: its status
 // must be declared for that path and method, and its body must match the declared schema. So the

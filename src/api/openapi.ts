@@ -36,7 +36,8 @@ import {
 } from "./schemas";
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, so the
-// two cannot drift. Checked in as openapi.json (`npm run openapi`); a test fails if it is stale,
+// two cannot drift. Written to public/openapi.json (`npm run openapi`) and served from there as a
+// static asset, so this module and zod's JSON Schema code stay out of the Worker; a test fails if it is stale,
 // another if a route of the router is missing, and every answer the test suite receives is
 // validated against it (test/helpers.ts). `npm run lint` checks it with Redocly's recommended rules.
 
