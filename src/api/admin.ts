@@ -7,7 +7,7 @@ import { transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
-import { jsonResponse, moneyText, parseJsonBody, parseStoredJson } from "./json";
+import { jsonResponse, moneyText, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
 import {
   CreatePlayerRequest,
@@ -20,7 +20,7 @@ import {
 } from "./schemas";
 import { faultsEnabled } from "../wallet/faults";
 import { playerWallet } from "../wallet/player-wallet";
-import { moneyNumber, playerProfile, settled } from "./views";
+import { entryFigures, moneyNumber, playerProfile, settled } from "./views";
 
 function playerBody(player: PlayerRow) {
   return {
@@ -135,13 +135,7 @@ export async function createSession(request: ApiRequest, env: Env): Promise<Resp
 function ledgerEntryBody(entry: LedgerPageEntry) {
   return {
     id: entry.id,
-    transaction_id: entry.transactionId,
-    effect: entry.effect,
-    type: entry.type,
-    amount: moneyNumber(entry.deltaMinor, entry.currency),
-    balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
-    currency: entry.currency,
-    metadata: entry.metadata === null ? null : parseStoredJson(entry.metadata),
+    ...entryFigures(entry),
     created_at: new Date(entry.createdAtMs).toISOString(),
   };
 }

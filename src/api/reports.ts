@@ -3,10 +3,10 @@ import { type ExportEntry, exportPages } from "../ledger/export";
 import { type DailyTotals, dailyTotals, MS_PER_DAY, type Tally } from "../ledger/report";
 import { formatMinor } from "../money";
 import { csvRow } from "./csv";
-import { jsonResponse, parseStoredJson } from "./json";
+import { jsonResponse } from "./json";
 import type { ApiRequest } from "./request";
 import { DailyReportQuery, LedgerExportEntry, LedgerExportQuery, parseWith } from "./schemas";
-import { moneyNumber } from "./views";
+import { entryFigures, moneyNumber } from "./views";
 
 // The operator's figures for finance and the regulator: the daily report (totals summed by D1) and
 // the ledger export (every entry of a range, streamed page by page).
@@ -58,13 +58,7 @@ function exportLine(entry: ExportEntry) {
     player_id: entry.playerId,
     operator_id: entry.operatorId,
     brand_id: entry.brandId,
-    transaction_id: entry.transactionId,
-    effect: entry.effect,
-    type: entry.type,
-    amount: moneyNumber(entry.deltaMinor, entry.currency),
-    balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
-    currency: entry.currency,
-    metadata: entry.metadata === null ? null : parseStoredJson(entry.metadata),
+    ...entryFigures(entry),
   };
 }
 

@@ -3,7 +3,28 @@ import type { PlayerRow } from "../ledger/schema";
 import type { CancelAnswer } from "../wallet/cancel";
 import type { WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
-import { decimalNumber } from "./json";
+import { decimalNumber, parseStoredJson } from "./json";
+
+/** What a ledger entry did, as the admin API and the export write it (exact money, metadata as kept). */
+export function entryFigures(entry: {
+  transactionId: string;
+  effect: string;
+  type: string;
+  deltaMinor: MinorUnits;
+  balanceAfterMinor: MinorUnits;
+  currency: string;
+  metadata: string | null;
+}) {
+  return {
+    transaction_id: entry.transactionId,
+    effect: entry.effect,
+    type: entry.type,
+    amount: moneyNumber(entry.deltaMinor, entry.currency),
+    balance_after: moneyNumber(entry.balanceAfterMinor, entry.currency),
+    currency: entry.currency,
+    metadata: entry.metadata === null ? null : parseStoredJson(entry.metadata),
+  };
+}
 
 /** A balance or amount as the JSON number the spec shows, with the currency's exact decimals. */
 export function moneyNumber(minor: MinorUnits, currency: string): unknown {

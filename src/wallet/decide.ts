@@ -157,6 +157,36 @@ function replay(known: KnownTransaction, sameContent: boolean, what: string): De
   return { kind: "answer", balanceMinor: known.balanceAfterMinor };
 }
 
+/**
+ * Applies `content`'s amount to the balance, within the wallet's bounds: never below zero
+ * (invariant 3: no overdraft, for the operator too) and never above MAX_MINOR_UNITS. A refusal
+ * here depends on the balance, so it is recorded with the id.
+ */
+function applyWithin(
+  state: PlayerState,
+  content: RefusedContent,
+  metadata: string,
+  shortfall: string,
+): Decision {
+  const deltaMinor = DELTA_SIGN[content.type] * content.amountMinor;
+  const balanceAfterMinor = state.balanceMinor + deltaMinor;
+  if (balanceAfterMinor < 0) {
+    return refuseAndRecord(content, "INSUFFICIENT_FUNDS", shortfall, state.balanceMinor);
+  }
+  if (balanceAfterMinor > MAX_MINOR_UNITS) {
+    return refuseAndRecord(
+      content,
+      "INVALID_REQUEST",
+      "the balance would exceed the wallet's maximum",
+    );
+  }
+  return {
+    kind: "write",
+    balanceMinor: balanceAfterMinor,
+    write: { kind: "apply", ...content, deltaMinor, metadata, balanceAfterMinor },
+  };
+}
+
 /** May this Debit, Credit or None be applied to this player's state, given what D1 knows of its id? */
 export function decideTransaction(
   state: PlayerState,
@@ -218,30 +248,7 @@ export function decideTransaction(
       "amount: zero-value credits are not accepted",
     );
   }
-  const deltaMinor = DELTA_SIGN[op.type] * amountMinor;
-  const balanceAfterMinor = state.balanceMinor + deltaMinor;
-  // Invariant 3: no overdraft.
-  if (balanceAfterMinor < 0) {
-    return refuseAndRecord(
-      content,
-      "INSUFFICIENT_FUNDS",
-      "the balance is lower than the debit",
-      state.balanceMinor,
-    );
-  }
-  if (balanceAfterMinor > MAX_MINOR_UNITS) {
-    return refuseAndRecord(
-      content,
-      "INVALID_REQUEST",
-      "the balance would exceed the wallet's maximum",
-    );
-  }
-
-  return {
-    kind: "write",
-    balanceMinor: balanceAfterMinor,
-    write: { kind: "apply", ...content, deltaMinor, metadata: op.metadata, balanceAfterMinor },
-  };
+  return applyWithin(state, content, op.metadata, "the balance is lower than the debit");
 }
 
 /** May this cancel reverse what D1 knows of the id, for this player? */
@@ -353,29 +360,7 @@ export function decideTransfer(
       `player ${op.playerId} is closed: no transfers in`,
     );
   }
-  const deltaMinor = DELTA_SIGN[type] * amountMinor;
-  const balanceAfterMinor = state.balanceMinor + deltaMinor;
-  // Invariant 3: no overdraft, for the operator too.
-  if (balanceAfterMinor < 0) {
-    return refuseAndRecord(
-      content,
-      "INSUFFICIENT_FUNDS",
-      "the balance is lower than the transfer out",
-      state.balanceMinor,
-    );
-  }
-  if (balanceAfterMinor > MAX_MINOR_UNITS) {
-    return refuseAndRecord(
-      content,
-      "INVALID_REQUEST",
-      "the balance would exceed the wallet's maximum",
-    );
-  }
-  return {
-    kind: "write",
-    balanceMinor: balanceAfterMinor,
-    write: { kind: "apply", ...content, deltaMinor, metadata: op.metadata, balanceAfterMinor },
-  };
+  return applyWithin(state, content, op.metadata, "the balance is lower than the transfer out");
 }
 
 /**
