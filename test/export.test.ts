@@ -11,12 +11,12 @@ import {
   exportPages,
 } from "../src/ledger/export";
 import worker from "../src/index";
+import { decimal } from "./decimal";
 import { admin, expectErrorShape, uniqueId, wallet } from "./helpers";
 
 // GET /admin/ledger/export: every exported line or row is compared with the ledger entry D1 holds,
 // over more entries than one page, with ids and metadata that hold commas, quotes and line breaks.
 
-const EXPONENTS: Record<string, number> = { EUR: 2, JPY: 0 };
 const HEADER = [
   "entry_id",
   "created_at",
@@ -50,16 +50,6 @@ interface Entry {
   currency: string;
   metadata: string | null;
   created_at_ms: number;
-}
-
-/** Exact decimal text of minor units, written here without the wallet's money.ts. */
-function decimal(minor: number, currency: string): string {
-  const exponent = EXPONENTS[currency] ?? 2;
-  const digits = String(Math.abs(minor)).padStart(exponent + 1, "0");
-  const sign = minor < 0 ? "-" : "";
-  return exponent === 0
-    ? sign + digits
-    : `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
 /** The fields of an entry as the contract lists them, in its order, as CSV text. */

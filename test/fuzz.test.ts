@@ -506,6 +506,14 @@ const requestId = fc.option(printable(200));
 /** Above the cap, sent with a Content-Length or streamed without one (chunked: issue 12.3). */
 type Oversize = { capBytes: number; over: number; streamed: boolean };
 
+/** The body cut or padded with spaces to `over` bytes past the cap the case sets. */
+function padded(bytes: Uint8Array, oversize: Oversize): Uint8Array {
+  const body = new Uint8Array(oversize.capBytes + oversize.over);
+  body.fill(0x20);
+  body.set(bytes.subarray(0, Math.min(bytes.length, body.length)));
+  return body;
+}
+
 function oversize(): fc.Arbitrary<Oversize | null> {
   return fc.oneof(
     { weight: 950, arbitrary: fc.constant(null) },
@@ -576,10 +584,7 @@ async function sendCase(
   let expect = holdsIllFormedString(bytes) ? INVALID_REQUEST : c.body.expect;
   if (c.signing.kind !== "good") expect = { status: 401, code: "INVALID_SIGNATURE" };
   if (c.oversize) {
-    const padded = new Uint8Array(c.oversize.capBytes + c.oversize.over);
-    padded.fill(0x20);
-    padded.set(bytes.subarray(0, Math.min(bytes.length, padded.length)));
-    bytes = padded;
+    bytes = padded(bytes, c.oversize);
     vars = { MAX_BODY_BYTES: String(c.oversize.capBytes) };
     // The size is checked before the signature and before any parsing.
     expect = { status: 413, code: "BODY_TOO_LARGE" };
@@ -1320,10 +1325,7 @@ async function sendAdminCase(
   const expect = adminExpect(c, bytes);
   let vars: Partial<Cloudflare.Env> = c.body.vars ?? {};
   if (c.oversize) {
-    const padded = new Uint8Array(c.oversize.capBytes + c.oversize.over);
-    padded.fill(0x20);
-    padded.set(bytes.subarray(0, Math.min(bytes.length, padded.length)));
-    bytes = padded;
+    bytes = padded(bytes, c.oversize);
     vars = { MAX_BODY_BYTES: String(c.oversize.capBytes) };
   }
   const headers = new Headers();

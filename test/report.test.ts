@@ -4,13 +4,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ledgerDb } from "../src/ledger/db";
 import { MAX_MINOR_UNITS } from "../src/money";
 import { dailyTotalsQuery } from "../src/ledger/report";
+import { decimal } from "./decimal";
 import { admin, batchItem, cancel, expectErrorShape, transact, uniqueId, wallet } from "./helpers";
 
 // GET /admin/reports/daily: the totals are checked against sums this file computes itself from
 // the ledger entries the calls wrote, read back from D1 row by row.
 
 const DAY_MS = 86_400_000;
-const EXPONENTS: Record<string, number> = { EUR: 2, JPY: 0 };
 
 interface Player {
   id: string;
@@ -108,16 +108,6 @@ async function moveEntries(
     ),
   );
   return moved;
-}
-
-/** Exact decimal text of minor units, written here without the wallet's money.ts. */
-function decimal(minor: number, currency: string): string {
-  const exponent = EXPONENTS[currency] ?? 2;
-  const digits = String(Math.abs(minor)).padStart(exponent + 1, "0");
-  const sign = minor < 0 ? "-" : "";
-  return exponent === 0
-    ? sign + digits
-    : `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
 const TALLY_OF: Record<string, string> = {
