@@ -1,5 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
+import { and, desc, eq, fillPlaceholders, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
 import {
@@ -77,99 +76,170 @@ export async function transactionsOfBatch(
   );
 }
 
+const $ = sql.placeholder;
+
 /**
  * The ledger entry's balance_after is read back from the player row just updated, and only if it
  * is the balance the object computed: a stale cache makes it NULL, the NOT NULL constraint fails
  * and D1 rolls the whole write back (invariant 4: nothing half-applied). A status change sets the
  * balance to itself through it, so it too fails whole unless decided on the balance D1 holds.
  */
-function checkedBalanceAfter(playerId: string, balanceAfterMinor: number) {
-  return sql`(SELECT ${players.balanceMinor} FROM ${players} WHERE ${players.id} = ${playerId} AND ${players.balanceMinor} = ${balanceAfterMinor})`;
+const checkedBalanceAfter = sql`(SELECT ${players.balanceMinor} FROM ${players} WHERE ${players.id} = ${$("playerId")} AND ${players.balanceMinor} = ${$("balanceAfterMinor")})`;
+
+/**
+ * Every statement a write makes, with a named placeholder for each value. Drizzle builds their SQL
+ * once per isolate; a write only binds its values. Building it per write was the largest cost of
+ * our own code on the write path (bench/README.md, "Where the CPU of one call goes").
+ */
+function writeStatements(db: LedgerDb) {
+  return {
+    // The primary key refuses an id some other writer took meanwhile (another player, a tombstone).
+    idRow: db
+      .insert(transactions)
+      .values({
+        transactionId: $("transactionId"),
+        playerId: $("playerId"),
+        status: $("status"),
+        type: $("type"),
+        amountMinor: $("amountMinor"),
+        currency: $("currency"),
+        batchId: $("batchId"),
+        balanceAfterMinor: $("balanceAfterMinor"),
+        refusalCode: $("refusalCode"),
+        refusalMessage: $("refusalMessage"),
+        refusalBalanceMinor: $("refusalBalanceMinor"),
+        createdAtMs: $("createdAtMs"),
+      })
+      .toSQL(),
+    addToBalance: db
+      .update(players)
+      .set({ balanceMinor: sql`${players.balanceMinor} + ${$("deltaMinor")}` })
+      .where(eq(players.id, $("playerId")))
+      .toSQL(),
+    ledgerEntry: db
+      .insert(ledgerEntries)
+      .values({
+        playerId: $("playerId"),
+        transactionId: $("transactionId"),
+        effect: $("effect"),
+        type: $("type"),
+        deltaMinor: $("deltaMinor"),
+        balanceAfterMinor: checkedBalanceAfter,
+        currency: $("currency"),
+        metadata: $("metadata"),
+        createdAtMs: $("createdAtMs"),
+      })
+      .toSQL(),
+    cancellation: db
+      .insert(cancellations)
+      .values({
+        transactionId: $("transactionId"),
+        playerId: $("playerId"),
+        outcome: $("outcome"),
+        batchId: $("batchId"),
+        balanceAfterMinor: $("balanceAfterMinor"),
+        createdAtMs: $("createdAtMs"),
+      })
+      .toSQL(),
+    markCancelled: db
+      .update(transactions)
+      .set({ status: "cancelled" })
+      .where(
+        and(eq(transactions.transactionId, $("transactionId")), eq(transactions.status, "applied")),
+      )
+      .toSQL(),
+    setStatus: db
+      .update(players)
+      .set({ status: sql`${$("status")}`, balanceMinor: checkedBalanceAfter })
+      .where(eq(players.id, $("playerId")))
+      .toSQL(),
+  };
 }
+
+type WriteStatements = ReturnType<typeof writeStatements>;
+type Statement = keyof WriteStatements;
+
+// The SQL text does not depend on the binding: one build serves every object of the isolate.
+let statements: WriteStatements | undefined;
+
+/** One statement to run: which one, and the value of each of its placeholders. */
+type Bound = [Statement, Record<string, unknown>];
 
 /** The balance change and its ledger entry: the two statements every applied or reversed id writes. */
 function moveBalance(
-  db: LedgerDb,
   write: Extract<LedgerWrite, { kind: "apply" | "reverse" }>,
   effect: "apply" | "reverse",
   metadata: string | null,
-  nowMs: number,
-): BatchItem<"sqlite">[] {
+  createdAtMs: number,
+): Bound[] {
+  const { transactionId, playerId, type, deltaMinor, currency, balanceAfterMinor } = write;
   return [
-    db
-      .update(players)
-      .set({ balanceMinor: sql`${players.balanceMinor} + ${write.deltaMinor}` })
-      .where(eq(players.id, write.playerId)),
-    db.insert(ledgerEntries).values({
-      playerId: write.playerId,
-      transactionId: write.transactionId,
-      effect,
-      type: write.type,
-      deltaMinor: write.deltaMinor,
-      balanceAfterMinor: checkedBalanceAfter(write.playerId, write.balanceAfterMinor),
-      currency: write.currency,
-      metadata,
-      createdAtMs: nowMs,
-    }),
+    ["addToBalance", { playerId, deltaMinor }],
+    [
+      "ledgerEntry",
+      {
+        playerId,
+        transactionId,
+        effect,
+        type,
+        deltaMinor,
+        balanceAfterMinor,
+        currency,
+        metadata,
+        createdAtMs,
+      },
+    ],
   ];
 }
 
 /** The transactions row of an id: what D1 will know of it once `write` has committed. */
-function idRow(db: LedgerDb, write: IdWrite, nowMs: number): BatchItem<"sqlite"> {
-  return db.insert(transactions).values({ ...knownAfter(write, undefined), createdAtMs: nowMs });
+function idRow(write: IdWrite, createdAtMs: number): Bound {
+  return ["idRow", { ...knownAfter(write, undefined), createdAtMs }];
 }
 
-function statementsFor(db: LedgerDb, write: LedgerWrite, nowMs: number): BatchItem<"sqlite">[] {
+function statementsFor(write: LedgerWrite, createdAtMs: number): Bound[] {
   switch (write.kind) {
     case "apply":
       return [
-        // The primary key refuses an id some other writer took meanwhile (another player, a tombstone).
-        idRow(db, write, nowMs),
-        ...moveBalance(db, write, "apply", write.metadata, nowMs),
+        idRow(write, createdAtMs),
+        ...moveBalance(write, "apply", write.metadata, createdAtMs),
       ];
-    case "reverse":
+    case "reverse": {
+      const { transactionId, playerId, batchId, balanceAfterMinor } = write;
       return [
-        db.insert(cancellations).values({
-          transactionId: write.transactionId,
-          playerId: write.playerId,
-          outcome: "reversed",
-          batchId: write.batchId,
-          balanceAfterMinor: write.balanceAfterMinor,
-          createdAtMs: nowMs,
-        }),
-        db
-          .update(transactions)
-          .set({ status: "cancelled" })
-          .where(
-            and(
-              eq(transactions.transactionId, write.transactionId),
-              eq(transactions.status, "applied"),
-            ),
-          ),
-        ...moveBalance(db, write, "reverse", null, nowMs),
+        [
+          "cancellation",
+          { transactionId, playerId, outcome: "reversed", batchId, balanceAfterMinor, createdAtMs },
+        ],
+        ["markCancelled", { transactionId }],
+        ...moveBalance(write, "reverse", null, createdAtMs),
       ];
+    }
     case "refusal":
-      return [idRow(db, write, nowMs)];
-    case "tombstone":
+      return [idRow(write, createdAtMs)];
+    case "tombstone": {
+      const { transactionId, playerId, batchId } = write;
       return [
-        idRow(db, write, nowMs),
-        db.insert(cancellations).values({
-          transactionId: write.transactionId,
-          playerId: write.playerId,
-          outcome: "tombstone",
-          batchId: write.batchId,
-          createdAtMs: nowMs,
-        }),
+        idRow(write, createdAtMs),
+        [
+          "cancellation",
+          {
+            transactionId,
+            playerId,
+            outcome: "tombstone",
+            batchId,
+            balanceAfterMinor: null,
+            createdAtMs,
+          },
+        ],
       ];
+    }
     case "status":
       return [
-        db
-          .update(players)
-          .set({
-            status: write.status,
-            balanceMinor: checkedBalanceAfter(write.playerId, write.balanceMinor),
-          })
-          .where(eq(players.id, write.playerId)),
+        [
+          "setStatus",
+          { playerId: write.playerId, status: write.status, balanceAfterMinor: write.balanceMinor },
+        ],
       ];
   }
 }
@@ -180,9 +250,17 @@ export async function commitWrites(
   writes: LedgerWrite[],
   nowMs = Date.now(),
 ): Promise<void> {
-  const [first, ...rest] = writes.flatMap((write) => statementsFor(db, write, nowMs));
-  if (!first) return;
-  await db.batch([first, ...rest]);
+  const bound = writes.flatMap((write) => statementsFor(write, nowMs));
+  if (bound.length === 0) return;
+  statements ??= writeStatements(db);
+  const built = statements;
+  const d1 = db.$client;
+  // fillPlaceholders throws for a placeholder without a value, so nothing is bound by mistake.
+  await d1.batch(
+    bound.map(([name, values]) =>
+      d1.prepare(built[name].sql).bind(...fillPlaceholders(built[name].params, values)),
+    ),
+  );
 }
 
 function errorText(error: unknown): string {
