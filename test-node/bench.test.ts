@@ -58,7 +58,7 @@ describe("the bench (smoke run)", () => {
     expect(results.options.d1RttMs).toBe(5);
     expect(results.failures).toEqual([]);
     expect(results.reconcile.status).toBe("ok");
-    expect(results.targets.map((t: { target: string }) => t.target)).toHaveLength(6);
+    expect(results.targets.map((t: { target: string }) => t.target)).toHaveLength(7);
     for (const t of results.targets) expect(typeof t.median).toBe("number");
     expect(results.memory.rss_mib_all).toBeGreaterThan(0);
     expect(results.bundle.kib).toBeGreaterThan(0);

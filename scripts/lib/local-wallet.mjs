@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
+const DEV_WITHOUT_INSPECTOR = join(REPO_ROOT, "scripts", "lib", "wrangler-dev-api.mjs");
 
 // How every script runs wrangler: the project's own binary, no metrics, no Request.cf sample
 // fetched from the internet at start-up, and no interactive prompts (CI).
@@ -51,9 +52,10 @@ export function freePort() {
 }
 
 /**
- * @param {{ vars?: Record<string, string>, config?: string, log?: (line: string) => void }} options
+ * @param {{ vars?: Record<string, string>, config?: string, log?: (line: string) => void, inspector?: boolean }} options
  *   vars: extra [vars] (e.g. { ACCEPT_ZERO_VALUE_CREDITS: "false" }); config: another wrangler.toml;
- *   log: receives wrangler's output lines (default: dropped).
+ *   log: receives wrangler's output lines (default: dropped); inspector: false runs it without the
+ *   inspector the CLI attaches to workerd (wrangler-dev-api.mjs: for the bench's CPU figures).
  * @returns {Promise<{ url: string, secret: string, adminToken: string, stop: () => Promise<void>, persistDir: string }>}
  */
 export async function startLocalWallet(options = {}) {
@@ -84,14 +86,24 @@ export async function startLocalWallet(options = {}) {
     "--persist-to",
     persistDir,
   ];
-  args.push("--show-interactive-dev-session=false", "--inspector-port", String(await freePort()));
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   // Its own process group, so stop() ends wrangler and the workerd it started.
-  const child = spawnWrangler(args, {
-    env: TOOL_ENV,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const spawnOptions = { env: TOOL_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true };
+  const child =
+    options.inspector === false
+      ? spawn(process.execPath, [DEV_WITHOUT_INSPECTOR, ...args.slice(1)], {
+          ...spawnOptions,
+          env: { ...process.env, ...WRANGLER_ENV, ...TOOL_ENV },
+        })
+      : spawnWrangler(
+          [
+            ...args,
+            "--show-interactive-dev-session=false",
+            "--inspector-port",
+            String(await freePort()),
+          ],
+          spawnOptions,
+        );
   const log = options.log ?? (() => {});
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding("utf8");

@@ -1,4 +1,15 @@
-import { and, desc, eq, fillPlaceholders, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import {
+  and,
+  desc,
+  eq,
+  fillPlaceholders,
+  getTableColumns,
+  inArray,
+  isNotNull,
+  lt,
+  type Placeholder,
+  sql,
+} from "drizzle-orm";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
 import {
@@ -94,22 +105,15 @@ const checkedBalanceAfter = sql`(SELECT ${players.balanceMinor} FROM ${players} 
 function writeStatements(db: LedgerDb) {
   return {
     // The primary key refuses an id some other writer took meanwhile (another player, a tombstone).
+    // Every column of the table, so a new one is written as soon as knownAfter() sets it.
     idRow: db
       .insert(transactions)
-      .values({
-        transactionId: $("transactionId"),
-        playerId: $("playerId"),
-        status: $("status"),
-        type: $("type"),
-        amountMinor: $("amountMinor"),
-        currency: $("currency"),
-        batchId: $("batchId"),
-        balanceAfterMinor: $("balanceAfterMinor"),
-        refusalCode: $("refusalCode"),
-        refusalMessage: $("refusalMessage"),
-        refusalBalanceMinor: $("refusalBalanceMinor"),
-        createdAtMs: $("createdAtMs"),
-      })
+      .values(
+        // A placeholder per column: drizzle types values() by column, not by placeholder.
+        Object.fromEntries(
+          Object.keys(getTableColumns(transactions)).map((key) => [key, $(key)]),
+        ) as Record<keyof typeof transactions.$inferInsert, Placeholder>,
+      )
       .toSQL(),
     addToBalance: db
       .update(players)
