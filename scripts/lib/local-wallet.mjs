@@ -21,12 +21,17 @@ const WRANGLER_ENV = {
   CI: "true",
 };
 
-/** Starts `wrangler <args>` (node:child_process spawn options; `env` adds to the process's own). */
-export function spawnWrangler(args, options = {}) {
-  return spawn(WRANGLER, args, {
+/** Starts `command <args>` with wrangler's environment (spawn options; `env` adds to it). */
+function spawnWithWranglerEnv(command, args, options) {
+  return spawn(command, args, {
     ...options,
     env: { ...process.env, ...WRANGLER_ENV, ...options.env },
   });
+}
+
+/** Starts `wrangler <args>` (node:child_process spawn options; `env` adds to the process's own). */
+export function spawnWrangler(args, options = {}) {
+  return spawnWithWranglerEnv(WRANGLER, args, options);
 }
 
 /** Runs `wrangler <args>` to its end (spawnSync options; `env` adds to the process's own). */
@@ -91,10 +96,12 @@ export async function startLocalWallet(options = {}) {
   const spawnOptions = { env: TOOL_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true };
   const child =
     options.inspector === false
-      ? spawn(process.execPath, [DEV_WITHOUT_INSPECTOR, ...args.slice(1)], {
-          ...spawnOptions,
-          env: { ...process.env, ...WRANGLER_ENV, ...TOOL_ENV },
-        })
+      ? // The launcher takes the flags of `wrangler dev`, without the command itself.
+        spawnWithWranglerEnv(
+          process.execPath,
+          [DEV_WITHOUT_INSPECTOR, ...args.slice(1)],
+          spawnOptions,
+        )
       : spawnWrangler(
           [
             ...args,
