@@ -26,6 +26,7 @@ import {
   createPlayers,
   HOT_PLAYER,
   hot,
+  inspectorAttached,
   playerId,
   reconcile,
   runBatches,
@@ -185,6 +186,7 @@ async function startServer(name, config, vars) {
   running.add(server);
   server.name = name;
   server.pids = serverPids(server.url);
+  server.inspectorAttached = inspectorAttached(server.pids);
   return server;
 }
 async function stopAll() {
@@ -318,6 +320,9 @@ async function mainRun(opts, results) {
   const wallet0 =
     rtt > 0 ? await startServer("wallet at RTT 0", join(copy, "wrangler.toml"), opts.vars) : null;
 
+  results.inspector_attached = [baseline, wallet, walletOff, wallet0].some(
+    (server) => server?.inspectorAttached,
+  );
   const ids = [...Array.from({ length: opts.players }, (_, n) => playerId(n)), HOT_PLAYER];
   progress(`creating ${ids.length} players on each wallet`);
   for (const w of [wallet, walletOff, wallet0])

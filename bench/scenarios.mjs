@@ -54,6 +54,26 @@ export function serverPids(url) {
   return wrangler ? rows.filter((row) => row.pgid === wrangler.pgid).map((row) => row.pid) : [];
 }
 
+/** The workerd processes among `pids`, with their arguments (wrangler's own Node process left out). */
+function workerdsOf(pids) {
+  return pids.flatMap((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      return cmdline.includes("workerd") ? [{ pid, args: cmdline.split("\0") }] : [];
+    } catch {
+      return []; // the process ended
+    }
+  });
+}
+
+/**
+ * True if an inspector is attached to a workerd of the server: every console.log then goes
+ * through it (scripts/lib/wrangler-dev-api.mjs), so the bench's CPU figures need it off.
+ */
+export function inspectorAttached(pids) {
+  return workerdsOf(pids).some((w) => w.args.some((arg) => arg.startsWith("--inspector-addr")));
+}
+
 const TICKS_PER_S = existsSync("/proc/self/stat")
   ? Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }))
   : 100;
@@ -90,13 +110,7 @@ function cpuMeter(pids, work) {
   const server0 = cpuMsOf(pids);
   // workerd runs the Worker, the objects and D1; the rest is wrangler's own Node process
   // (its proxy in front of workerd and the log lines it prints), which production does not have.
-  const workerdPids = pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd");
-    } catch {
-      return false;
-    }
-  });
+  const workerdPids = workerdsOf(pids).map((w) => w.pid);
   const workerd0 = cpuMsOf(workerdPids);
   const self0 = process.cpuUsage();
   const start = performance.now();

@@ -58,6 +58,8 @@ describe("the bench (smoke run)", () => {
     expect(results.options.d1RttMs).toBe(5);
     expect(results.failures).toEqual([]);
     expect(results.reconcile.status).toBe("ok");
+    // CPU figures without the inspector the wrangler CLI attaches (every console.log goes through it).
+    expect(results.inspector_attached).toBe(false);
     expect(results.targets.map((t: { target: string }) => t.target)).toHaveLength(7);
     for (const t of results.targets) expect(typeof t.median).toBe("number");
     expect(results.memory.rss_mib_all).toBeGreaterThan(0);
