@@ -138,5 +138,25 @@ export const cancellations = sqliteTable(
   (t) => [index("cancellations_player_idx").on(t.playerId)],
 );
 
+// One row per reconciliation run (the nightly Cron Trigger, or an operator's on-demand run), so
+// that the last result can be shown and the history of disagreements read back.
+export const reconcileRuns = sqliteTable(
+  "reconcile_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    // "cron" for the scheduled run, "manual" for one an operator started.
+    trigger: text("trigger", { enum: ["cron", "manual"] }).notNull(),
+    startedAtMs: integer("started_at_ms").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    playersChecked: integer("players_checked").notNull(),
+    transactionsChecked: integer("transactions_checked").notNull(),
+    // Balance mismatches plus transaction problems; 0 when the ledger adds up.
+    disagreements: integer("disagreements").notNull(),
+    // The report's lists as JSON (bounded by the report itself), for the admin API and console.
+    details: text("details"),
+  },
+  (t) => [index("reconcile_runs_started_idx").on(t.startedAtMs)],
+);
+
 export type PlayerRow = typeof players.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
