@@ -22,12 +22,16 @@ export async function collectPages<T, C>(
   const cursors: (C | undefined)[] = [];
   let cursor: C | undefined;
   for (let pages = 0; ; pages++) {
-    if (pages >= maxPages)
+    if (pages >= maxPages) {
+      // An iterable's pages have no cursor to show (iteratorPages names each next page `true`).
+      const named = cursors.some((c) => c !== true)
+        ? `; last cursors ${JSON.stringify(cursors.slice(-3))}`
+        : "";
       throw new Error(
         `over the page budget: ${maxPages} pages read and the pager still names a next one ` +
-          `(${items.length} items so far; last cursors ${JSON.stringify(cursors.slice(-3))}): ` +
-          "does it repeat a row?",
+          `(${items.length} items so far${named}): does it repeat a row?`,
       );
+    }
     const page = await fetchPage(cursor);
     items.push(...page.items);
     if (page.next === null || page.next === undefined) return items;
