@@ -1,18 +1,21 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findBrowser } from "../scripts/lib/find-browser.mjs";
 import { createThrillGateClient } from "../scripts/lib/thrillgate-client.mjs";
 import { REPO_ROOT, startLocalWallet } from "../scripts/lib/local-wallet.mjs";
 
-// The operator console in a real headless Chromium (Debian's package, driven by playwright-core)
+// The operator console in a real headless Chromium or Chrome (found by find-browser.mjs: CHROMIUM_PATH,
+// else chromium, chromium-browser, google-chrome-stable or google-chrome on the PATH; driven by
+// playwright-core)
 // against a real `wrangler dev`: sign in, find a player after a signed Debit, look the Debit up,
 // reconcile, and see hostile ids, nicknames and metadata shown as the characters they are.
 // Screenshots of every page land in test-node/screenshots/ (git-ignored) for a person to look at.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const BROWSER = findBrowser();
 const IN_CI = process.env.CI === "true";
-const HAVE_BROWSER = existsSync(CHROMIUM);
+const HAVE_BROWSER = BROWSER.path !== null;
 const SCREENSHOTS = join(REPO_ROOT, "test-node", "screenshots");
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -23,9 +26,9 @@ if (!HAVE_BROWSER && !IN_CI) {
     [
       "",
       "!!! ===================================================================== !!!",
-      `!!! SKIPPED: the operator console browser test: no Chromium at ${CHROMIUM}.`,
-      "!!! Install it with:  sudo apt-get install -y chromium   (Debian/Ubuntu)",
-      "!!! or point CHROMIUM_PATH at a Chromium. Under CI=true this test fails instead.",
+      "!!! SKIPPED: the operator console browser test.",
+      `!!! ${BROWSER.message}`,
+      "!!! Under CI=true this test fails instead.",
       "!!! ===================================================================== !!!",
       "",
     ].join("\n"),
@@ -86,10 +89,8 @@ const text = (selector: string) => page.locator(selector).textContent();
 
 describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser", () => {
   beforeAll(async () => {
-    if (!HAVE_BROWSER)
-      throw new Error(
-        `CI=true and no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium`,
-      );
+    if (!BROWSER.path)
+      throw new Error(`CI=true: the console test needs a browser. ${BROWSER.message}`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     wallet = await startLocalWallet();
     client = createThrillGateClient({
@@ -138,7 +139,7 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect((await client.wallet("POST", "/wallet/transaction", overdraft)).status).toBe(402);
 
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: BROWSER.path,
       headless: true,
       args: ["--no-sandbox", "--disable-dev-shm-usage"],
     });

@@ -3,6 +3,7 @@
 // player's ledger and the wallet's own reconciliation against the model. Used in-process by
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
 import { parseSourceText } from "../../scripts/lib/source-text";
+import { collectPages, pageBudget } from "../pages";
 import { generate, type PlannedOp } from "./generate";
 import {
   CURRENCY,
@@ -458,12 +459,9 @@ async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void>
   const expectedEntries = expectedEntriesByPlayer(run.ledger);
   await inParallel(playerIds, 8, async (playerId) => {
     await checkBalance(run, playerId);
-    checkLedger(
-      run,
-      playerId,
-      await ledgerEntries(run, playerId),
-      expectedEntries.get(playerId) ?? new Map(),
-    );
+    const expected = expectedEntries.get(playerId) ?? new Map();
+    const expectedCount = [...expected.values()].reduce((n, e) => n + e.apply + e.reverse, 0);
+    checkLedger(run, playerId, await ledgerEntries(run, playerId, expectedCount), expected);
   });
   await checkReconciliation(run);
 }
@@ -509,32 +507,46 @@ async function checkBalance(run: BankRun, playerId: string): Promise<void> {
   if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
 }
 
-/** The player's ledger as the admin API pages it, counted per transaction id. */
-async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCounts> {
+/** Entries per page of the admin API's ledger, as the bank reads it. */
+const LEDGER_PAGE_ENTRIES = 500;
+
+/**
+ * The player's ledger as the admin API pages it, counted per transaction id. Its page budget
+ * leaves room for twice the entries the model expects (checkLedger names any extra one); a pager
+ * that repeats a page fails over it instead of looping on.
+ */
+async function ledgerEntries(
+  run: BankRun,
+  playerId: string,
+  expectedEntries: number,
+): Promise<EntryCounts> {
+  const list = await collectPages<unknown, unknown>(
+    async (before) => {
+      const page = await adminCall(
+        run,
+        "GET",
+        `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=${LEDGER_PAGE_ENTRIES}${before === undefined ? "" : `&before=${String(before)}`}`,
+      );
+      const items = field(page, "entries");
+      return { items: Array.isArray(items) ? items : [], next: field(page, "next_before") };
+    },
+    pageBudget(2 * expectedEntries, LEDGER_PAGE_ENTRIES),
+  );
   const entries: EntryCounts = new Map();
-  for (let before: unknown = null; ; ) {
-    const page = await adminCall(
-      run,
-      "GET",
-      `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${String(before)}`}`,
-    );
-    const list = field(page, "entries");
-    for (const entry of Array.isArray(list) ? list : []) {
-      const id = String(field(entry, "transaction_id"));
-      const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
-      if (field(entry, "effect") === "apply") {
-        counts.apply += 1;
-        const metadata = field(entry, "metadata");
-        counts.applied = appliedEntry(String(field(entry, "type")), shown(entry, "amount"), {
-          reason: field(metadata, "reason"),
-          ticket: field(metadata, "ticket"),
-        });
-      } else counts.reverse += 1;
-      entries.set(id, counts);
-    }
-    before = field(page, "next_before");
-    if (before === null || before === undefined) return entries;
+  for (const entry of list) {
+    const id = String(field(entry, "transaction_id"));
+    const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
+    if (field(entry, "effect") === "apply") {
+      counts.apply += 1;
+      const metadata = field(entry, "metadata");
+      counts.applied = appliedEntry(String(field(entry, "type")), shown(entry, "amount"), {
+        reason: field(metadata, "reason"),
+        ticket: field(metadata, "ticket"),
+      });
+    } else counts.reverse += 1;
+    entries.set(id, counts);
   }
+  return entries;
 }
 
 function checkLedger(
