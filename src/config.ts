@@ -129,3 +129,47 @@ export function readConfig(env: Env): Config {
     allowedSourceIps: c.ALLOWED_SOURCE_IPS,
   };
 }
+
+// The archive's windows (docs/archive.md). Parsed apart from the request settings: a bad value
+// stops the archive job (which then archives nothing and logs why), never the wallet's requests.
+const ArchiveSchema = z
+  .object({
+    // Whole UTC days older than this many days are archived to R2 and deleted from D1.
+    LEDGER_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(35),
+    // How long an archived id is still known to its player's object, so a copy is never applied
+    // again: Hub88 asks for at least 4 months. Not shorter than the ledger window: an id leaves D1
+    // only after it, and must not be forgotten on the way to the object.
+    TRANSACTION_ID_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(120),
+  })
+  .refine((c) => c.TRANSACTION_ID_RETENTION_DAYS >= c.LEDGER_RETENTION_DAYS, {
+    path: ["TRANSACTION_ID_RETENTION_DAYS"],
+    message: "must be at least LEDGER_RETENTION_DAYS",
+  });
+
+export interface ArchiveConfig {
+  ledgerRetentionDays: number;
+  transactionIdRetentionDays: number;
+}
+
+/**
+ * LEDGER_RETENTION_DAYS and TRANSACTION_ID_RETENTION_DAYS, checked. Unset or empty means the
+ * default; anything else that is not a whole number in range throws, naming the setting, so the
+ * job fails closed (archives nothing) with that message in its log line.
+ */
+export function readArchiveConfig(env: {
+  LEDGER_RETENTION_DAYS?: string;
+  TRANSACTION_ID_RETENTION_DAYS?: string;
+}): ArchiveConfig {
+  const parsed = ArchiveSchema.safeParse({
+    LEDGER_RETENTION_DAYS: env.LEDGER_RETENTION_DAYS || undefined,
+    TRANSACTION_ID_RETENTION_DAYS: env.TRANSACTION_ID_RETENTION_DAYS || undefined,
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid configuration: ${issues.join("; ")}`);
+  }
+  return {
+    ledgerRetentionDays: parsed.data.LEDGER_RETENTION_DAYS,
+    transactionIdRetentionDays: parsed.data.TRANSACTION_ID_RETENTION_DAYS,
+  };
+}

@@ -95,6 +95,8 @@ export const transactions = sqliteTable(
   (t) => [
     index("transactions_player_idx").on(t.playerId),
     index("transactions_batch_idx").on(t.batchId),
+    // The archive job reads and deletes a closed day's id rows by time (docs/archive.md).
+    index("transactions_created_idx").on(t.createdAtMs, t.transactionId),
   ],
 );
 
@@ -135,7 +137,11 @@ export const cancellations = sqliteTable(
     balanceAfterMinor: integer("balance_after_minor"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
-  (t) => [index("cancellations_player_idx").on(t.playerId)],
+  (t) => [
+    index("cancellations_player_idx").on(t.playerId),
+    // The archive job reads and deletes a closed day's cancellations by time (docs/archive.md).
+    index("cancellations_created_idx").on(t.createdAtMs, t.transactionId),
+  ],
 );
 
 // One row per reconciliation run (the nightly Cron Trigger, or an operator's on-demand run), so
@@ -156,6 +162,103 @@ export const reconcileRuns = sqliteTable(
     details: text("details"),
   },
   (t) => [index("reconcile_runs_started_idx").on(t.startedAtMs)],
+);
+
+// The archive (docs/archive.md): closed UTC days moved to R2 (LEDGER_ARCHIVE), then deleted from D1.
+
+/**
+ * Where a day is in the archive job, each step done before the next starts: "written" (parts and
+ * manifest in R2, read back and verified against D1), "ids_copied" (every id of the day is in its
+ * player's object), "archived" (the day's rows deleted from D1, archived totals updated). A day
+ * without a row has not been started; a crash leaves the status of the last finished step.
+ */
+export const ARCHIVE_DAY_STATUSES = ["written", "ids_copied", "archived"] as const;
+export type ArchiveDayStatus = (typeof ARCHIVE_DAY_STATUSES)[number];
+
+export const archiveDays = sqliteTable("archive_days", {
+  /** Days since 1970-01-01 UTC. */
+  day: integer("day").primaryKey(),
+  status: text("status", { enum: ARCHIVE_DAY_STATUSES }).notNull(),
+  /** Objects in R2 for the day, manifest excluded. */
+  parts: integer("parts").notNull(),
+  /** Ledger entries, id rows and cancellations archived. */
+  entryRows: integer("entry_rows").notNull(),
+  idRows: integer("id_rows").notNull(),
+  cancellationRows: integer("cancellation_rows").notNull(),
+  /** Bytes stored in R2 for the day: every part (gzip) and the manifest. */
+  bytes: integer("bytes").notNull(),
+  /** SHA-256 (hex) of the manifest object as stored. */
+  manifestSha256: text("manifest_sha256").notNull(),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+});
+
+/** One row per archive run (the Cron Trigger, or an operator's on-demand run). */
+export const archiveRuns = sqliteTable(
+  "archive_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    trigger: text("trigger", { enum: ["cron", "manual"] }).notNull(),
+    /** The run's "now": the scheduled event's time, or the request's clock for a manual run. */
+    nowMs: integer("now_ms").notNull(),
+    startedAtMs: integer("started_at_ms").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    /** Days that reached "archived" in this run, and the rows of D1 it deleted. */
+    daysArchived: integer("days_archived").notNull(),
+    rowsDeleted: integer("rows_deleted").notNull(),
+    /** Null for a run that finished or stopped at its time budget; else why it stopped. */
+    error: text("error"),
+  },
+  (t) => [index("archive_runs_started_idx").on(t.startedAtMs)],
+);
+
+/**
+ * The archive job's lease: one row per job name. A run takes it with a conditional write (free,
+ * or expired) and gives it back at its end; a second run meanwhile finds it held and does nothing.
+ */
+export const archiveLease = sqliteTable("archive_lease", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAtMs: integer("expires_at_ms").notNull(),
+});
+
+/**
+ * Per player, what the archive holds of its ledger: entries, the sum of their deltas, and the last
+ * day archived. Updated in the same D1 batch as each delete, so that balance = opening balance +
+ * archived deltas + live entries holds before and after every batch (invariant 5).
+ */
+export const archivedTotals = sqliteTable("archived_totals", {
+  playerId: text("player_id").primaryKey(),
+  entries: integer("entries").notNull(),
+  deltaMinor: integer("delta_minor").notNull(),
+  throughDay: integer("through_day").notNull(),
+});
+
+/**
+ * The daily report's rows of archived days, as the report computed them before the entries left
+ * D1 (the same rows are in the day's manifest). One row per day, operator, brand and currency.
+ */
+export const archivedReportRows = sqliteTable(
+  "archived_report_rows",
+  {
+    day: integer("day").notNull(),
+    operatorId: text("operator_id").notNull(),
+    brandId: text("brand_id").notNull(),
+    currency: text("currency").notNull(),
+    debitsCount: integer("debits_count").notNull(),
+    debitsMinor: integer("debits_minor").notNull(),
+    creditsCount: integer("credits_count").notNull(),
+    creditsMinor: integer("credits_minor").notNull(),
+    cancelledDebitsCount: integer("cancelled_debits_count").notNull(),
+    cancelledDebitsMinor: integer("cancelled_debits_minor").notNull(),
+    cancelledCreditsCount: integer("cancelled_credits_count").notNull(),
+    cancelledCreditsMinor: integer("cancelled_credits_minor").notNull(),
+    transfersInCount: integer("transfers_in_count").notNull(),
+    transfersInMinor: integer("transfers_in_minor").notNull(),
+    transfersOutCount: integer("transfers_out_count").notNull(),
+    transfersOutMinor: integer("transfers_out_minor").notNull(),
+    ggrMinor: integer("ggr_minor").notNull(),
+  },
+  (t) => [uniqueIndex("archived_report_rows_uq").on(t.day, t.operatorId, t.brandId, t.currency)],
 );
 
 export type PlayerRow = typeof players.$inferSelect;
