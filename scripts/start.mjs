@@ -95,7 +95,7 @@ Balance of player_00001 (the signature of the empty body):
 
 Run the Cron Trigger's nightly jobs now (reconciliation), then read the run it recorded:
   curl -sS '${origin}/__scheduled?cron=15+0+*+*+*'
-  npm run -s admin -- reconcile-last
+  npm run -s admin -- reconcile-last --url ${origin}
 `);
 }
 
