@@ -23,6 +23,8 @@ const USAGE = `usage: npm run -s admin -- <command> [options]
   export --from <ISO 8601> --to <ISO 8601> [--format ndjson|csv] [--out <file>]
                                               the ledger entries of a time range
   reconcile                                   balance = opening + ledger, for every player
+  reconcile-run                               the same, recorded as a manual run
+  reconcile-last                              the last recorded run (the nightly one, or manual)
 
   --url <url>           the wallet (default http://127.0.0.1:8787)
   --admin-token <token> default: ADMIN_TOKEN, or .dev.vars`;
@@ -92,6 +94,8 @@ const COMMANDS = {
     }),
   },
   reconcile: { words: [], request: () => ({ path: "/admin/reconcile" }) },
+  "reconcile-run": { words: [], request: () => ({ method: "POST", path: "/admin/reconcile/run" }) },
+  "reconcile-last": { words: [], request: () => ({ path: "/admin/reconcile/last" }) },
 };
 
 const enc = encodeURIComponent;

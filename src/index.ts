@@ -1,4 +1,5 @@
 import type { RequestLog } from "./api/request";
+import { runNightly } from "./jobs/nightly";
 import { d1Of } from "./ledger/d1-round-trip";
 import { router } from "./router";
 
@@ -37,5 +38,11 @@ export default {
       }),
     );
     return response;
+  },
+
+  // The Cron Trigger of wrangler.toml. The jobs catch and log their own failures (jobs/nightly.ts),
+  // so one failing never stops the next; waitUntil keeps the invocation alive until all are done.
+  scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
+    ctx.waitUntil(runNightly(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

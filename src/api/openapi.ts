@@ -24,6 +24,7 @@ import {
   PlayerResponse,
   PlayerStatusRequest,
   ReconcileResponse,
+  ReconcileRunResponse,
   RevokeSessionsResponse,
   SessionResponse,
   TransactionBatchRequest,
@@ -386,6 +387,29 @@ export function openApiDocument() {
           undefined,
           ok(ReconcileResponse),
           adminErrors,
+        ),
+      },
+      "/admin/reconcile/run": {
+        post: operation(
+          "runReconcile",
+          "Reconcile as the nightly job does, and record the run (trigger manual)",
+          admin,
+          undefined,
+          created(ReconcileRunResponse),
+          adminErrors,
+        ),
+      },
+      "/admin/reconcile/last": {
+        get: operation(
+          "lastReconcile",
+          "The last recorded reconciliation run, nightly or manual",
+          admin,
+          undefined,
+          ok(ReconcileRunResponse),
+          {
+            ...adminErrors,
+            "404": error("NOT_FOUND: no run is recorded yet"),
+          },
         ),
       },
       "/admin/faults": {

@@ -336,6 +336,18 @@ export const ReconcileResponse = z.object({
     }),
   ),
 });
+/** One recorded reconciliation run: the report it made, and when, how and how fast it ran. */
+export const ReconcileRunResponse = ReconcileResponse.extend({
+  id: z.number().int(),
+  trigger: z
+    .enum(["cron", "manual"])
+    .meta({ description: "cron: the nightly Cron Trigger; manual: POST /admin/reconcile/run" }),
+  started_at: z.iso.datetime(),
+  duration_ms: z.number().int().min(0),
+  disagreements: z.number().int().min(0).meta({
+    description: "balance_mismatches plus transaction_problems; 0 when the ledger adds up",
+  }),
+});
 export const FaultResponse = z.object({ armed: FaultRequest });
 export const HealthResponse = z.object({ status: z.literal("ok") });
 
