@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { ID_CACHE_ENTRIES } from "../src/wallet/player-wallet";
 import {
   batchItem,
   countRows,
@@ -186,6 +187,33 @@ describe("cancel by batch_id", () => {
       true,
     );
     expect(await storedBalanceMinor(playerId)).toBe(200);
+  });
+});
+
+describe("a player's batch larger than its object's id cache", () => {
+  it("is undone in groups: no group is sent back one at a time because the cache evicted its own ids", async () => {
+    const { playerId } = await newPlayer({ balance: "10000.00" });
+    const batchId = uniqueId("batch");
+    const count = ID_CACHE_ENTRIES + 200;
+    const items = Array.from({ length: count }, () => batchItem(playerId, { amount: "0.01" }));
+    for (let start = 0; start < count; start += 1000) {
+      const sent = await wallet("POST", "/wallet/transaction/batch", {
+        batch_id: batchId,
+        transactions: items.slice(start, start + 1000),
+      });
+      expect(sent.status, sent.text.slice(0, 300)).toBe(200);
+    }
+    const errors = vi.spyOn(console, "error");
+    try {
+      const undone = await cancelByBatchId(batchId);
+      expect(undone.status, undone.text.slice(0, 300)).toBe(200);
+      expect(undone.body.results.every((r: { status: string }) => r.status === "OK")).toBe(true);
+      const logged = errors.mock.calls.map((call) => String(call[0]));
+      expect(logged.filter((line) => line.includes("group_write_failed"))).toEqual([]);
+    } finally {
+      errors.mockRestore();
+    }
+    expect(await storedBalanceMinor(playerId)).toBe(1_000_000);
   });
 });
 

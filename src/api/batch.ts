@@ -1,5 +1,11 @@
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
-import { cancelTransaction, itemsOfBatch, ownersOf, type CancelAnswer } from "../wallet/cancel";
+import {
+  type BatchTransaction,
+  cancelTransaction,
+  itemsOfBatch,
+  ownersOf,
+  type CancelAnswer,
+} from "../wallet/cancel";
 import { rulesOf, type TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
@@ -170,7 +176,12 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
  */
 async function cancelItems(
   env: Env,
-  items: { transactionId: string; playerId?: string | undefined }[],
+  items: {
+    transactionId: string;
+    playerId?: string | undefined;
+    /** What D1 knew of the id (a batch_id's items): see PlayerWallet.cancelBatch. */
+    settled?: BatchTransaction;
+  }[],
   batchId: string | undefined,
 ): Promise<CancelAnswer[]> {
   const owners = await ownersOf(
@@ -190,6 +201,7 @@ async function cancelItems(
               transactionId: item.transactionId,
               playerId: item.playerId,
               ...(batchId ? { batchId } : {}),
+              ...(item.settled ? { settled: item.settled } : {}),
             },
           },
         ]
@@ -213,6 +225,8 @@ async function cancelItems(
   return answers;
 }
 
+const stillApplied = (item: BatchTransaction) => item.status === "applied";
+
 /**
  * A cancel by batch_id alone: every item of the batch, the last applied first (itemsOfBatch), in
  * pages of MAX_BATCH_SIZE, page after page while the call is inside BATCH_CANCEL_BUDGET_MS. A 200
@@ -221,9 +235,10 @@ async function cancelItems(
  *
  * Out of budget with items still applied, the call answers 503 UNAVAILABLE: the pages it did are
  * committed, ThrillGate retries it (its default rules retry every 5xx), and the retry goes through
- * the same list again: the items already reversed answer at once without a write, and it goes on
- * from where this call stopped. The budget is only checked after a page that reversed something,
- * so every call undoes at least one page and a retry always gets further.
+ * the same list again: the items already reversed are answered from what it read of them (no
+ * write, no D1 round trip: PlayerWallet.cancelBatch), and it goes on from where this call stopped.
+ * The budget is only checked after a page that reversed something, so every call undoes at least
+ * one page and a retry always gets further.
  */
 async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) {
   const startedMs = Date.now();
@@ -232,7 +247,7 @@ async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) 
   const answers: CancelAnswer[] = [];
   let reversed = 0;
   for (let start = 0; start < items.length; start += maxBatchSize) {
-    const remaining = items.slice(start).filter((item) => item.applied).length;
+    const remaining = items.slice(start).filter(stillApplied).length;
     Object.assign(request.log, { batch_id: batchId, items: start, reversed, remaining });
     if (remaining > 0 && reversed > 0 && Date.now() - startedMs >= batchCancelBudgetMs) {
       throw new ApiError(
@@ -241,10 +256,16 @@ async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) 
       );
     }
     const page = items.slice(start, start + maxBatchSize);
-    const pageAnswers = await cancelItems(env, page, batchId);
+    const pageAnswers = await cancelItems(
+      env,
+      page.map((item) => ({ ...item, settled: stillApplied(item) ? undefined : item })),
+      batchId,
+    );
     answers.push(...pageAnswers);
     // Applied when read and answered OK: reversed now (or by a concurrent cancel just before).
-    reversed += page.filter((item, k) => item.applied && pageAnswers[k]?.kind === "ok").length;
+    reversed += page.filter(
+      (item, k) => stillApplied(item) && pageAnswers[k]?.kind === "ok",
+    ).length;
   }
   const results = items.map((item, i) => ({
     transaction_id: item.transactionId,
@@ -253,7 +274,8 @@ async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) 
   logOutcome(request, batchId, results);
   Object.assign(request.log, {
     reversed,
-    remaining: results.filter((r, i) => items[i]?.applied && r.status !== "OK").length,
+    // Items whose cancel was refused (their reason is in the results) stay applied.
+    remaining: items.filter((item, i) => stillApplied(item) && results[i]?.status !== "OK").length,
   });
   return jsonResponse(200, { batch_id: batchId, results });
 }

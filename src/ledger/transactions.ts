@@ -53,13 +53,8 @@ export async function findTransactions(
   return known;
 }
 
-/** One transaction of a batch, as a cancel by batch_id takes it. */
-export interface BatchTransaction {
-  transactionId: string;
-  playerId: string;
-  /** Still applied when read (not cancelled, not refused, not a tombstone): a cancel reverses it. */
-  applied: boolean;
-}
+/** One transaction of a batch, as a cancel by batch_id takes it: what D1 knows of it. */
+export type BatchTransaction = KnownTransaction & { playerId: string };
 
 /**
  * Every transaction recorded with `batchId` that belongs to a player, the last applied first:
@@ -74,11 +69,7 @@ export async function transactionsOfBatch(
   batchId: string,
 ): Promise<BatchTransaction[]> {
   const rows = await db
-    .select({
-      transactionId: transactions.transactionId,
-      playerId: transactions.playerId,
-      status: transactions.status,
-    })
+    .select(KNOWN_COLUMNS)
     .from(transactions)
     .leftJoin(
       ledgerEntries,
@@ -90,17 +81,7 @@ export async function transactionsOfBatch(
     .where(and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId)))
     .orderBy(sql`${ledgerEntries.id} DESC NULLS LAST`, transactions.transactionId)
     .all();
-  return rows.flatMap((row) =>
-    row.playerId
-      ? [
-          {
-            transactionId: row.transactionId,
-            playerId: row.playerId,
-            applied: row.status === "applied",
-          },
-        ]
-      : [],
-  );
+  return rows.flatMap((row) => (row.playerId ? [{ ...row, playerId: row.playerId }] : []));
 }
 
 const $ = sql.placeholder;

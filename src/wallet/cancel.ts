@@ -63,10 +63,12 @@ export async function ownersOf(env: Env, transactionIds: string[]): Promise<Map<
   );
 }
 
+export type { BatchTransaction };
+
 /**
  * What a cancel by batch_id alone takes: every item of the batch that belongs to a player, the
- * last applied first, each with whether it is still applied (see transactionsOfBatch). The caller
- * cancels them in that order, in pages, and may stop between two pages (batch.ts).
+ * last applied first, each with what D1 knew of it when read (see transactionsOfBatch). The
+ * caller cancels them in that order, in pages, and may stop between two pages (batch.ts).
  */
 export function itemsOfBatch(env: Env, batchId: string): Promise<BatchTransaction[]> {
   return transactionsOfBatch(ledgerDb(env.DB), batchId);
