@@ -236,7 +236,12 @@ export function openApiDocument() {
           signed,
           objectOrBareArray(CancelBatchRequest, CancelBatchItem),
           ok(CancelBatchResponse),
-          walletErrors,
+          {
+            ...walletErrors,
+            "503": error(
+              "UNAVAILABLE: safe to retry. With batch_id alone also when the call's time budget (BATCH_CANCEL_BUDGET_MS) ran out with items still applied: what it reversed is committed, the message says how many items remain, and the retry goes on from there",
+            ),
+          },
         ),
       },
       "/health": {

@@ -268,16 +268,19 @@ export const TransactionBatchResponse = z.object({
 });
 export const CancelBatchResponse = z.object({
   batch_id: z.string().optional(),
-  /** With batch_id alone: true while items of the batch remain to cancel (call again). */
-  more: z.boolean().optional(),
-  results: z.array(
-    z.object({
-      transaction_id: z.string(),
-      status: itemStatus,
-      balance: moneyText.optional(),
-      error: ErrorDetail.optional(),
+  results: z
+    .array(
+      z.object({
+        transaction_id: z.string(),
+        status: itemStatus,
+        balance: moneyText.optional(),
+        error: ErrorDetail.optional(),
+      }),
+    )
+    .meta({
+      description:
+        "One per listed item, in request order; with batch_id alone, one per item of the batch, the last applied first. A 200 with batch_id alone means the whole batch is undone.",
     }),
-  ),
 });
 
 export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({
