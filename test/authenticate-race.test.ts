@@ -18,10 +18,7 @@ import {
 // that hands out the session must be seen by it.
 
 /** `d1` with `before(n)` awaited before the nth call (from 0) that reaches D1. */
-function withHookBeforeCalls(
-  d1: D1Database,
-  before: (call: number) => Promise<void>,
-): D1Database {
+function withHookBeforeCalls(d1: D1Database, before: (call: number) => Promise<void>): D1Database {
   let calls = 0;
   const next = () => before(calls++);
   const real = new WeakMap<object, D1PreparedStatement>();

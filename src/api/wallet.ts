@@ -51,7 +51,8 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
   }
   // The insert and the read are one transaction: a read that passes every check the insert made
   // means the insert happened.
-  if (!issued) throw new Error(`authenticate of ${player.id}: token checks passed, no session made`);
+  if (!issued)
+    throw new Error(`authenticate of ${player.id}: token checks passed, no session made`);
   return jsonResponse(200, {
     id: player.id,
     token,
