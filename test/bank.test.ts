@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runBank, type Send } from "./bank/run";
 import { admin, wallet } from "./helpers";
@@ -21,6 +22,12 @@ const OPERATOR_OUTCOMES = [
   "transaction PLAYER_SUSPENDED",
   "transaction DUPLICATE_TRANSACTION",
   "cancel DUPLICATE_TRANSACTION",
+  // Status changes raced against the player's calls (issue 25): after a suspend is answered, no
+  // session; after an activation, one; a win is paid either way.
+  "race status ok",
+  "race credit ok",
+  "race authenticate-after-status PLAYER_SUSPENDED",
+  "race authenticate-after-status ok",
 ];
 
 describe("the bank: random operations with retries and faults agree with the model exactly", () => {
@@ -66,7 +73,10 @@ describe("the bank: random operations with retries and faults agree with the mod
       ) {
         twinned.add(kind);
         const id = String(Reflect.get(body, idField));
-        await send(method, path, { ...body, [idField]: `${id}-twin` });
+        // A transfer is twinned inward: an outward twin may be refused for want of funds, and
+        // then no money moved for the check to notice.
+        const direction = kind === "transfer" ? { direction: "in" } : {};
+        await send(method, path, { ...body, ...direction, [idField]: `${id}-twin` });
       }
       return answer;
     };
@@ -76,5 +86,93 @@ describe("the bank: random operations with retries and faults agree with the mod
     const problems = report.problems.join("\n");
     expect(problems).toMatch(/-t[0-9]+-twin/);
     expect(problems).toMatch(/-x[0-9]+-twin/);
+  });
+
+  // Wallets that break the rules of a race look like these from outside; the race checks must
+  // say so. Each runs alone, so that its problems are not hidden behind the other's.
+  it("the bank notices a session handed out to a suspended player", async () => {
+    // Every 403 of authenticate turned into a session, with the player's balance.
+    let sessions = 0;
+    const lax: Send = async (method, path, body) => {
+      const answer = await send(method, path, body);
+      if (path !== "/wallet/authenticate" || answer.status !== 403) return answer;
+      sessions += 1;
+      const token = String(Reflect.get(Object(body), "player_token"));
+      const owner = await env.DB.prepare("SELECT player_id FROM sessions WHERE token = ?")
+        .bind(token)
+        .first<{ player_id: string }>();
+      const balance = await send("GET", `/wallet/balance?player_id=${owner?.player_id ?? ""}`);
+      return { status: 200, text: balance.text };
+    };
+    const report = await runBank({ seed: 1, operations: 60, send: lax, faultRate: 0 });
+    expect(sessions).toBeGreaterThan(0);
+    expect(report.problems.join("\n")).toMatch(
+      /race \(suspended [^)]*\): an authenticate started after the status change was answered got "200 /,
+    );
+  });
+
+  it("the bank notices a win refused while a suspend is under way", async () => {
+    // A Credit sent while a suspend of its player is in flight answered 403, and not applied.
+    const suspending = new Set<string>();
+    let refused = 0;
+    const lax: Send = async (method, path, body) => {
+      const patched = /^\/admin\/players\/([^/]+)$/.exec(path)?.[1];
+      if (method === "PATCH" && patched && Reflect.get(Object(body), "status") === "suspended") {
+        suspending.add(patched);
+        try {
+          return await send(method, path, body);
+        } finally {
+          suspending.delete(patched);
+        }
+      }
+      const credit =
+        path === "/wallet/transaction" &&
+        Reflect.get(Object(body), "transaction_type") === "Credit" &&
+        suspending.has(encodeURIComponent(String(Reflect.get(Object(body), "player_id"))));
+      if (!credit) return send(method, path, body);
+      refused += 1;
+      return { status: 403, text: '{"code":"PLAYER_SUSPENDED","message":"refused by the test"}' };
+    };
+    const report = await runBank({ seed: 1, operations: 60, send: lax, faultRate: 0 });
+    expect(refused).toBeGreaterThan(0);
+    expect(report.problems.join("\n")).toMatch(/race \(suspended [^)]*\): the win was refused/);
+  });
+
+  it("the bank notices a Debit applied after a suspend was answered", async () => {
+    // A Debit sent while a suspend of its player is in flight waits for the suspend's answer,
+    // then is applied all the same (the player made active for it, and suspended again): every
+    // final balance and status is as some order would leave them, only the answers tell.
+    const suspending = new Map<string, Promise<unknown>>();
+    let late = 0;
+    const lax: Send = async (method, path, body) => {
+      const patched = /^\/admin\/players\/([^/]+)$/.exec(path)?.[1];
+      if (method === "PATCH" && patched && Reflect.get(Object(body), "status") === "suspended") {
+        const answer = send(method, path, body);
+        suspending.set(patched, answer);
+        try {
+          return await answer;
+        } finally {
+          suspending.delete(patched);
+        }
+      }
+      const playerId = encodeURIComponent(String(Reflect.get(Object(body), "player_id")));
+      const suspend = suspending.get(playerId);
+      const debit =
+        path === "/wallet/transaction" &&
+        Reflect.get(Object(body), "transaction_type") === "Debit" &&
+        suspend !== undefined;
+      if (!debit) return send(method, path, body);
+      late += 1;
+      await suspend;
+      await send("PATCH", `/admin/players/${playerId}`, { status: "active" });
+      const answer = await send(method, path, body);
+      await send("PATCH", `/admin/players/${playerId}`, { status: "suspended" });
+      return answer;
+    };
+    const report = await runBank({ seed: 1, operations: 60, send: lax, faultRate: 0 });
+    expect(late).toBeGreaterThan(0);
+    expect(report.problems.join("\n")).toMatch(
+      /race \(suspended [^)]*\): answered status "200 suspended [0-9.]+", debit "200 [^"]*", credit "[^"]*"; no order of the object gives these/,
+    );
   });
 });
