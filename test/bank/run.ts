@@ -515,7 +515,7 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
   const racingSeen = racing.map(authenticateSeen);
   const [afterSeen, lastSeen] = [authenticateSeen(afterStatus), authenticateSeen(last)];
   const count = (key: string, line: string) => {
-    const name = `race ${key} ${outcomeOf(line)}`;
+    const name = `race ${key} ${key.endsWith("order") ? line : outcomeOf(line)}`;
     report.outcomes[name] = (report.outcomes[name] ?? 0) + 1;
   };
   for (const [part, line] of Object.entries(seen)) count(part, line);
@@ -540,7 +540,14 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
     lastPoint(play) === lastSeen;
   const chosen = byObject.find(fits);
   (chosen ?? byObject[0] ?? plays[0])?.ledger.commit();
-  if (chosen) return;
+  if (chosen) {
+    // Which order the object gave (several may fit the answers alike: the first is counted).
+    count(
+      `${op.status === "suspended" ? "suspend" : "activation"} order`,
+      chosen.play.order.join(","),
+    );
+    return;
+  }
 
   const answered = `status "${seen.status}", debit "${seen.debit}", credit "${seen.credit}"`;
   if (!credit.failed && seen.credit.startsWith("4"))
