@@ -24,10 +24,10 @@ const OPERATOR_OUTCOMES = [
   "cancel DUPLICATE_TRANSACTION",
   // Status changes raced against the player's calls (issue 25): after a suspend is answered, no
   // session; after an activation, one; a win is paid either way.
-  "race status ok",
-  "race credit ok",
-  "race authenticate-after-status PLAYER_SUSPENDED",
-  "race authenticate-after-status ok",
+  "race suspend status ok",
+  "race suspend credit ok",
+  "race suspend authenticate-after-status PLAYER_SUSPENDED",
+  "race activation authenticate-after-status ok",
 ];
 
 describe("the bank: random operations with retries and faults agree with the model exactly", () => {

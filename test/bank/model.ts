@@ -83,7 +83,7 @@ export interface RaceOp {
 
 /** The parts of a race the player's object orders. */
 export type RacePart = "status" | "debit" | "credit";
-const RACE_PARTS: readonly RacePart[] = ["status", "debit", "credit"];
+export const RACE_PARTS: readonly RacePart[] = ["status", "debit", "credit"];
 
 /** Every order the player's object may give a race's parts. */
 export function raceOrders(): RacePart[][] {

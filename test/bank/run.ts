@@ -12,11 +12,13 @@ import {
   executeRace,
   Ledger,
   money,
+  RACE_PARTS,
   raceOrders,
   type CancelItem,
   type Expected,
   type Op,
   type RaceOp,
+  type RacePart,
   type RacePlay,
   type TransferItem,
   type TxItem,
@@ -497,12 +499,18 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
   const debitOp: SingleOp = { kind: "transaction", item: op.debit };
   const creditOp: SingleOp = { kind: "transaction", item: op.credit };
 
-  const statusSent = sendResending(run, requestOf(statusOp));
+  // All at once, each race starting another of the three first, so that the object's order varies.
+  const parts: Record<RacePart, SingleOp> = { status: statusOp, debit: debitOp, credit: creditOp };
+  const sent = new Map<RacePart, ReturnType<typeof sendResending>>();
+  const start = index % RACE_PARTS.length;
+  for (const part of [...RACE_PARTS.slice(start), ...RACE_PARTS.slice(0, start)])
+    sent.set(part, sendResending(run, requestOf(parts[part])));
+  const answerOf = (part: RacePart) => sent.get(part) ?? Promise.reject(new Error(part));
   const [status, debit, credit, afterStatus, ...racing] = await Promise.all([
-    statusSent,
-    sendResending(run, requestOf(debitOp)),
-    sendResending(run, requestOf(creditOp)),
-    statusSent.then(authenticate),
+    answerOf("status"),
+    answerOf("debit"),
+    answerOf("credit"),
+    answerOf("status").then(authenticate),
     ...Array.from({ length: RACING_AUTHENTICATES }, authenticate),
   ]);
   const last = await authenticate();
@@ -514,8 +522,10 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
   };
   const racingSeen = racing.map(authenticateSeen);
   const [afterSeen, lastSeen] = [authenticateSeen(afterStatus), authenticateSeen(last)];
+  // Counted per kind of race: "race suspend authenticate ok" is a session ordered before a suspend.
+  const kind = op.status === "suspended" ? "suspend" : "activation";
   const count = (key: string, line: string) => {
-    const name = `race ${key} ${key.endsWith("order") ? line : outcomeOf(line)}`;
+    const name = `race ${kind} ${key} ${key === "order" ? line : outcomeOf(line)}`;
     report.outcomes[name] = (report.outcomes[name] ?? 0) + 1;
   };
   for (const [part, line] of Object.entries(seen)) count(part, line);
@@ -542,10 +552,7 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
   (chosen ?? byObject[0] ?? plays[0])?.ledger.commit();
   if (chosen) {
     // Which order the object gave (several may fit the answers alike: the first is counted).
-    count(
-      `${op.status === "suspended" ? "suspend" : "activation"} order`,
-      chosen.play.order.join(","),
-    );
+    count("order", chosen.play.order.join(","));
     return;
   }
 
