@@ -8,7 +8,8 @@
 
 // The operator's side (issue 13) is modelled from the issue's words the same way: transfers in and
 // out share the one id space with ThrillGate's transactions, and a player's status (suspended,
-// closed) refuses Debits and, when closed, transfers in.
+// closed) refuses Debits and, when closed, transfers in. A status change raced against the
+// player's calls (issue 25) is played in every order the player's object may give it (RaceOp).
 
 // The model assumes wrangler.toml's ACCEPT_ZERO_VALUE_CREDITS = "true" (a Credit of 0 is applied).
 export const CURRENCY = "EUR"; // every bank player's currency: 2 decimals

@@ -448,6 +448,8 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
 
 /** Authenticates sent at the same time as the race's status change, Debit and Credit. */
 const RACING_AUTHENTICATES = 2;
+/** How long a race's status change waits before it is sent, by op index. */
+const RACE_STATUS_HOLD_MS = [0, 2, 0, 5, 10];
 
 /** An authenticate's answer as the model writes it (authenticateLine): "200 12.30" or an error. */
 function authenticateSeen(answer: { status: number; text: string }): string {
@@ -503,8 +505,17 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
   const parts: Record<RacePart, SingleOp> = { status: statusOp, debit: debitOp, credit: creditOp };
   const sent = new Map<RacePart, ReturnType<typeof sendResending>>();
   const start = index % RACE_PARTS.length;
-  for (const part of [...RACE_PARTS.slice(start), ...RACE_PARTS.slice(0, start)])
-    sent.set(part, sendResending(run, requestOf(parts[part])));
+  // The status change reaches the object sooner than a signed wallet call, so it is also held
+  // back a little in some races.
+  const holdMs = RACE_STATUS_HOLD_MS[index % RACE_STATUS_HOLD_MS.length] ?? 0;
+  for (const part of [...RACE_PARTS.slice(start), ...RACE_PARTS.slice(0, start)]) {
+    const request = requestOf(parts[part]);
+    const held = part === "status" && holdMs > 0;
+    sent.set(
+      part,
+      held ? sleep(holdMs).then(() => sendResending(run, request)) : sendResending(run, request),
+    );
+  }
   const answerOf = (part: RacePart) => sent.get(part) ?? Promise.reject(new Error(part));
   const [status, debit, credit, afterStatus, ...racing] = await Promise.all([
     answerOf("status"),
