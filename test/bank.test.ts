@@ -111,64 +111,31 @@ describe("the bank: random operations with retries and faults agree with the mod
     );
   });
 
-  it("the bank notices a win refused while a suspend is under way", async () => {
-    // A Credit sent while a suspend of its player is in flight answered 403, and not applied.
-    const suspending = new Set<string>();
+  it("the bank notices a win refused in a race with a suspend", async () => {
+    // A Credit of a race with a suspend answered 403, and not applied.
     let refused = 0;
-    const lax: Send = async (method, path, body) => {
-      const patched = /^\/admin\/players\/([^/]+)$/.exec(path)?.[1];
-      if (method === "PATCH" && patched && Reflect.get(Object(body), "status") === "suspended") {
-        suspending.add(patched);
-        try {
-          return await send(method, path, body);
-        } finally {
-          suspending.delete(patched);
-        }
-      }
-      const credit =
-        path === "/wallet/transaction" &&
-        Reflect.get(Object(body), "transaction_type") === "Credit" &&
-        suspending.has(encodeURIComponent(String(Reflect.get(Object(body), "player_id"))));
-      if (!credit) return send(method, path, body);
+    const lax = duringSuspendRaces("Credit", async () => {
       refused += 1;
       return { status: 403, text: '{"code":"PLAYER_SUSPENDED","message":"refused by the test"}' };
-    };
+    });
     const report = await runBank({ seed: 1, operations: 60, send: lax, faultRate: 0 });
     expect(refused).toBeGreaterThan(0);
     expect(report.problems.join("\n")).toMatch(/race \(suspended [^)]*\): the win was refused/);
   });
 
   it("the bank notices a Debit applied after a suspend was answered", async () => {
-    // A Debit sent while a suspend of its player is in flight waits for the suspend's answer,
-    // then is applied all the same (the player made active for it, and suspended again): every
-    // final balance and status is as some order would leave them, only the answers tell.
-    const suspending = new Map<string, Promise<unknown>>();
+    // The Debit of a race with a suspend waits for the suspend's answer, then is applied all the
+    // same (the player made active for it, and suspended again): every final balance and status
+    // is as some order would leave them, only the answers tell.
     let late = 0;
-    const lax: Send = async (method, path, body) => {
-      const patched = /^\/admin\/players\/([^/]+)$/.exec(path)?.[1];
-      if (method === "PATCH" && patched && Reflect.get(Object(body), "status") === "suspended") {
-        const answer = send(method, path, body);
-        suspending.set(patched, answer);
-        try {
-          return await answer;
-        } finally {
-          suspending.delete(patched);
-        }
-      }
-      const playerId = encodeURIComponent(String(Reflect.get(Object(body), "player_id")));
-      const suspend = suspending.get(playerId);
-      const debit =
-        path === "/wallet/transaction" &&
-        Reflect.get(Object(body), "transaction_type") === "Debit" &&
-        suspend !== undefined;
-      if (!debit) return send(method, path, body);
+    const lax = duringSuspendRaces("Debit", async (method, path, body) => {
       late += 1;
-      await suspend;
-      await send("PATCH", `/admin/players/${playerId}`, { status: "active" });
+      const player = `/admin/players/${encodeURIComponent(String(Reflect.get(Object(body), "player_id")))}`;
+      await send("PATCH", player, { status: "active" });
       const answer = await send(method, path, body);
-      await send("PATCH", `/admin/players/${playerId}`, { status: "suspended" });
+      await send("PATCH", player, { status: "suspended" });
       return answer;
-    };
+    });
     const report = await runBank({ seed: 1, operations: 60, send: lax, faultRate: 0 });
     expect(late).toBeGreaterThan(0);
     expect(report.problems.join("\n")).toMatch(
@@ -176,3 +143,35 @@ describe("the bank: random operations with retries and faults agree with the mod
     );
   });
 });
+
+/**
+ * The wallet of `send`, but in a race with a suspend (the bank issues the race's launch token
+ * first, so a token issued marks one), the race's `type` of transaction waits until the suspend
+ * is answered and is then handled by `instead`.
+ */
+function duringSuspendRaces(type: "Debit" | "Credit", instead: Send): Send {
+  const suspends = new Map<string, { answered: Promise<boolean>; settle: (s: boolean) => void }>();
+  return async (method, path, body) => {
+    const admin = /^\/admin\/players\/([^/]+)(\/sessions)?$/.exec(path);
+    const playerId =
+      admin?.[1] ?? encodeURIComponent(String(Reflect.get(Object(body), "player_id")));
+    if (admin && method === "POST" && admin[2]) {
+      let settle: (suspended: boolean) => void = () => {};
+      const answered = new Promise<boolean>((resolve) => {
+        settle = resolve;
+      });
+      suspends.set(playerId, { answered, settle });
+    }
+    const race = suspends.get(playerId);
+    if (admin && method === "PATCH" && race) {
+      const answer = await send(method, path, body);
+      suspends.delete(playerId);
+      race.settle(Reflect.get(Object(body), "status") === "suspended");
+      return answer;
+    }
+    const held =
+      path === "/wallet/transaction" && Reflect.get(Object(body), "transaction_type") === type;
+    if (held && race && (await race.answered)) return instead(method, path, body);
+    return send(method, path, body);
+  };
+}
