@@ -6,17 +6,27 @@ import { parseSourceText } from "../../scripts/lib/source-text";
 import { collectPages, pageBudget } from "../pages";
 import { generate, type PlannedOp } from "./generate";
 import {
+  authenticateLine,
   CURRENCY,
   deltaMinor,
   execute,
+  executeRace,
   Ledger,
   money,
+  RACE_PARTS,
+  raceOrders,
   type CancelItem,
   type Expected,
   type Op,
+  type RaceOp,
+  type RacePart,
+  type RacePlay,
   type TransferItem,
   type TxItem,
 } from "./model";
+
+/** An op sent as one request (a race is several, see runRace). */
+type SingleOp = Exclude<Op, RaceOp>;
 
 /** One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0: no answer. */
 export type Send = (
@@ -108,7 +118,7 @@ function wireCancel(item: CancelItem, absentIfNull: boolean): Record<string, unk
     : { transaction_id: item.transactionId, player_id: item.playerId };
 }
 
-function requestOf(op: Op): { method: string; path: string; body?: unknown } {
+function requestOf(op: SingleOp): { method: string; path: string; body?: unknown } {
   switch (op.kind) {
     case "balance":
       return {
@@ -185,7 +195,7 @@ interface Seen {
   items: { id: string; line: string }[];
 }
 
-function observed(op: Op, status: number, text: string): Seen {
+function observed(op: SingleOp, status: number, text: string): Seen {
   let body: unknown;
   try {
     body = parseSourceText(text);
@@ -390,6 +400,7 @@ async function scheduleOps(run: BankRun, ops: PlannedOp[], maxInFlight: number):
 
 async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const { op, index } = planned;
+  if (op.kind === "race") return runRace(run, op, index);
   const { report } = run;
   // Play the op twice on the model: what its first execution answers, and what a repeat
   // answers (a resend, or a copy that lost the race). A repeat of a single call answers the
@@ -433,17 +444,174 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
     disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
 }
 
-/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
+// ---------------------------------------------------------------------------------------------
+// Races (issue 25, part 3): a status change sent at the same time as the player's own calls.
+
+/** Authenticates sent at the same time as the race's status change, Debit and Credit. */
+const RACING_AUTHENTICATES = 2;
+/** How long a race's status change waits before it is sent, by op index. */
+const RACE_STATUS_HOLD_MS = [0, 2, 0, 5, 10];
+
+/** An authenticate's answer as the model writes it (authenticateLine): "200 12.30" or an error. */
+function authenticateSeen(answer: { status: number; text: string }): string {
+  let body: unknown;
+  try {
+    body = parseSourceText(answer.text);
+  } catch {
+    return `${answer.status} (not JSON) ${answer.text.slice(0, 120)}`;
+  }
+  return answer.status === 200
+    ? `200 ${shown(body, "balance")}`
+    : errorOf(body, String(answer.status), field(body, "code"));
+}
+
+/**
+ * Sends a race's status change, Debit, Credit and RACING_AUTHENTICATES authenticates at once, one
+ * more authenticate as soon as the status change is answered, and a last one once all are
+ * answered; then holds the answers to one order of the object's:
+ * - the status change, the Debit and the Credit answer as the model does in one of the orders
+ *   the object may give them (a Debit ordered after a suspend is refused 403, a Credit is always
+ *   paid, every balance is that order's);
+ * - each racing authenticate answers as D1 stood at some point of that order: a session and
+ *   that point's balance while active, 403 PLAYER_SUSPENDED while not. A session handed out
+ *   after a suspend committed would show a balance of no active point, or answer in a race
+ *   whose order has none;
+ * - an authenticate started after the status change was answered sees a point after it: after
+ *   a suspend, 403; after an activation, a session.
+ * The model then goes on from that order.
+ */
+async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
+  const { report } = run;
+  const label = `op #${index} race (${op.status} ${op.playerId})`;
+  const issued = await adminCall(
+    run,
+    "POST",
+    `/admin/players/${encodeURIComponent(op.playerId)}/sessions`,
+    {},
+  );
+  const authenticateBody = {
+    operator_id: "thrilltech",
+    brand_id: "bank",
+    player_token: String(field(issued, "player_token")),
+    source_id: "bank",
+    currency: CURRENCY,
+  };
+  const authenticate = () =>
+    sendResending(run, { method: "POST", path: "/wallet/authenticate", body: authenticateBody });
+  const statusOp: SingleOp = { kind: "status", playerId: op.playerId, status: op.status };
+  const debitOp: SingleOp = { kind: "transaction", item: op.debit };
+  const creditOp: SingleOp = { kind: "transaction", item: op.credit };
+
+  // All at once, each race starting another of the three first, so that the object's order varies.
+  const parts: Record<RacePart, SingleOp> = { status: statusOp, debit: debitOp, credit: creditOp };
+  const sent = new Map<RacePart, ReturnType<typeof sendResending>>();
+  const start = index % RACE_PARTS.length;
+  // The status change reaches the object sooner than a signed wallet call, so it is also held
+  // back a little in some races.
+  const holdMs = RACE_STATUS_HOLD_MS[index % RACE_STATUS_HOLD_MS.length] ?? 0;
+  for (const part of [...RACE_PARTS.slice(start), ...RACE_PARTS.slice(0, start)]) {
+    const request = requestOf(parts[part]);
+    const held = part === "status" && holdMs > 0;
+    sent.set(
+      part,
+      held ? sleep(holdMs).then(() => sendResending(run, request)) : sendResending(run, request),
+    );
+  }
+  const answerOf = (part: RacePart) => sent.get(part) ?? Promise.reject(new Error(part));
+  const [status, debit, credit, afterStatus, ...racing] = await Promise.all([
+    answerOf("status"),
+    answerOf("debit"),
+    answerOf("credit"),
+    answerOf("status").then(authenticate),
+    ...Array.from({ length: RACING_AUTHENTICATES }, authenticate),
+  ]);
+  const last = await authenticate();
+
+  const seen = {
+    status: observed(statusOp, status.status, status.text).header,
+    debit: observed(debitOp, debit.status, debit.text).header,
+    credit: observed(creditOp, credit.status, credit.text).header,
+  };
+  const racingSeen = racing.map(authenticateSeen);
+  const [afterSeen, lastSeen] = [authenticateSeen(afterStatus), authenticateSeen(last)];
+  // Counted per kind of race: "race suspend authenticate ok" is a session ordered before a suspend.
+  const kind = op.status === "suspended" ? "suspend" : "activation";
+  const count = (key: string, line: string) => {
+    const name = `race ${kind} ${key} ${key === "order" ? line : outcomeOf(line)}`;
+    report.outcomes[name] = (report.outcomes[name] ?? 0) + 1;
+  };
+  for (const [part, line] of Object.entries(seen)) count(part, line);
+  for (const line of racingSeen) count("authenticate", line);
+  count("authenticate-after-status", afterSeen);
+  for (const line of [...Object.values(seen), ...racingSeen, afterSeen, lastSeen])
+    if (NEGATIVE.test(line)) report.negativeBalances += 1;
+
+  const plays = raceOrders().map((order) => {
+    const ledger = run.ledger.fork();
+    return { ledger, play: executeRace(ledger, op, order) };
+  });
+  const byObject = plays.filter(({ play }) =>
+    (["status", "debit", "credit"] as const).every((part) => play.answers[part] === seen[part]),
+  );
+  const at = (play: RacePlay, from: number) => play.points.slice(from).map(authenticateLine);
+  const afterStatusIn = (play: RacePlay) => play.order.indexOf("status") + 1;
+  const lastPoint = (play: RacePlay) => at(play, play.points.length - 1)[0];
+  const fits = ({ play }: { play: RacePlay }) =>
+    racingSeen.every((line) => at(play, 0).includes(line)) &&
+    at(play, afterStatusIn(play)).includes(afterSeen) &&
+    lastPoint(play) === lastSeen;
+  const chosen = byObject.find(fits);
+  (chosen ?? byObject[0] ?? plays[0])?.ledger.commit();
+  if (chosen) {
+    // Which order the object gave (several may fit the answers alike: the first is counted).
+    count("order", chosen.play.order.join(","));
+    return;
+  }
+
+  const answered = `status "${seen.status}", debit "${seen.debit}", credit "${seen.credit}"`;
+  if (!credit.failed && seen.credit.startsWith("4"))
+    disagree(run, `${label}: the win was refused: credit "${seen.credit}"`);
+  if (byObject.length === 0) {
+    const model = plays
+      .map(
+        ({ play }) =>
+          `${play.order.join(",")}: ${play.order.map((p) => play.answers[p]).join(" / ")}`,
+      )
+      .join("; ");
+    disagree(run, `${label}: answered ${answered}; no order of the object gives these (${model})`);
+    return;
+  }
+  for (const { play } of byObject) {
+    const order = `in the object's order ${play.order.join(",")} (answered ${answered}), D1 stood at [${at(play, 0).join(" / ")}]`;
+    const stray = racingSeen.filter((line) => !at(play, 0).includes(line));
+    if (stray.length > 0)
+      disagree(run, `${label}: racing authenticates answered ${stray.join(", ")}; ${order}`);
+    if (!at(play, afterStatusIn(play)).includes(afterSeen))
+      disagree(
+        run,
+        `${label}: an authenticate started after the status change was answered got "${afterSeen}"; ${order}`,
+      );
+    if (lastPoint(play) !== lastSeen)
+      disagree(
+        run,
+        `${label}: the authenticate after the race got "${lastSeen}", not "${lastPoint(play)}"`,
+      );
+  }
+}
+
+/** The outcome of an answer line: "ok", or the error code. */
+const outcomeOf = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
+
 /** The outcome of each line the model expects: "ok", or the error code. */
 function countOutcomes(report: BankReport, op: Op, expected: Expected): void {
-  const outcome = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
   const keys = [
-    `${op.kind} ${outcome(expected.header)}`,
-    ...expected.items.map((line) => `${op.kind} item ${outcome(line)}`),
+    `${op.kind} ${outcomeOf(expected.header)}`,
+    ...expected.items.map((line) => `${op.kind} item ${outcomeOf(line)}`),
   ];
   for (const key of keys) report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
 }
 
+/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
 type EntryCounts = Map<string, { apply: number; reverse: number; applied: string }>;
 
 /** An applying entry as the checks compare it; a transfer's with the fields it keeps (reason, ticket). */
