@@ -1,5 +1,15 @@
+import { inScope, reachesEveryBrand, type BrandScope } from "../auth/brands";
+import { ledgerDb } from "../ledger/db";
+import { brandsOfPlayers } from "../ledger/players";
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
-import { cancelTransaction, itemsOfBatch, ownersOf, type CancelAnswer } from "../wallet/cancel";
+import {
+  cancelTransaction,
+  isPlayerNotFound,
+  itemsOfBatch,
+  ORPHAN_CANCEL,
+  ownersOf,
+  type CancelAnswer,
+} from "../wallet/cancel";
 import { rulesOf, type TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
@@ -46,6 +56,27 @@ function refuseConflictingDuplicates(ops: TransactionOp[]): void {
       );
     }
     seen.set(op.transactionId, { content, currency: earlier?.currency ?? op.currency });
+  }
+}
+
+/**
+ * A batch that names a player of a brand its key may not reach is refused whole, before anything
+ * is applied. (Each player's object checks again: a player created meanwhile is refused there.)
+ * Without brand keys every player is reachable, and no query is made.
+ */
+async function requireReachablePlayers(
+  env: Env,
+  scope: BrandScope,
+  playerIds: string[],
+): Promise<void> {
+  if (reachesEveryBrand(scope) || playerIds.length === 0) return;
+  const brands = await brandsOfPlayers(ledgerDb(env.DB), [...new Set(playerIds)]);
+  for (const [playerId, brandId] of brands) {
+    if (!inScope(scope, brandId))
+      throw new ApiError(
+        "PLAYER_NOT_FOUND",
+        `no player ${playerId}; nothing of the batch was applied`,
+      );
   }
 }
 
@@ -149,9 +180,14 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   const batchId = body.batch_id ?? undefined;
   const ops = body.transactions.map((item, i) => transactionOp(Object(rawItems[i]), item, batchId));
   refuseConflictingDuplicates(ops);
+  await requireReachablePlayers(
+    env,
+    request.scope,
+    ops.map((op) => op.playerId),
+  );
   const rules = rulesOf(request.config);
   const answers = await byPlayer(ops, (playerId, group) =>
-    playerWallet(env, playerId).transactBatch(group, rules),
+    playerWallet(env, playerId).transactBatch(group, rules, request.scope),
   );
   refuseIfUnavailable(answers);
   const results = ops.map((op, i) => ({
@@ -173,10 +209,15 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
   }));
   const byBatchId = listed?.length
     ? undefined
-    : await itemsOfBatch(env, batchId ?? "", request.config.maxBatchSize);
+    : await itemsOfBatch(env, request.scope, batchId ?? "", request.config.maxBatchSize);
   const items: { transactionId: string; playerId?: string | undefined }[] =
     byBatchId?.items ?? listed ?? [];
   requireBatchSize(items.length, request.config.maxBatchSize);
+  await requireReachablePlayers(
+    env,
+    request.scope,
+    (listed ?? []).flatMap((item) => (item.playerId ? [item.playerId] : [])),
+  );
 
   const owners = await ownersOf(
     env,
@@ -204,14 +245,26 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
   const answers: CancelAnswer[] = new Array(items.length);
   const ownedAnswers = await byPlayer(
     owned.map((item) => item.op),
-    (playerId, group) => playerWallet(env, playerId).cancelBatch(group),
+    (playerId, group) => playerWallet(env, playerId).cancelBatch(group, request.scope),
   );
-  for (const [k, item] of owned.entries()) answers[item.index] = answerAt(ownedAnswers, k);
+  for (const [k, item] of owned.entries()) {
+    const answer = answerAt(ownedAnswers, k);
+    // An id another brand's player owns, found through D1 (the item named no player): answered as
+    // an unknown id is, and nothing of that brand changes.
+    const foreign = items[item.index]?.playerId === undefined && isPlayerNotFound(answer);
+    answers[item.index] = foreign ? ORPHAN_CANCEL : answer;
+  }
   // Ids nobody owns: tombstones, each settled as a single cancel would be (it handles the race).
   await Promise.all(
     resolved.map(async (item, index) => {
       if (!item.playerId)
-        answers[index] = await cancelTransaction(env, item.transactionId, undefined, batchId);
+        answers[index] = await cancelTransaction(
+          env,
+          request.scope,
+          item.transactionId,
+          undefined,
+          batchId,
+        );
     }),
   );
   refuseIfUnavailable(answers);

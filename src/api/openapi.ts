@@ -226,6 +226,9 @@ export function openApiDocument() {
           ok(TransactionBatchResponse),
           {
             ...walletErrors,
+            "404": error(
+              "PLAYER_NOT_FOUND: an item's player is not of the signing brand; nothing was applied",
+            ),
             "409": error("DUPLICATE_TRANSACTION: one id twice with different content"),
           },
         ),
@@ -235,7 +238,12 @@ export function openApiDocument() {
           signed,
           objectOrBareArray(CancelBatchRequest, CancelBatchItem),
           ok(CancelBatchResponse),
-          walletErrors,
+          {
+            ...walletErrors,
+            "404": error(
+              "PLAYER_NOT_FOUND: an item names a player not of the signing brand; nothing was cancelled",
+            ),
+          },
         ),
       },
       "/health": {

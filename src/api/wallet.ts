@@ -1,4 +1,5 @@
 import { ledgerDb } from "../ledger/db";
+import { inScope } from "../auth/brands";
 import { findSessionWithPlayer, newToken, tradeToken } from "../ledger/sessions";
 import { playerWallet } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
@@ -17,7 +18,11 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
     found !== undefined &&
     (found.session.expiresAtMs === null || found.session.expiresAtMs > nowMs) &&
     found.session.operatorId === body.operator_id &&
-    found.session.brandId === body.brand_id;
+    found.session.brandId === body.brand_id &&
+    // The key that signed must be the brand's own (or the default key, for a brand not listed):
+    // a key of brand A cannot open a session of brand B, even with B's token in hand.
+    inScope(request.scope, body.brand_id) &&
+    inScope(request.scope, found.player.brandId);
   if (!valid) {
     throw new ApiError(
       "INVALID_TOKEN",
@@ -65,6 +70,8 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
 export async function balance(request: ApiRequest, env: Env): Promise<Response> {
   const { player_id } = parseWith(BalanceQuery, { player_id: request.query.player_id });
   request.log.player_id = player_id;
-  const { balanceMinor, currency } = settled(await playerWallet(env, player_id).balance(player_id));
+  const { balanceMinor, currency } = settled(
+    await playerWallet(env, player_id).balance(player_id, request.scope),
+  );
   return jsonResponse(200, { balance: moneyNumber(balanceMinor, currency) });
 }
