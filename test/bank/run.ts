@@ -4,7 +4,7 @@
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
 import { parseSourceText } from "../../scripts/lib/source-text";
 import { collectPages, pageBudget } from "../pages";
-import { generate, type PlannedOp } from "./generate";
+import { generate, prng, type PlannedOp } from "./generate";
 import {
   CURRENCY,
   deltaMinor,
@@ -18,11 +18,16 @@ import {
   type TxItem,
 } from "./model";
 
-/** One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0: no answer. */
+/**
+ * One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0:
+ * no answer. With `otherBrand`, a wallet call is signed with the key of a brand that is not the
+ * bank players' (a brand of WALLET_HMAC_SECRETS; the bank's players are of an unlisted brand).
+ */
 export type Send = (
   method: string,
   path: string,
   body?: unknown,
+  options?: { otherBrand?: boolean },
 ) => Promise<{ status: number; text: string }>;
 
 export interface BankOptions {
@@ -37,6 +42,11 @@ export interface BankOptions {
   maxInFlight?: number;
   /** Unique per run, so runs can share one wallet; defaults to the seed and the clock. */
   runId?: string;
+  /**
+   * Share of wallet ops first sent signed with another brand's key (`send` must support
+   * `otherBrand`): see otherBrandCopies. 0 (the default) sends none.
+   */
+  otherBrandShare?: number;
 }
 
 export interface BankReport {
@@ -47,6 +57,8 @@ export interface BankReport {
   faultsArmed: number;
   /** Ops whose repeat would change the wallet (see runOp): sent once, without faults. */
   sentOnce: number;
+  /** Requests signed with another brand's key (otherBrandCopies): each must change nothing. */
+  otherBrandRequests: number;
   /**
    * How often the model expected each outcome, by op kind ("transfer ok", "transaction
    * PLAYER_SUSPENDED", batch items as "batch item …"): what the run exercised.
@@ -249,6 +261,8 @@ interface BankRun {
   /** Requests in a row without any answer, and whether the wallet is taken to be gone for good. */
   noAnswers: number;
   gone: boolean;
+  /** The ops (by index) first sent signed with another brand's key. */
+  otherBrandOps: Set<number>;
 }
 
 export async function runBank(options: BankOptions): Promise<BankReport> {
@@ -273,6 +287,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     ledger: base.fork(),
     noAnswers: 0,
     gone: false,
+    otherBrandOps: pickOtherBrandOps(seed, plan.ops, options.otherBrandShare ?? 0),
   };
 
   await createPlayers(run, plan.players);
@@ -292,6 +307,7 @@ function emptyReport(seed: number, operations: number): BankReport {
     requests: 0,
     faultsArmed: 0,
     sentOnce: 0,
+    otherBrandRequests: 0,
     outcomes: {},
     disagreements: 0,
     doubleApplies: 0,
@@ -351,6 +367,7 @@ async function createPlayers(
 async function sendResending(
   run: BankRun,
   request: ReturnType<typeof requestOf>,
+  options: { otherBrand?: boolean } = {},
 ): Promise<{ status: number; text: string; failed: boolean }> {
   let failed = false;
   for (let attempt = 1; ; attempt++) {
@@ -360,7 +377,7 @@ async function sendResending(
       );
     run.report.requests += 1;
     const answer = await run
-      .send(request.method, request.path, request.body)
+      .send(request.method, request.path, request.body, options)
       .catch((error: unknown) => ({ status: 0, text: String(error) }));
     run.noAnswers = answer.status === 0 ? run.noAnswers + 1 : 0;
     run.gone ||= run.noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
@@ -408,6 +425,7 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const copies = stable ? planned.copies : 1;
   const fault = stable ? planned.fault : null;
 
+  if (run.otherBrandOps.has(index)) await otherBrandCopies(run, planned, once);
   if (fault) {
     report.faultsArmed += 1;
     await adminCall(run, "POST", "/admin/faults", { player_id: fault.playerId, ...fault.plan });
@@ -433,7 +451,85 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
     disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
 }
 
-/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
+/** The wallet ops of the plan sent first with another brand's key: a seeded share, its own draws. */
+function pickOtherBrandOps(seed: number, ops: PlannedOp[], share: number): Set<number> {
+  const draw = prng(seed ^ 0x0b5a4d);
+  const admin = new Set(["transfer", "status"]);
+  return new Set(
+    ops.flatMap((planned) =>
+      share > 0 && !admin.has(planned.op.kind) && draw() < share ? [planned.index] : [],
+    ),
+  );
+}
+
+/**
+ * What a wallet op signed with another brand's key answers (api.md, "Brands kept apart"): a player
+ * of the bank is unknown to that key, and an id of the bank's is answered as an unknown id. The
+ * whole-batch 409 of one id twice with other content comes before the players are looked at.
+ */
+function otherBrandExpected(op: Op, once: Expected): Seen {
+  const notFound = { header: "404 PLAYER_NOT_FOUND", items: [] };
+  switch (op.kind) {
+    case "balance":
+    case "transaction":
+      return notFound;
+    case "cancel":
+      return op.item.playerId === null ? { header: '200 "0"', items: [] } : notFound;
+    case "batch":
+      return once.header.startsWith("409") ? { header: once.header, items: [] } : notFound;
+    case "cancelBatch": {
+      const header = `200 batch=${op.batchId ?? "-"}`;
+      if (!op.items) return { header, items: [] }; // by batch_id: none of the bank's ids
+      if (op.items.some((item) => item.playerId !== null)) return notFound;
+      return {
+        header,
+        items: op.items.map((item) => ({
+          id: item.transactionId,
+          line: `${item.transactionId} OK "0"`,
+        })),
+      };
+    }
+    case "transfer":
+    case "status":
+      throw new Error(`${op.kind} is an operator call: no brand signs it`);
+  }
+}
+
+/**
+ * Before an op, sends it once signed with another brand's key, and then (for a transaction or a
+ * batch) a cancel without a player of each of its ids with that key too. Each must answer as
+ * api.md says and change nothing: the model does not play them, so the op itself and every later
+ * one must still answer as the model says. The cancels leave the other brand's tombstones on ids
+ * the bank's originals are yet to use, which must not block them.
+ */
+async function otherBrandCopies(run: BankRun, planned: PlannedOp, once: Expected): Promise<void> {
+  const { op, index } = planned;
+  const sends: { request: ReturnType<typeof requestOf>; want: Seen; as: Op }[] = [
+    { request: requestOf(op), want: otherBrandExpected(op, once), as: op },
+  ];
+  const ids =
+    op.kind === "transaction"
+      ? [op.item.transactionId]
+      : op.kind === "batch"
+        ? op.items.map((item) => item.transactionId)
+        : [];
+  for (const transactionId of new Set(ids)) {
+    const cancel: Op = { kind: "cancel", item: { transactionId, playerId: null } };
+    sends.push({ request: requestOf(cancel), want: { header: '200 "0"', items: [] }, as: cancel });
+  }
+  for (const { request, want, as } of sends) {
+    run.report.otherBrandRequests += 1;
+    const answer = await sendResending(run, request, { otherBrand: true });
+    const got = observed(as, answer.status, answer.text);
+    const lines = (seen: Seen) => [seen.header, ...seen.items.map((item) => item.line)].join(" | ");
+    if (lines(got) !== lines(want))
+      disagree(
+        run,
+        `op #${index} ${op.kind} signed with another brand's key: answered "${lines(got)}", expected "${lines(want)}"; request ${JSON.stringify(request.body ?? request.path)}`,
+      );
+  }
+}
+
 /** The outcome of each line the model expects: "ok", or the error code. */
 function countOutcomes(report: BankReport, op: Op, expected: Expected): void {
   const outcome = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
