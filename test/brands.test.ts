@@ -360,6 +360,50 @@ describe("brands kept apart: tombstones", () => {
     expect(await storedBalanceMinor(b.playerId)).toBe(1000);
   });
 
+  it("replacing another brand's tombstone is one atomic write: a failed write or a lost answer, then the retry, applies it once", async () => {
+    for (const fault of [{ fail_next_writes: 1 }, { lose_next_answers: 1 }]) {
+      const b = await playerOf("brand-b");
+      const id = uniqueId("early-cancel");
+      await cancelAs(KEY_A, id);
+      const armed = await admin("POST", "/admin/faults", { player_id: b.playerId, ...fault });
+      expect(armed.status).toBe(200);
+      const first = await transact(b.playerId, { transaction_id: id }, as(KEY_B));
+      expectErrorShape(first, 503, "UNAVAILABLE");
+      const failed = await idRow(id);
+      if ("fail_next_writes" in fault) {
+        // Nothing of it committed: the tombstone is still A's, whole.
+        expect(failed).toMatchObject({ status: "tombstone", brand_id: "brand-a" });
+        expect(await entriesOf(id)).toEqual({ applies: 0, reverses: 0, cancellations: 1 });
+      } else {
+        // It committed whole; only the answer was lost.
+        expect(failed).toMatchObject({ status: "applied", player_id: b.playerId });
+      }
+      const retry = await transact(b.playerId, { transaction_id: id }, as(KEY_B));
+      expect(retry.body, JSON.stringify(fault)).toMatchObject({ transaction_id: id, balance: 9 });
+      expect(await entriesOf(id)).toEqual({ applies: 1, reverses: 0, cancellations: 0 });
+      expect(await storedBalanceMinor(b.playerId)).toBe(900);
+    }
+  });
+
+  it("two brands' originals racing for another brand's tombstone: exactly one is applied", async () => {
+    for (let round = 0; round < 5; round++) {
+      const b = await playerOf("brand-b");
+      const other = await playerOf("brand1");
+      const id = uniqueId("early-cancel");
+      await cancelAs(KEY_A, id);
+      const answers = await Promise.all([
+        transact(b.playerId, { transaction_id: id }, as(KEY_B)),
+        transact(other.playerId, { transaction_id: id }, as(KEY_DEFAULT)),
+      ]);
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses, answers.map((answer) => answer.text).join(" ")).toEqual([200, 409]);
+      expect(await entriesOf(id)).toEqual({ applies: 1, reverses: 0, cancellations: 0 });
+      const total =
+        (await storedBalanceMinor(b.playerId)) + (await storedBalanceMinor(other.playerId));
+      expect(total).toBe(1900);
+    }
+  });
+
   it("the ledger still reconciles: a replaced tombstone leaves no stray row", async () => {
     const answer = await admin("GET", "/admin/reconcile");
     expect(answer.status).toBe(200);

@@ -39,8 +39,11 @@ export type WalletAnswer =
   /** D1 did not confirm the write: the caller may retry, and gets the same answer if it had committed. */
   | { kind: "unavailable"; message: string };
 
-/** The one-at-a-time path tries twice: once on what it knows, once after asking D1 (#runAlone). */
-const RUN_ALONE_ATTEMPTS = 2;
+/**
+ * The one-at-a-time path tries twice: once on what it knows, once after asking D1 (#runAlone); a
+ * third time only after its write lost the race for another brand's tombstone (see there).
+ */
+const RUN_ALONE_ATTEMPTS = 3;
 
 /** A bug, not a fault of D1: answered as an error, never as "unavailable, retry". */
 class BrokenInvariant extends Error {}
@@ -267,9 +270,12 @@ export class PlayerWallet extends DurableObject<Env> {
    */
   async #runAlone(work: Work): Promise<WalletAnswer> {
     if (work.batch?.failed) return UNAVAILABLE;
-    // The second attempt always returns: it either answers or reports the ledger unavailable.
+    // The second attempt returns, unless its write replaced another brand's tombstone and lost;
+    // the third always returns: it either answers or reports the ledger unavailable.
+    let replacing = false;
     for (let attempt = 1; attempt <= RUN_ALONE_ATTEMPTS; attempt++) {
       try {
+        replacing = false;
         const state = await this.#load(work.playerId);
         if (!state || !this.#reaches(work)) return PLAYER_NOT_FOUND(work.playerId);
         let known = this.#cached(work);
@@ -282,6 +288,7 @@ export class PlayerWallet extends DurableObject<Env> {
         }
         const write = writeOf(decision);
         if (write) {
+          replacing = "replacesTombstoneOf" in write && write.replacesTombstoneOf !== undefined;
           await this.#commit([write]);
           this.#state = stateAfter(state, decision);
           if (write.kind !== "status") this.#remember(knownAfter(write, known));
@@ -292,7 +299,12 @@ export class PlayerWallet extends DurableObject<Env> {
         // normal path of a replay the cache did not hold. The write rolled back whole, so only
         // what is known of that id is read again; no log line. Anything else (a balance that was
         // not as cached, D1 failing) drops all memory and is logged.
-        if (attempt === 1 && isIdTakenError(error)) {
+        // So is an id taken after D1 said it was another brand's tombstone: another original
+        // replaced it first, and what it holds now is read once more.
+        if (
+          isIdTakenError(error) &&
+          (attempt === 1 || (replacing && attempt < RUN_ALONE_ATTEMPTS))
+        ) {
           if (work.transactionId) this.#known.delete(work.transactionId);
           continue;
         }
