@@ -205,6 +205,15 @@ describe("brands kept apart: a key of another brand", () => {
     expect(await storedBalanceMinor(b.playerId)).toBe(1000);
   });
 
+  it("a batch of more players than one D1 query binds, with another brand's player last, is refused whole", async () => {
+    const own = await Promise.all(Array.from({ length: 95 }, () => playerOf("brand-a")));
+    const b = await playerOf("brand-b");
+    const before = await databaseSnapshot();
+    const items = [...own.map((p) => batchItem(p.playerId)), batchItem(b.playerId)];
+    expectErrorShape(await batchAs(KEY_A, items), 404, "PLAYER_NOT_FOUND");
+    expect(await databaseSnapshot()).toEqual(before);
+  });
+
   it("a batch cancel naming another brand's player is refused whole", async () => {
     const a = await playerOf("brand-a");
     const b = await playerOf("brand-b");

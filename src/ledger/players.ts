@@ -18,16 +18,20 @@ export async function brandsOfPlayers(
   db: LedgerDb,
   playerIds: string[],
 ): Promise<Map<string, string>> {
-  const brands = new Map<string, string>();
-  for (let start = 0; start < playerIds.length; start += IDS_PER_QUERY) {
-    const rows = await db
-      .select({ id: players.id, brandId: players.brandId })
-      .from(players)
-      .where(inArray(players.id, playerIds.slice(start, start + IDS_PER_QUERY)))
-      .all();
-    for (const row of rows) brands.set(row.id, row.brandId);
-  }
-  return brands;
+  // The chunks at once: a batch of 1,000 players is 12 queries, about one round trip to D1 in all.
+  const chunks = [];
+  for (let start = 0; start < playerIds.length; start += IDS_PER_QUERY)
+    chunks.push(playerIds.slice(start, start + IDS_PER_QUERY));
+  const rows = await Promise.all(
+    chunks.map((chunk) =>
+      db
+        .select({ id: players.id, brandId: players.brandId })
+        .from(players)
+        .where(inArray(players.id, chunk))
+        .all(),
+    ),
+  );
+  return new Map(rows.flat().map((row) => [row.id, row.brandId]));
 }
 
 export async function findPlayer(db: LedgerDb, playerId: string): Promise<PlayerRow | undefined> {
