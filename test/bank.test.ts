@@ -8,8 +8,13 @@ import { admin, wallet } from "./helpers";
 // answer against an independent model, then balance by balance, ledger by ledger, and by
 // reconciliation. A failure prints its seed: runBank({ seed, ... }) replays it exactly, and
 // `npm run chaos -- --seed S --ops N` replays it against wrangler dev.
-const send: Send = (method, path, body) =>
-  path.startsWith("/admin/") ? admin(method, path, body) : wallet(method, path, body);
+// The bank's players are of brand "bank", which WALLET_HMAC_SECRETS does not list: the default key
+// signs for them, and brand-a's key is another brand's.
+const OTHER_BRAND_KEY = (JSON.parse(env.WALLET_HMAC_SECRETS) as Record<string, string>)["brand-a"];
+const send: Send = (method, path, body, options) =>
+  path.startsWith("/admin/")
+    ? admin(method, path, body)
+    : wallet(method, path, body, options?.otherBrand ? { secret: OTHER_BRAND_KEY } : {});
 
 // What each seeded run must have met at least once (model outcomes, see BankReport.outcomes).
 const OPERATOR_OUTCOMES = [
@@ -33,7 +38,14 @@ const OPERATOR_OUTCOMES = [
 describe("the bank: random operations with retries and faults agree with the model exactly", () => {
   for (const seed of [1, 20261125]) {
     it(`seed ${seed}: every answer, balance and ledger entry as the model says; no double apply, no overdraft`, async () => {
-      const report = await runBank({ seed, operations: 300, send, faultRate: 0.15, backoffMs: 1 });
+      const report = await runBank({
+        seed,
+        operations: 300,
+        send,
+        faultRate: 0.15,
+        backoffMs: 1,
+        otherBrandShare: 0.1,
+      });
       console.log(
         `bank seed ${seed}: ${report.operations} operations, ${report.requests} requests, ${report.faultsArmed} faults armed, ${report.durationMs} ms`,
       );
@@ -47,6 +59,8 @@ describe("the bank: random operations with retries and faults agree with the mod
       // The run did what it claims: faults were armed and every op was sent.
       expect(report.faultsArmed).toBeGreaterThan(0);
       expect(report.requests).toBeGreaterThanOrEqual(report.operations);
+      // Some ops went first signed with another brand's key, and changed nothing.
+      expect(report.otherBrandRequests).toBeGreaterThan(20);
       // And the operator's side (issue 13) came up in it, refusals included.
       expect(Object.keys(report.outcomes)).toEqual(expect.arrayContaining(OPERATOR_OUTCOMES));
     });

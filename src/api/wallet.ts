@@ -1,4 +1,5 @@
 import { ledgerDb } from "../ledger/db";
+import { inScope } from "../auth/brands";
 import { newToken, tradeToken } from "../ledger/sessions";
 import { playerWallet } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
@@ -7,6 +8,12 @@ import type { ApiRequest } from "./request";
 import { AuthenticateRequest, BalanceQuery, parseWith } from "./schemas";
 import { moneyNumber, playerProfile, settled } from "./views";
 
+const tokenRefused = () =>
+  new ApiError(
+    "INVALID_TOKEN",
+    "player token is unknown, expired, revoked or not issued for this operator and brand",
+  );
+
 /**
  * POST /wallet/authenticate: trades a player token for a fresh session token and the player's
  * profile. The checks and the trade are one statement (tradeToken), so a suspend, close or revoke
@@ -14,6 +21,12 @@ import { moneyNumber, playerProfile, settled } from "./views";
  */
 export async function authenticate(request: ApiRequest, env: Env): Promise<Response> {
   const body = parseWith(AuthenticateRequest, parseJsonBody(request.bodyBytes));
+  // The key that signed must be the brand's own (or the default key, for a brand not listed): a
+  // key of brand A cannot open a session of brand B, even with B's token in hand. Checked before
+  // the trade, which then only makes a session for a token and player of this brand.
+  if (!inScope(request.scope, body.brand_id)) {
+    throw tokenRefused();
+  }
   const nowMs = Date.now();
   const token = newToken();
   const { issued, presented } = await tradeToken(ledgerDb(env.DB), {
@@ -30,12 +43,10 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
     presented !== undefined &&
     (presented.expiresAtMs === null || presented.expiresAtMs > nowMs) &&
     presented.operatorId === body.operator_id &&
-    presented.brandId === body.brand_id;
+    presented.brandId === body.brand_id &&
+    presented.player.brandId === body.brand_id;
   if (!valid) {
-    throw new ApiError(
-      "INVALID_TOKEN",
-      "player token is unknown, expired, revoked or not issued for this operator and brand",
-    );
+    throw tokenRefused();
   }
   const { player } = presented;
   request.log.player_id = player.id;
@@ -68,6 +79,8 @@ export async function authenticate(request: ApiRequest, env: Env): Promise<Respo
 export async function balance(request: ApiRequest, env: Env): Promise<Response> {
   const { player_id } = parseWith(BalanceQuery, { player_id: request.query.player_id });
   request.log.player_id = player_id;
-  const { balanceMinor, currency } = settled(await playerWallet(env, player_id).balance(player_id));
+  const { balanceMinor, currency } = settled(
+    await playerWallet(env, player_id).balance(player_id, request.scope),
+  );
   return jsonResponse(200, { balance: moneyNumber(balanceMinor, currency) });
 }

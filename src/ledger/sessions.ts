@@ -31,7 +31,7 @@ export interface PresentedToken {
 /**
  * Trades `presentedToken` for a new session in one statement, which inserts it only if the
  * presented token exists, is live at `nowMs` and was issued for this operator and brand, and its
- * player is active and plays in `currency`. So a revoke (revokeSessions) that ran before leaves no
+ * player is of that brand, active and plays in `currency`. So a revoke (revokeSessions) that ran before leaves no
  * new session and one that runs after deletes it with the others; a suspend or close the player's
  * object committed before leaves no new session either. There is no read before the decision,
  * so no window for either to land in.
@@ -66,6 +66,7 @@ export async function tradeToken(
             or(isNull(sessions.expiresAtMs), gt(sessions.expiresAtMs, t.nowMs)),
             eq(sessions.operatorId, t.operatorId),
             eq(sessions.brandId, t.brandId),
+            eq(players.brandId, t.brandId),
             eq(players.status, "active"),
             eq(players.currency, t.currency),
           ),

@@ -4,7 +4,7 @@
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
 import { parseSourceText } from "../../scripts/lib/source-text";
 import { collectPages, pageBudget } from "../pages";
-import { generate, type PlannedOp } from "./generate";
+import { generate, prng, type PlannedOp } from "./generate";
 import {
   authenticateLine,
   CURRENCY,
@@ -28,11 +28,16 @@ import {
 /** An op sent as one request (a race is several, see runRace). */
 type SingleOp = Exclude<Op, RaceOp>;
 
-/** One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0: no answer. */
+/**
+ * One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0:
+ * no answer. With `otherBrand`, a wallet call is signed with the key of a brand that is not the
+ * bank players' (a brand of WALLET_HMAC_SECRETS; the bank's players are of an unlisted brand).
+ */
 export type Send = (
   method: string,
   path: string,
   body?: unknown,
+  options?: { otherBrand?: boolean },
 ) => Promise<{ status: number; text: string }>;
 
 export interface BankOptions {
@@ -47,6 +52,11 @@ export interface BankOptions {
   maxInFlight?: number;
   /** Unique per run, so runs can share one wallet; defaults to the seed and the clock. */
   runId?: string;
+  /**
+   * Share of wallet ops first sent signed with another brand's key (`send` must support
+   * `otherBrand`): see otherBrandCopies. 0 (the default) sends none.
+   */
+  otherBrandShare?: number;
 }
 
 export interface BankReport {
@@ -57,6 +67,8 @@ export interface BankReport {
   faultsArmed: number;
   /** Ops whose repeat would change the wallet (see runOp): sent once, without faults. */
   sentOnce: number;
+  /** Requests signed with another brand's key (otherBrandCopies): each must change nothing. */
+  otherBrandRequests: number;
   /**
    * How often the model expected each outcome, by op kind ("transfer ok", "transaction
    * PLAYER_SUSPENDED", batch items as "batch item …"): what the run exercised.
@@ -259,6 +271,8 @@ interface BankRun {
   /** Requests in a row without any answer, and whether the wallet is taken to be gone for good. */
   noAnswers: number;
   gone: boolean;
+  /** The ops (by index) first sent signed with another brand's key. */
+  otherBrandOps: Set<number>;
 }
 
 export async function runBank(options: BankOptions): Promise<BankReport> {
@@ -283,6 +297,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     ledger: base.fork(),
     noAnswers: 0,
     gone: false,
+    otherBrandOps: pickOtherBrandOps(seed, plan.ops, options.otherBrandShare ?? 0),
   };
 
   await createPlayers(run, plan.players);
@@ -302,6 +317,7 @@ function emptyReport(seed: number, operations: number): BankReport {
     requests: 0,
     faultsArmed: 0,
     sentOnce: 0,
+    otherBrandRequests: 0,
     outcomes: {},
     disagreements: 0,
     doubleApplies: 0,
@@ -361,6 +377,7 @@ async function createPlayers(
 async function sendResending(
   run: BankRun,
   request: ReturnType<typeof requestOf>,
+  options: { otherBrand?: boolean } = {},
 ): Promise<{ status: number; text: string; failed: boolean }> {
   let failed = false;
   for (let attempt = 1; ; attempt++) {
@@ -370,7 +387,7 @@ async function sendResending(
       );
     run.report.requests += 1;
     const answer = await run
-      .send(request.method, request.path, request.body)
+      .send(request.method, request.path, request.body, options)
       .catch((error: unknown) => ({ status: 0, text: String(error) }));
     run.noAnswers = answer.status === 0 ? run.noAnswers + 1 : 0;
     run.gone ||= run.noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
@@ -419,6 +436,7 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const copies = stable ? planned.copies : 1;
   const fault = stable ? planned.fault : null;
 
+  if (run.otherBrandOps.has(index)) await otherBrandCopies(run, op, index, once);
   if (fault) {
     report.faultsArmed += 1;
     await adminCall(run, "POST", "/admin/faults", { player_id: fault.playerId, ...fault.plan });
@@ -595,6 +613,90 @@ async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
       disagree(
         run,
         `${label}: the authenticate after the race got "${lastSeen}", not "${lastPoint(play)}"`,
+      );
+  }
+}
+
+/** The wallet ops of the plan sent first with another brand's key: a seeded share, its own draws. */
+function pickOtherBrandOps(seed: number, ops: PlannedOp[], share: number): Set<number> {
+  const draw = prng(seed ^ 0x0b5a4d);
+  // Operator calls, and races (a status change with the player's calls at once), are not copied.
+  const admin = new Set(["transfer", "status", "race"]);
+  return new Set(
+    ops.flatMap((planned) =>
+      share > 0 && !admin.has(planned.op.kind) && draw() < share ? [planned.index] : [],
+    ),
+  );
+}
+
+/**
+ * What a wallet op signed with another brand's key answers (api.md, "Brands kept apart"): a player
+ * of the bank is unknown to that key, and an id of the bank's is answered as an unknown id. The
+ * whole-batch 409 of one id twice with other content comes before the players are looked at.
+ */
+function otherBrandExpected(op: SingleOp, once: Expected): Seen {
+  const notFound = { header: "404 PLAYER_NOT_FOUND", items: [] };
+  switch (op.kind) {
+    case "balance":
+    case "transaction":
+      return notFound;
+    case "cancel":
+      return op.item.playerId === null ? { header: '200 "0"', items: [] } : notFound;
+    case "batch":
+      return once.header.startsWith("409") ? { header: once.header, items: [] } : notFound;
+    case "cancelBatch": {
+      const header = `200 batch=${op.batchId ?? "-"}`;
+      if (!op.items) return { header, items: [] }; // by batch_id: none of the bank's ids
+      if (op.items.some((item) => item.playerId !== null)) return notFound;
+      return {
+        header,
+        items: op.items.map((item) => ({
+          id: item.transactionId,
+          line: `${item.transactionId} OK "0"`,
+        })),
+      };
+    }
+    case "transfer":
+    case "status":
+      throw new Error(`${op.kind} is an operator call: no brand signs it`);
+  }
+}
+
+/**
+ * Before an op, sends it once signed with another brand's key, and then (for a transaction or a
+ * batch) a cancel without a player of each of its ids with that key too. Each must answer as
+ * api.md says and change nothing: the model does not play them, so the op itself and every later
+ * one must still answer as the model says. The cancels leave the other brand's tombstones on ids
+ * the bank's originals are yet to use, which must not block them.
+ */
+async function otherBrandCopies(
+  run: BankRun,
+  op: SingleOp,
+  index: number,
+  once: Expected,
+): Promise<void> {
+  const sends: { request: ReturnType<typeof requestOf>; want: Seen; as: SingleOp }[] = [
+    { request: requestOf(op), want: otherBrandExpected(op, once), as: op },
+  ];
+  const ids =
+    op.kind === "transaction"
+      ? [op.item.transactionId]
+      : op.kind === "batch"
+        ? op.items.map((item) => item.transactionId)
+        : [];
+  for (const transactionId of new Set(ids)) {
+    const cancel: SingleOp = { kind: "cancel", item: { transactionId, playerId: null } };
+    sends.push({ request: requestOf(cancel), want: { header: '200 "0"', items: [] }, as: cancel });
+  }
+  for (const { request, want, as } of sends) {
+    run.report.otherBrandRequests += 1;
+    const answer = await sendResending(run, request, { otherBrand: true });
+    const got = observed(as, answer.status, answer.text);
+    const lines = (seen: Seen) => [seen.header, ...seen.items.map((item) => item.line)].join(" | ");
+    if (lines(got) !== lines(want))
+      disagree(
+        run,
+        `op #${index} ${op.kind} signed with another brand's key: answered "${lines(got)}", expected "${lines(want)}"; request ${JSON.stringify(request.body ?? request.path)}`,
       );
   }
 }
