@@ -61,9 +61,11 @@ function refuseConflictingDuplicates(ops: TransactionOp[]): void {
 }
 
 /**
- * A batch that names a player of a brand its key may not reach is refused whole, before anything
- * is applied. (Each player's object checks again: a player created meanwhile is refused there.)
- * Without brand keys every player is reachable, and no query is made.
+ * Where brands are listed, a batch that names a player its key may not reach is refused whole,
+ * before anything is applied: a player of another brand and a player that does not exist get the
+ * same answer, so a key learns nothing of other brands' player ids (issue 24). (Each player's
+ * object checks again: a player created meanwhile is refused there.) Without brand keys every
+ * player is reachable, no query is made, and a player that does not exist stays a per-item error.
  */
 async function requireReachablePlayers(
   env: Env,
@@ -71,9 +73,11 @@ async function requireReachablePlayers(
   playerIds: string[],
 ): Promise<void> {
   if (reachesEveryBrand(scope) || playerIds.length === 0) return;
-  const brands = await brandsOfPlayers(ledgerDb(env.DB), [...new Set(playerIds)]);
-  for (const [playerId, brandId] of brands) {
-    if (!inScope(scope, brandId))
+  const named = [...new Set(playerIds)];
+  const brands = await brandsOfPlayers(ledgerDb(env.DB), named);
+  for (const playerId of named) {
+    const brandId = brands.get(playerId);
+    if (brandId === undefined || !inScope(scope, brandId))
       throw new ApiError(
         "PLAYER_NOT_FOUND",
         `no player ${playerId}; nothing of the batch was applied`,
