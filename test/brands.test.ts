@@ -230,6 +230,58 @@ describe("brands kept apart: a key of another brand", () => {
     expect(await databaseSnapshot()).toEqual(before);
   });
 
+  it("a batch naming another brand's player and one naming a player that does not exist answer the same, and apply nothing", async () => {
+    const a = await playerOf("brand-a");
+    const b = await playerOf("brand-b");
+    const c = await newPlayer();
+    const txA = uniqueId("tx");
+    await transact(a.playerId, { transaction_id: txA }, as(KEY_A));
+    const before = await databaseSnapshot();
+    const batchNaming = (playerId: string) =>
+      batchAs(KEY_A, [batchItem(a.playerId), batchItem(playerId), batchItem(a.playerId)]);
+    const cancelNaming = (playerId: string) =>
+      cancelBatchAs(KEY_A, [
+        { transaction_id: txA, player_id: a.playerId },
+        { transaction_id: uniqueId("tx"), player_id: playerId },
+      ]);
+    for (const call of [batchNaming, cancelNaming]) {
+      const foreign = await call(b.playerId);
+      expectErrorShape(foreign, 404, "PLAYER_NOT_FOUND");
+      // Byte for byte the answer for a player nobody has (that id put in place of the other).
+      expect({ status: foreign.status, text: foreign.text }).toEqual(
+        await unknownPlayerAnswer(call, b.playerId),
+      );
+    }
+    expect(await databaseSnapshot()).toEqual(before);
+    // The default key too: a listed brand's player and nobody's answer the same.
+    const byDefault = (playerId: string) =>
+      batchAs(KEY_DEFAULT, [batchItem(c.playerId), batchItem(playerId)]);
+    const foreign = await byDefault(a.playerId);
+    expectErrorShape(foreign, 404, "PLAYER_NOT_FOUND");
+    expect({ status: foreign.status, text: foreign.text }).toEqual(
+      await unknownPlayerAnswer(byDefault, a.playerId),
+    );
+    expect(await databaseSnapshot()).toEqual(before);
+  });
+
+  it("without brand keys, a batch naming a player that does not exist answers that item alone (the spec's rule)", async () => {
+    const c = await newPlayer({ balance: "10.00" });
+    const items = [batchItem(c.playerId, { amount: "1.00" }), batchItem(uniqueId("ghost"))];
+    const answer = await wallet(
+      "POST",
+      "/wallet/transaction/batch",
+      { transactions: items },
+      { vars: { WALLET_HMAC_SECRETS: "" } },
+    );
+    expect(answer.status).toBe(200);
+    expect(
+      answer.body.results.map(
+        (r: { status: string; error?: { code: string } }) => r.error?.code ?? r.status,
+      ),
+    ).toEqual(["OK", "PLAYER_NOT_FOUND"]);
+    expect(await storedBalanceMinor(c.playerId)).toBe(900);
+  });
+
   it("a batch cancel without players reverses only the signing brand's ids; the other's are answered as unknown", async () => {
     const a = await playerOf("brand-a");
     const b = await playerOf("brand-b");

@@ -61,9 +61,11 @@ function refuseConflictingDuplicates(ops: TransactionOp[]): void {
 }
 
 /**
- * A batch that names a player of a brand its key may not reach is refused whole, before anything
- * is applied. (Each player's object checks again: a player created meanwhile is refused there.)
- * Without brand keys every player is reachable, and no query is made.
+ * Where brands are listed, a batch that names a player its key may not reach is refused whole,
+ * before anything is applied: a player of another brand and a player that does not exist get the
+ * same answer, so a key learns nothing of other brands' player ids (issue 24). (Each player's
+ * object checks again: a player created meanwhile is refused there.) Without brand keys every
+ * player is reachable, no query is made, and a player that does not exist stays a per-item error.
  */
 async function requireReachablePlayers(
   env: Env,
@@ -71,9 +73,11 @@ async function requireReachablePlayers(
   playerIds: string[],
 ): Promise<void> {
   if (reachesEveryBrand(scope) || playerIds.length === 0) return;
-  const brands = await brandsOfPlayers(ledgerDb(env.DB), [...new Set(playerIds)]);
-  for (const [playerId, brandId] of brands) {
-    if (!inScope(scope, brandId))
+  const named = [...new Set(playerIds)];
+  const brands = await brandsOfPlayers(ledgerDb(env.DB), named);
+  for (const playerId of named) {
+    const brandId = brands.get(playerId);
+    if (brandId === undefined || !inScope(scope, brandId))
       throw new ApiError(
         "PLAYER_NOT_FOUND",
         `no player ${playerId}; nothing of the batch was applied`,
@@ -271,11 +275,26 @@ async function cancelItems(
 
 const stillApplied = (item: BatchTransaction) => item.status === "applied";
 
+function outOfBudget(batchId: string, reversed: number, remaining: number, items: number) {
+  return new ApiError(
+    "UNAVAILABLE",
+    `batch ${batchId}: ${reversed} items reversed in this call's time budget, ${remaining} of its ${items} items remain applied; retry to continue (reversed items answer the same)`,
+  );
+}
+
 /**
  * A cancel by batch_id alone: every item of the batch, the last applied first (itemsOfBatch), in
  * pages of MAX_BATCH_SIZE, page after page while the call is inside BATCH_CANCEL_BUDGET_MS. A 200
  * therefore always means the whole batch is undone: each item reversed, or answered as a single
  * cancel would answer it (already cancelled, never applied, or refused with its reason).
+ *
+ * Items of the batch can be applied while the call runs (ThrillGate's original batch still queued
+ * in a player's object when the cancel arrives), so before answering 200 the call reads the batch
+ * again, and takes in another round what it has not answered yet and what is applied now but was
+ * not when it cancelled it. It answers 200 only once a read shows nothing left to take; the
+ * results list every item it read, in the order first read. Bounded: an id is taken at most twice
+ * (when first read, and once more if it was not applied then but is now), and a round after the
+ * first that reversed nothing is the last: what the read after it shows is left to the retry (503).
  *
  * Out of budget with items still applied, the call answers 503 UNAVAILABLE: the pages it did are
  * committed, ThrillGate retries it (its default rules retry every 5xx), and the retry goes through
@@ -287,40 +306,58 @@ const stillApplied = (item: BatchTransaction) => item.status === "applied";
 async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) {
   const startedMs = Date.now();
   const { maxBatchSize, batchCancelBudgetMs } = request.config;
-  const items = await itemsOfBatch(env, request.scope, batchId);
-  const answers: CancelAnswer[] = [];
+  /** Each item read, in the order first read, with its latest answer. */
+  const answered = new Map<string, { item: BatchTransaction; answer: CancelAnswer }>();
+  /** Ids this call cancelled while D1 held them applied: never taken again. */
+  const taken = new Set<string>();
   let reversed = 0;
-  for (let start = 0; start < items.length; start += maxBatchSize) {
-    const remaining = items.slice(start).filter(stillApplied).length;
-    Object.assign(request.log, { batch_id: batchId, items: start, reversed, remaining });
-    if (remaining > 0 && reversed > 0 && Date.now() - startedMs >= batchCancelBudgetMs) {
-      throw new ApiError(
-        "UNAVAILABLE",
-        `batch ${batchId}: ${reversed} items reversed in this call's time budget, ${remaining} of its ${items.length} items remain applied; retry to continue (reversed items answer the same)`,
+  let take = await itemsOfBatch(env, request.scope, batchId);
+  for (let round = 0; take.length > 0; round++) {
+    const reversedBefore = reversed;
+    for (let start = 0; start < take.length; start += maxBatchSize) {
+      const rest = take.slice(start);
+      const remaining = rest.filter(stillApplied).length;
+      const items = answered.size + rest.filter((item) => !answered.has(item.transactionId)).length;
+      Object.assign(request.log, { batch_id: batchId, items: answered.size, reversed, remaining });
+      if (remaining > 0 && reversed > 0 && Date.now() - startedMs >= batchCancelBudgetMs)
+        throw outOfBudget(batchId, reversed, remaining, items);
+      const page = take.slice(start, start + maxBatchSize);
+      const pageAnswers = await cancelItems(
+        env,
+        request.scope,
+        page.map((item) => ({ ...item, settled: stillApplied(item) ? undefined : item })),
+        batchId,
       );
+      for (const [k, item] of page.entries()) {
+        answered.set(item.transactionId, { item, answer: answerAt(pageAnswers, k) });
+        if (stillApplied(item)) taken.add(item.transactionId);
+      }
+      // Applied when read and answered OK: reversed now (or by a concurrent cancel just before).
+      reversed += page.filter(
+        (item, k) => stillApplied(item) && pageAnswers[k]?.kind === "ok",
+      ).length;
     }
-    const page = items.slice(start, start + maxBatchSize);
-    const pageAnswers = await cancelItems(
-      env,
-      request.scope,
-      page.map((item) => ({ ...item, settled: stillApplied(item) ? undefined : item })),
-      batchId,
+    const again = await itemsOfBatch(env, request.scope, batchId);
+    take = again.filter(
+      (item) =>
+        !answered.has(item.transactionId) || (stillApplied(item) && !taken.has(item.transactionId)),
     );
-    answers.push(...pageAnswers);
-    // Applied when read and answered OK: reversed now (or by a concurrent cancel just before).
-    reversed += page.filter(
-      (item, k) => stillApplied(item) && pageAnswers[k]?.kind === "ok",
-    ).length;
+    if (take.length > 0 && round > 0 && reversed === reversedBefore) {
+      const items = answered.size + take.filter((item) => !answered.has(item.transactionId)).length;
+      throw outOfBudget(batchId, reversed, take.filter(stillApplied).length, items);
+    }
   }
-  const results = items.map((item, i) => ({
+  const results = [...answered.values()].map(({ item, answer }) => ({
     transaction_id: item.transactionId,
-    ...itemOutcome(answerAt(answers, i), formatMinor),
+    ...itemOutcome(answer, formatMinor),
   }));
   logOutcome(request, batchId, results);
   Object.assign(request.log, {
     reversed,
     // Items whose cancel was refused (their reason is in the results) stay applied.
-    remaining: items.filter((item, i) => stillApplied(item) && results[i]?.status !== "OK").length,
+    remaining: [...answered.values()].filter(
+      ({ item }, i) => stillApplied(item) && results[i]?.status !== "OK",
+    ).length,
   });
   return jsonResponse(200, { batch_id: batchId, results });
 }

@@ -228,7 +228,7 @@ export function openApiDocument() {
           {
             ...walletErrors,
             "404": error(
-              "PLAYER_NOT_FOUND: an item's player is not of the signing brand; nothing was applied",
+              "PLAYER_NOT_FOUND (where WALLET_HMAC_SECRETS lists brands): an item's player is not of the signing brand or does not exist; nothing was applied",
             ),
             "409": error("DUPLICATE_TRANSACTION: one id twice with different content"),
           },
@@ -242,7 +242,7 @@ export function openApiDocument() {
           {
             ...walletErrors,
             "404": error(
-              "PLAYER_NOT_FOUND: an item names a player not of the signing brand; nothing was cancelled",
+              "PLAYER_NOT_FOUND (where WALLET_HMAC_SECRETS lists brands): an item names a player not of the signing brand or that does not exist; nothing was cancelled",
             ),
             "503": error(
               "UNAVAILABLE: safe to retry. With batch_id alone also when the call's time budget (BATCH_CANCEL_BUDGET_MS) ran out with items still applied: what it reversed is committed, the message says how many items remain, and the retry goes on from there",
