@@ -194,3 +194,37 @@ describe("widening another brand's tombstone that an original just replaced", ()
     });
   });
 });
+
+describe("a cancel naming a player widens another brand's tombstone while an original replaces it", () => {
+  it("whichever commits first, a cancel answered 200 leaves the original unapplied, and money ends where the answers say", async () => {
+    for (let round = 0; round < 8; round++) {
+      const canceller = await playerOf("brand-b");
+      const owner = await playerOf("brand-b");
+      const id = uniqueId("widen-object-race");
+      expect((await cancelAs(KEY_A, id)).body).toEqual({ balance: "0" });
+      const [cancel, original] = await Promise.all([
+        wallet(
+          "DELETE",
+          "/wallet/cancel",
+          { transaction_id: id, player_id: canceller.playerId },
+          { secret: KEY_B },
+        ),
+        transact(owner.playerId, { transaction_id: id }, { secret: KEY_B }),
+      ]);
+      const entries = await entriesOf(id);
+      if (original.status === 200) {
+        // The original won: the cancel, which named another player, must not answer done.
+        expectErrorShape(cancel, 400, "INVALID_REQUEST");
+        expect(entries).toEqual({ applies: 1, reverses: 0, cancellations: 0, status: "applied" });
+        expect(await storedBalanceMinor(owner.playerId)).toBe(900);
+      } else {
+        expectErrorShape(original, 409, "TRANSACTION_CANCELLED");
+        expect(cancel.status, cancel.text).toBe(200);
+        expect(entries).toMatchObject({ applies: 0, status: "tombstone" });
+        expect(await storedBalanceMinor(owner.playerId)).toBe(1000);
+      }
+      expect(await storedBalanceMinor(canceller.playerId)).toBe(1000);
+      expect(await reconcileProblemsOf([id])).toEqual([]);
+    }
+  });
+});

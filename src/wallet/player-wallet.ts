@@ -412,7 +412,7 @@ function transactionWork(op: TransactionOp, rules: Rules, scope: BrandScope): Wo
     transactionId: op.transactionId,
     scope,
     decide: (state, known, brandId) =>
-      overTombstoneOfOtherBrand(scope, brandId, known, (visible) =>
+      overTombstoneOfOtherBrand(brandId, known, (visible) =>
         decideTransaction(state, visible, op, rules),
       ),
   };
@@ -421,7 +421,7 @@ function transactionWork(op: TransactionOp, rules: Rules, scope: BrandScope): Wo
 function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandScope): Work {
   const { settled, ...cancel } = op;
   const decide: Work["decide"] = (state, known, brandId) =>
-    overTombstoneOfOtherBrand(scope, brandId, known, (visible) =>
+    overTombstoneOfOtherBrand(brandId, known, (visible) =>
       decideCancel(state, visible, { ...cancel, brandId: scope.brand }),
     );
   // A tombstone is not final (another brand's original may replace it): only cancelled and
@@ -447,7 +447,6 @@ function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandS
  * it was read, and the id is read again).
  */
 function overTombstoneOfOtherBrand(
-  scope: BrandScope,
   playerBrandId: string,
   known: KnownTransaction | undefined,
   decide: (known: KnownTransaction | undefined) => Decision,
