@@ -378,17 +378,24 @@ describe("brands kept apart: tombstones", () => {
     expect(await entriesOf(id)).toEqual({ applies: 1, reverses: 0, cancellations: 0 });
   });
 
-  it("the default key's tombstone does not block a listed brand's original", async () => {
+  it("the default key's tombstone (brand_id NULL) blocks every brand's original, a listed brand's too", async () => {
     const b = await playerOf("brand-b");
     const brand1 = await playerOf("brand1");
     const id = uniqueId("early-cancel");
     expect((await cancelAs(KEY_DEFAULT, id)).body).toEqual({ balance: "0" });
+    expect(await idRow(id)).toMatchObject({ status: "tombstone", brand_id: null, every_brand: 0 });
     expectErrorShape(
       await transact(brand1.playerId, { transaction_id: id }),
       409,
       "TRANSACTION_CANCELLED",
     );
-    expect((await transact(b.playerId, { transaction_id: id }, as(KEY_B))).status).toBe(200);
+    // The cancel may have been of a brand listed since: a NULL tombstone never gives way.
+    expectErrorShape(
+      await transact(b.playerId, { transaction_id: id }, as(KEY_B)),
+      409,
+      "TRANSACTION_CANCELLED",
+    );
+    expect(await storedBalanceMinor(b.playerId)).toBe(1000);
   });
 
   it("when both brands cancelled the id first, neither brand's original is ever applied", async () => {

@@ -90,10 +90,11 @@ export const transactions = sqliteTable(
     refusalCode: text("refusal_code"),
     refusalMessage: text("refusal_message"),
     refusalBalanceMinor: integer("refusal_balance_minor"),
-    // For a tombstone: the brand whose key signed the cancel; null for the default key (and for
-    // tombstones from before brands had keys). It blocks the late original of that brand's players
-    // only: another brand's original replaces it (wallet/player-wallet.ts). Once a second brand
-    // cancelled the same id, every_brand is 1 and it blocks every original of it.
+    // For a tombstone: the brand whose own key signed the cancel; null for the default key (and
+    // for tombstones from before brands had keys), which blocks every brand. A brand's tombstone
+    // blocks the late original of that brand's players only: another brand's original replaces it
+    // (wallet/player-wallet.ts). Once a second brand cancelled the same id, every_brand is 1 and it
+    // blocks every original of it. The rule: tombstoneBlocks (writes.ts).
     brandId: text("brand_id"),
     everyBrand: integer("every_brand").notNull().default(0),
     createdAtMs: integer("created_at_ms").notNull(),

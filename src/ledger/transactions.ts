@@ -10,6 +10,7 @@ import {
   type Placeholder,
   sql,
 } from "drizzle-orm";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { reachesEveryBrand, type BrandScope } from "../auth/brands";
 import type { LedgerDb } from "./db";
 import { cancellations, ledgerEntries, players, transactions } from "./schema";
@@ -104,6 +105,21 @@ function ofPlayersIn(scope: BrandScope) {
 const $ = sql.placeholder;
 
 /**
+ * The id row `transactionId` is a tombstone that blocks no original of `brandId`'s players: the
+ * negation of tombstoneBlocks (writes.ts), read by D1 at the moment of the write.
+ */
+const tombstoneGivesWay = sql`EXISTS (SELECT 1 FROM ${transactions} WHERE ${transactions.transactionId} = ${$("transactionId")} AND ${transactions.status} = 'tombstone' AND ${transactions.everyBrand} = 0 AND ${transactions.brandId} IS NOT NULL AND ${transactions.brandId} <> ${$("brandId")})`;
+
+/**
+ * Fails on the primary key unless the id row is still a tombstone: put before a widen, so that a
+ * widen of a tombstone an original replaced since it was read rolls back whole, and its caller
+ * reads the id again (and finds the original to reverse) instead of answering a cancel done.
+ */
+const stillTombstone = new SQLiteSyncDialect().sqlToQuery(
+  sql`INSERT INTO ${transactions} (${sql.identifier(transactions.transactionId.name)}, ${sql.identifier(transactions.status.name)}, ${sql.identifier(transactions.everyBrand.name)}, ${sql.identifier(transactions.createdAtMs.name)}) SELECT ${$("transactionId")}, 'tombstone', 1, 0 WHERE NOT EXISTS (SELECT 1 FROM ${transactions} WHERE ${transactions.transactionId} = ${$("transactionId")} AND ${transactions.status} = 'tombstone')`,
+);
+
+/**
  * The ledger entry's balance_after is read back from the player row just updated, and only if it
  * is the balance the object computed: a stale cache makes it NULL, the NOT NULL constraint fails
  * and D1 rolls the whole write back (invariant 4: nothing half-applied). A status change sets the
@@ -166,30 +182,25 @@ function writeStatements(db: LedgerDb) {
         and(eq(transactions.transactionId, $("transactionId")), eq(transactions.status, "applied")),
       )
       .toSQL(),
-    // A tombstone another brand's id replaces (wallet/player-wallet.ts): its cancellation row
-    // first, while the id row still says whose tombstone it is, then the id row. If the id row is
-    // no longer that tombstone, both delete nothing and the insert after them fails on the key.
+    // A tombstone another brand's original replaces (wallet/player-wallet.ts): its cancellation
+    // row first, while the id row still says whose tombstone it is, then the id row. If the id row
+    // no longer gives way to that brand, both delete nothing and the insert after them fails on
+    // the key.
     dropTombstoneCancellation: db
       .delete(cancellations)
       .where(
         and(
           eq(cancellations.transactionId, $("transactionId")),
           eq(cancellations.outcome, "tombstone"),
-          sql`EXISTS (SELECT 1 FROM ${transactions} WHERE ${transactions.transactionId} = ${$("transactionId")} AND ${transactions.status} = 'tombstone' AND ${transactions.everyBrand} = 0 AND ${transactions.brandId} IS ${$("brandId")})`,
+          tombstoneGivesWay,
         ),
       )
       .toSQL(),
     dropTombstone: db
       .delete(transactions)
-      .where(
-        and(
-          eq(transactions.transactionId, $("transactionId")),
-          eq(transactions.status, "tombstone"),
-          eq(transactions.everyBrand, 0),
-          sql`${transactions.brandId} IS ${$("brandId")}`,
-        ),
-      )
+      .where(and(eq(transactions.transactionId, $("transactionId")), tombstoneGivesWay))
       .toSQL(),
+    stillTombstone,
     // A second brand's cancel of a tombstone: from now on it blocks every brand's original.
     widenTombstone: db
       .update(transactions)
@@ -251,13 +262,13 @@ function idRow(write: IdWrite, createdAtMs: number): Bound {
 }
 
 function statementsFor(write: LedgerWrite, createdAtMs: number): Bound[] {
-  if (write.kind !== "status" && write.kind !== "reverse" && write.replacesTombstoneOf) {
+  if (write.kind !== "status" && write.kind !== "reverse" && write.replacesTombstone) {
     const { transactionId } = write;
-    const { brandId } = write.replacesTombstoneOf;
+    const brandId = write.replacesTombstone.forBrandId;
     return [
       ["dropTombstoneCancellation", { transactionId, brandId }],
       ["dropTombstone", { transactionId, brandId }],
-      ...statementsFor({ ...write, replacesTombstoneOf: undefined }, createdAtMs),
+      ...statementsFor({ ...write, replacesTombstone: undefined }, createdAtMs),
     ];
   }
   switch (write.kind) {
@@ -280,7 +291,13 @@ function statementsFor(write: LedgerWrite, createdAtMs: number): Bound[] {
     case "refusal":
       return [idRow(write, createdAtMs)];
     case "tombstone": {
-      if (write.widens) return [["widenTombstone", { transactionId: write.transactionId }]];
+      if (write.widens) {
+        const { transactionId } = write;
+        return [
+          ["stillTombstone", { transactionId }],
+          ["widenTombstone", { transactionId }],
+        ];
+      }
       const { transactionId, playerId, batchId } = write;
       return [
         idRow(write, createdAtMs),

@@ -22,11 +22,26 @@ export interface RecordedRefusal {
 }
 
 /**
- * Set on the first write of an id that D1 holds as another brand's tombstone: the tombstone (of
- * this brand, null for the default key) is deleted in the same batch, and only if it is still there.
+ * Does this tombstone stop a late original of a player of `brandId` (or, for a cancel, does it
+ * already stop what a cancel signed by `brandId`'s key would: null is the default key)? The one
+ * rule; `tombstoneGivesWay` in transactions.ts is its negation in SQL. A tombstone with brand_id
+ * NULL blocks every brand: every tombstone from before brands had keys, and the default key's,
+ * whose cancel may be of a brand that gets its own key later.
+ */
+export function tombstoneBlocks(
+  tombstone: Pick<KnownTransaction, "brandId" | "everyBrand">,
+  brandId: string | null,
+): boolean {
+  return tombstone.everyBrand === 1 || tombstone.brandId === null || tombstone.brandId === brandId;
+}
+
+/**
+ * Set on the first write of an id that D1 holds as a tombstone that does not block the original's
+ * brand: the tombstone is deleted in the same batch, and only if it still blocks no original of
+ * `forBrandId` (else the insert after it fails on the key).
  */
 export interface ReplacesTombstone {
-  replacesTombstoneOf?: { brandId: string | null };
+  replacesTombstone?: { forBrandId: string };
 }
 
 /** A refused transaction, recorded so that a later copy of it gets the same answer. */
@@ -73,7 +88,10 @@ export type IdWrite =
       batchId: string | null;
       /** The brand whose key signed the cancel; null for the default key. */
       brandId: string | null;
-      /** A cancel of another brand's tombstone: the tombstone then blocks every brand. */
+      /**
+       * A cancel of a tombstone that does not block its brand: the tombstone then blocks every
+       * brand. Fails on the key, whole, if the id is no longer a tombstone (an original replaced it).
+       */
       widens?: true;
     })
   | RefusalWrite;

@@ -8,7 +8,7 @@ import {
   isConstraintError,
   transactionsOfBatch,
 } from "../ledger/transactions";
-import type { KnownTransaction } from "../ledger/writes";
+import { tombstoneBlocks } from "../ledger/writes";
 import { playerWallet, type WalletAnswer } from "./player-wallet";
 
 // Cancels that start before a player's object can take them: the id's owner is read from D1, an
@@ -22,11 +22,6 @@ export type CancelAnswer = WalletAnswer | typeof ORPHAN_CANCEL;
 
 /** How often an unowned id is looked up again after its tombstone lost the insert race. */
 const OWNER_LOOKUPS = 2;
-
-/** Has this tombstone recorded a cancel signed with this scope's key? */
-function recordsCancelOf(tombstone: KnownTransaction, scope: BrandScope): boolean {
-  return tombstone.everyBrand === 1 || tombstone.brandId === scope.brand;
-}
 
 /**
  * Cancels one transaction id. Without a player id, D1 says who owns the id; if nobody does, a
@@ -46,19 +41,25 @@ export async function cancelTransaction(
   for (let attempt = 1; attempt <= OWNER_LOOKUPS; attempt++) {
     const known = await findTransaction(db, transactionId);
     // Another brand's tombstone: this brand's cancel is kept too, so that the tombstone now blocks
-    // every brand's original (the other brand's cancel is not lost either).
-    if (known?.status === "tombstone" && !recordsCancelOf(known, scope)) {
-      await commitWrites(db, [
-        {
-          kind: "tombstone",
-          transactionId,
-          playerId: known.playerId,
-          batchId: known.batchId,
-          brandId: scope.brand,
-          widens: true,
-        },
-      ]);
-      return ORPHAN_CANCEL;
+    // every brand's original (the other brand's cancel is not lost either). If an original replaced
+    // the tombstone since the read, the widen fails whole and we look again: it is reversed.
+    if (known?.status === "tombstone" && !tombstoneBlocks(known, scope.brand)) {
+      try {
+        await commitWrites(db, [
+          {
+            kind: "tombstone",
+            transactionId,
+            playerId: known.playerId,
+            batchId: known.batchId,
+            brandId: scope.brand,
+            widens: true,
+          },
+        ]);
+        return ORPHAN_CANCEL;
+      } catch (error) {
+        if (!isConstraintError(error)) throw error;
+        continue;
+      }
     }
     if (known?.playerId) {
       const answer = await playerWallet(env, known.playerId).cancel(

@@ -10,7 +10,12 @@ import {
   isConstraintError,
   isIdTakenError,
 } from "../ledger/transactions";
-import { knownAfter, type KnownTransaction, type LedgerWrite } from "../ledger/writes";
+import {
+  knownAfter,
+  tombstoneBlocks,
+  type KnownTransaction,
+  type LedgerWrite,
+} from "../ledger/writes";
 import type { MinorUnits } from "../money";
 import {
   decideCancel,
@@ -297,7 +302,7 @@ export class PlayerWallet extends DurableObject<Env> {
         }
         const write = writeOf(decision);
         if (write) {
-          replacing = "replacesTombstoneOf" in write && write.replacesTombstoneOf !== undefined;
+          replacing = "replacesTombstone" in write && write.replacesTombstone !== undefined;
           await this.#commit([write]);
           this.#state = stateAfter(state, decision);
           if (write.kind !== "status") this.#remember(knownAfter(write, known));
@@ -407,7 +412,7 @@ function transactionWork(op: TransactionOp, rules: Rules, scope: BrandScope): Wo
     transactionId: op.transactionId,
     scope,
     decide: (state, known, brandId) =>
-      overTombstoneOfOtherBrand(scope, brandId, known, (visible) =>
+      overTombstoneOfOtherBrand(brandId, known, (visible) =>
         decideTransaction(state, visible, op, rules),
       ),
   };
@@ -416,7 +421,7 @@ function transactionWork(op: TransactionOp, rules: Rules, scope: BrandScope): Wo
 function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandScope): Work {
   const { settled, ...cancel } = op;
   const decide: Work["decide"] = (state, known, brandId) =>
-    overTombstoneOfOtherBrand(scope, brandId, known, (visible) =>
+    overTombstoneOfOtherBrand(brandId, known, (visible) =>
       decideCancel(state, visible, { ...cancel, brandId: scope.brand }),
     );
   // A tombstone is not final (another brand's original may replace it): only cancelled and
@@ -434,20 +439,19 @@ function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandS
 }
 
 /**
- * A tombstone blocks only the brands its cancel's key could reach: another brand's cancel of an id
- * must not stop this brand's late original. Such a tombstone is decided on as an id D1 never saw:
- * an original's write replaces it (deleted in the same D1 batch, and only if it is still that
- * tombstone), and a cancel of this brand widens it to block every brand, so that neither brand's
- * cancel is lost.
+ * A listed brand's tombstone blocks only that brand (tombstoneBlocks): another brand's cancel of an
+ * id must not stop this brand's late original. Such a tombstone is decided on as an id D1 never
+ * saw: an original's write replaces it (deleted in the same D1 batch, and only if it still gives
+ * way to this brand), and a cancel of this brand widens it to block every brand, so that neither
+ * brand's cancel is lost (the widen fails on the key if an original replaced the tombstone since
+ * it was read, and the id is read again).
  */
 function overTombstoneOfOtherBrand(
-  scope: BrandScope,
   playerBrandId: string,
   known: KnownTransaction | undefined,
   decide: (known: KnownTransaction | undefined) => Decision,
 ): Decision {
-  if (known?.status !== "tombstone" || blocksBrand(known, scope.listed, playerBrandId))
-    return decide(known);
+  if (known?.status !== "tombstone" || tombstoneBlocks(known, playerBrandId)) return decide(known);
   const decision = decide(undefined);
   if (decision.kind === "answer") return decision;
   const write = decision.write;
@@ -456,17 +460,8 @@ function overTombstoneOfOtherBrand(
     return { ...decision, write: { ...write, widens: true } } as Decision;
   return {
     ...decision,
-    write: { ...write, replacesTombstoneOf: { brandId: known.brandId } },
+    write: { ...write, replacesTombstone: { forBrandId: playerBrandId } },
   } as Decision;
-}
-
-/** Does this tombstone stop a late original of a player of `brandId`? */
-export function blocksBrand(
-  tombstone: KnownTransaction,
-  listed: string[],
-  brandId: string,
-): boolean {
-  return tombstone.everyBrand === 1 || inScope({ brand: tombstone.brandId, listed }, brandId);
 }
 
 function answerOf(decision: Decision, currency: string): WalletAnswer {

@@ -1,0 +1,230 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ledgerDb } from "../src/ledger/db";
+import { commitWrites, isIdTakenError } from "../src/ledger/transactions";
+import {
+  admin,
+  batchItem,
+  expectErrorShape,
+  newPlayer,
+  storedBalanceMinor,
+  transact,
+  uniqueId,
+  wallet,
+  type Answer,
+} from "./helpers";
+
+// Tombstones across brands (issue 24's review): a tombstone whose brand_id is NULL (every
+// tombstone from before migration 0005, and the default key's) blocks every brand's original; and
+// widening another brand's tombstone fails, whole, if an original replaced the tombstone between
+// the cancel's read and its write, so the cancel looks again and reverses that original.
+
+const KEYS = JSON.parse(env.WALLET_HMAC_SECRETS) as Record<string, string>;
+const KEY_A = KEYS["brand-a"] as string;
+const KEY_B = KEYS["brand-b"] as string;
+const KEY_DEFAULT = env.WALLET_HMAC_SECRET;
+
+const playerOf = (brand: string) => newPlayer({ brand_id: brand, balance: "10.00" });
+
+function cancelAs(secret: string, transactionId: string, db: D1Database = env.DB): Promise<Answer> {
+  return wallet(
+    "DELETE",
+    "/wallet/cancel",
+    { transaction_id: transactionId },
+    { secret, vars: { DB: db } },
+  );
+}
+
+/** A tombstone as migration 0005 left every older one: brand_id NULL, every_brand 0. */
+async function writePre0005Tombstone(transactionId: string): Promise<void> {
+  const nowMs = Date.now();
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO transactions (transaction_id, player_id, status, brand_id, every_brand, created_at_ms) VALUES (?, NULL, 'tombstone', NULL, 0, ?)",
+    ).bind(transactionId, nowMs),
+    env.DB.prepare(
+      "INSERT INTO cancellations (transaction_id, player_id, outcome, batch_id, balance_after_minor, created_at_ms) VALUES (?, NULL, 'tombstone', NULL, NULL, ?)",
+    ).bind(transactionId, nowMs),
+  ]);
+}
+
+async function entriesOf(transactionId: string) {
+  return env.DB.prepare(
+    `SELECT (SELECT count(*) FROM ledger_entries WHERE transaction_id = ?1 AND effect = 'apply') AS applies,
+            (SELECT count(*) FROM ledger_entries WHERE transaction_id = ?1 AND effect = 'reverse') AS reverses,
+            (SELECT count(*) FROM cancellations WHERE transaction_id = ?1) AS cancellations,
+            (SELECT status FROM transactions WHERE transaction_id = ?1) AS status`,
+  )
+    .bind(transactionId)
+    .first<{ applies: number; reverses: number; cancellations: number; status: string }>();
+}
+
+/** `d1` with `before(n)` awaited before its nth batch (from 0); reads pass straight through. */
+function withHookBeforeBatches(
+  d1: D1Database,
+  before: (call: number) => Promise<void>,
+): D1Database {
+  let calls = 0;
+  return new Proxy(d1, {
+    get(target, key) {
+      if (key === "batch") {
+        return async <T>(statements: D1PreparedStatement[]) => {
+          await before(calls++);
+          return target.batch<T>(statements);
+        };
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+async function reconcileProblemsOf(ids: string[]): Promise<unknown[]> {
+  const answer = await admin("GET", "/admin/reconcile");
+  expect(answer.status).toBe(200);
+  const problems = (answer.body.transaction_problems ?? []) as { transaction_id?: string }[];
+  return problems.filter((problem) => ids.includes(String(problem.transaction_id)));
+}
+
+describe("a tombstone with brand_id NULL blocks every brand", () => {
+  it("a pre-0005 tombstone refuses a listed brand's late original (single and batch): no money moves", async () => {
+    const a = await playerOf("brand-a");
+    const b = await playerOf("brand-b");
+    const other = await playerOf("brand1");
+    const id = uniqueId("old-tombstone");
+    await writePre0005Tombstone(id);
+    expectErrorShape(
+      await transact(a.playerId, { transaction_id: id }, { secret: KEY_A }),
+      409,
+      "TRANSACTION_CANCELLED",
+    );
+    const batch = await wallet(
+      "POST",
+      "/wallet/transaction/batch",
+      [batchItem(b.playerId, { transaction_id: id })],
+      { secret: KEY_B },
+    );
+    expect(batch.status, batch.text).toBe(200);
+    expect(batch.body.results[0].status).not.toBe("OK");
+    expectErrorShape(
+      await transact(other.playerId, { transaction_id: id }, { secret: KEY_DEFAULT }),
+      409,
+      "TRANSACTION_CANCELLED",
+    );
+    for (const player of [a, b, other])
+      expect(await storedBalanceMinor(player.playerId)).toBe(1000);
+    expect(await entriesOf(id)).toEqual({
+      applies: 0,
+      reverses: 0,
+      cancellations: 1,
+      status: "tombstone",
+    });
+    // A listed brand's cancel of it adds nothing: the tombstone already blocks that brand.
+    expect((await cancelAs(KEY_A, id)).body).toEqual({ balance: "0" });
+    expect(await reconcileProblemsOf([id])).toEqual([]);
+  });
+
+  it("the default key's tombstone records NULL and refuses a listed brand's late original", async () => {
+    const a = await playerOf("brand-a");
+    const id = uniqueId("default-tombstone");
+    expect((await cancelAs(KEY_DEFAULT, id)).body).toEqual({ balance: "0" });
+    expectErrorShape(
+      await transact(a.playerId, { transaction_id: id }, { secret: KEY_A }),
+      409,
+      "TRANSACTION_CANCELLED",
+    );
+    expect(await storedBalanceMinor(a.playerId)).toBe(1000);
+    expect(await entriesOf(id)).toMatchObject({ applies: 0, status: "tombstone" });
+  });
+});
+
+describe("widening another brand's tombstone that an original just replaced", () => {
+  it("brand B's cancel (no player) reads A's tombstone, B's original replaces it, then the cancel writes: the original is reversed", async () => {
+    const b = await playerOf("brand-b");
+    const id = uniqueId("widen-race");
+    expect((await cancelAs(KEY_A, id)).body).toEqual({ balance: "0" });
+    let originalStatus = 0;
+    const db = withHookBeforeBatches(env.DB, async (call) => {
+      if (call !== 0) return;
+      // Between the cancel's read of A's tombstone and its first write: B's original commits.
+      const original = await transact(b.playerId, { transaction_id: id }, { secret: KEY_B });
+      originalStatus = original.status;
+    });
+    const cancel = await cancelAs(KEY_B, id, db);
+    expect(originalStatus).toBe(200);
+    // The cancel reversed the original: ThrillGate was told it is cancelled, and it is.
+    expect(cancel.status, cancel.text).toBe(200);
+    expect(cancel.body).toEqual({ balance: "10.00" });
+    expect(await storedBalanceMinor(b.playerId)).toBe(1000);
+    expect(await entriesOf(id)).toEqual({
+      applies: 1,
+      reverses: 1,
+      cancellations: 1,
+      status: "cancelled",
+    });
+    expect(await reconcileProblemsOf([id])).toEqual([]);
+  });
+
+  it("the ledger's widen fails on the key, whole, when the id is no longer a tombstone", async () => {
+    const b = await playerOf("brand-b");
+    const id = uniqueId("widen-guard");
+    expect((await transact(b.playerId, { transaction_id: id }, { secret: KEY_B })).status).toBe(
+      200,
+    );
+    const widen = commitWrites(ledgerDb(env.DB), [
+      {
+        kind: "tombstone",
+        transactionId: id,
+        playerId: null,
+        batchId: null,
+        brandId: "brand-b",
+        widens: true,
+      },
+    ]);
+    const error = await widen.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(isIdTakenError(error), String(error)).toBe(true);
+    expect(await entriesOf(id)).toEqual({
+      applies: 1,
+      reverses: 0,
+      cancellations: 0,
+      status: "applied",
+    });
+  });
+});
+
+describe("a cancel naming a player widens another brand's tombstone while an original replaces it", () => {
+  it("whichever commits first, a cancel answered 200 leaves the original unapplied, and money ends where the answers say", async () => {
+    for (let round = 0; round < 8; round++) {
+      const canceller = await playerOf("brand-b");
+      const owner = await playerOf("brand-b");
+      const id = uniqueId("widen-object-race");
+      expect((await cancelAs(KEY_A, id)).body).toEqual({ balance: "0" });
+      const [cancel, original] = await Promise.all([
+        wallet(
+          "DELETE",
+          "/wallet/cancel",
+          { transaction_id: id, player_id: canceller.playerId },
+          { secret: KEY_B },
+        ),
+        transact(owner.playerId, { transaction_id: id }, { secret: KEY_B }),
+      ]);
+      const entries = await entriesOf(id);
+      if (original.status === 200) {
+        // The original won: the cancel, which named another player, must not answer done.
+        expectErrorShape(cancel, 400, "INVALID_REQUEST");
+        expect(entries).toEqual({ applies: 1, reverses: 0, cancellations: 0, status: "applied" });
+        expect(await storedBalanceMinor(owner.playerId)).toBe(900);
+      } else {
+        expectErrorShape(original, 409, "TRANSACTION_CANCELLED");
+        expect(cancel.status, cancel.text).toBe(200);
+        expect(entries).toMatchObject({ applies: 0, status: "tombstone" });
+        expect(await storedBalanceMinor(owner.playerId)).toBe(1000);
+      }
+      expect(await storedBalanceMinor(canceller.playerId)).toBe(1000);
+      expect(await reconcileProblemsOf([id])).toEqual([]);
+    }
+  });
+});
