@@ -22,7 +22,9 @@ const USAGE = `usage: npm run -s admin -- <command> [options]
                                               the daily report (UTC days)
   export --from <ISO 8601> --to <ISO 8601> [--format ndjson|csv] [--out <file>]
                                               the ledger entries of a time range
-  reconcile                                   balance = opening + ledger, for every player
+  reconcile                                   balance = opening + archived + ledger, for every player
+  archive                                     run the archive job now (what the Cron Trigger runs)
+  archive-status                              days archived to R2, rows, bytes, last run, last error
 
   --url <url>           the wallet (default http://127.0.0.1:8787)
   --admin-token <token> default: ADMIN_TOKEN, or .dev.vars`;
@@ -92,6 +94,11 @@ const COMMANDS = {
     }),
   },
   reconcile: { words: [], request: () => ({ path: "/admin/reconcile" }) },
+  archive: {
+    words: [],
+    request: () => ({ method: "POST", path: "/admin/archive/run", body: {} }),
+  },
+  "archive-status": { words: [], request: () => ({ path: "/admin/archive" }) },
 };
 
 const enc = encodeURIComponent;

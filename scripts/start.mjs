@@ -104,8 +104,18 @@ console.log(
   `Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`,
 );
 
+// --test-scheduled: GET /__scheduled?cron=…&time=<epoch ms> runs the Cron Trigger's handler (the
+// archive job) as of that time, locally only.
 const dev = spawnWrangler(
-  ["dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    "--show-interactive-dev-session=false",
+    "--test-scheduled",
+  ],
   {
     stdio: ["inherit", "inherit", "inherit"],
   },

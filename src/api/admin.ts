@@ -5,11 +5,15 @@ import { insertSession, newToken, revokeSessions } from "../ledger/sessions";
 import { ledgerPage, type LedgerPageEntry } from "../ledger/transactions";
 import { transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
+import { archiveStatus, type ArchiveRunRow } from "../ledger/archive";
+import { dayText } from "../ledger/archive-format";
+import { runArchive } from "../wallet/archive-job";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, moneyText, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
 import {
+  ArchiveRunRequest,
   CreatePlayerRequest,
   CreateSessionRequest,
   FaultRequest,
@@ -234,4 +238,58 @@ export async function injectFaults(request: ApiRequest, env: Env): Promise<Respo
     restart: body.restart ?? false,
   });
   return jsonResponse(200, { armed: body });
+}
+
+function archiveRunBody(run: ArchiveRunRow) {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    now: new Date(run.nowMs).toISOString(),
+    started_at: new Date(run.startedAtMs).toISOString(),
+    duration_ms: run.durationMs,
+    days_archived: run.daysArchived,
+    rows_deleted: run.rowsDeleted,
+    error: run.error,
+  };
+}
+
+/** GET /admin/archive: the days archived (or on their way), the last run and the last failed one. */
+export async function getArchiveStatus(_request: ApiRequest, env: Env): Promise<Response> {
+  const { days, lastRun, lastError } = await archiveStatus(ledgerDb(env.DB));
+  return jsonResponse(200, {
+    days: days.map((day) => ({
+      date: dayText(day.day),
+      status: day.status,
+      parts: day.parts,
+      entry_rows: day.entryRows,
+      id_rows: day.idRows,
+      cancellation_rows: day.cancellationRows,
+      bytes: day.bytes,
+      manifest_sha256: day.manifestSha256,
+    })),
+    last_run: lastRun ? archiveRunBody(lastRun) : null,
+    last_error: lastError ? archiveRunBody(lastError) : null,
+  });
+}
+
+/**
+ * POST /admin/archive/run: the archive job, now, as the Cron Trigger runs it. Its "now" is the
+ * clock: a time of the caller's choosing (and a crash point) is taken only where faults may be
+ * injected, so no request can move a deployment's archive clock.
+ */
+export async function runArchiveNow(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(ArchiveRunRequest, parseJsonBody(request.bodyBytes));
+  if ((body.now !== undefined || body.crash_at !== undefined) && !faultsEnabled(env))
+    throw new ApiError(
+      "INVALID_REQUEST",
+      "now and crash_at are accepted only with FAULT_INJECTION",
+    );
+  const nowMs = body.now === undefined ? Date.now() : Date.parse(body.now);
+  const result = await runArchive(env, nowMs, "manual", { crashAt: body.crash_at });
+  return jsonResponse(200, {
+    ran: result.ran,
+    days_archived: result.daysArchived,
+    rows_deleted: result.rowsDeleted,
+    error: result.error,
+  });
 }

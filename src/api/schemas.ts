@@ -337,6 +337,50 @@ export const ReconcileResponse = z.object({
   ),
 });
 export const FaultResponse = z.object({ armed: FaultRequest });
+
+/** POST /admin/archive/run. `now` and `crash_at` exist for tests and local runs only (FAULT_INJECTION). */
+export const ArchiveRunRequest = z.strictObject({
+  now: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: "the run's now (FAULT_INJECTION=enabled only); default: the clock" }),
+  crash_at: z
+    .enum(["put", "verify", "copy", "delete"])
+    .optional()
+    .meta({ description: "stop the run at this step (FAULT_INJECTION=enabled only)" }),
+});
+const ArchiveRunBody = z.object({
+  id: z.number().int(),
+  trigger: z.enum(["cron", "manual"]),
+  now: z.iso.datetime(),
+  started_at: z.iso.datetime(),
+  duration_ms: z.number().int(),
+  days_archived: z.number().int(),
+  rows_deleted: z.number().int(),
+  error: z.string().nullable(),
+});
+export const ArchiveRunResponse = z.object({
+  ran: z.boolean().meta({ description: "false if another run held the job's lease" }),
+  days_archived: z.number().int(),
+  rows_deleted: z.number().int(),
+  error: z.string().nullable(),
+});
+export const ArchiveStatusResponse = z.object({
+  days: z.array(
+    z.object({
+      date: z.iso.date(),
+      status: z.enum(["written", "ids_copied", "archived"]),
+      parts: z.number().int(),
+      entry_rows: z.number().int(),
+      id_rows: z.number().int(),
+      cancellation_rows: z.number().int(),
+      bytes: z.number().int(),
+      manifest_sha256: z.string(),
+    }),
+  ),
+  last_run: ArchiveRunBody.nullable(),
+  last_error: ArchiveRunBody.nullable(),
+});
 export const HealthResponse = z.object({ status: z.literal("ok") });
 
 const LedgerEntryResponse = z.object({

@@ -54,6 +54,28 @@ export async function findTransactions(
 }
 
 /**
+ * Which of these ids a cancel reversed, by their cancellations rows: for ids whose own row the
+ * archive already moved out of D1, the cancellation (written later, so archived later) may still be here.
+ */
+export async function findReversed(db: LedgerDb, transactionIds: string[]): Promise<Set<string>> {
+  const reversed = new Set<string>();
+  for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ transactionId: cancellations.transactionId })
+      .from(cancellations)
+      .where(
+        and(
+          inArray(cancellations.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)),
+          eq(cancellations.outcome, "reversed"),
+        ),
+      )
+      .all();
+    for (const row of rows) reversed.add(row.transactionId);
+  }
+  return reversed;
+}
+
+/**
  * At most `limit` transactions recorded with `batchId` that belong to a player (only those still
  * applied if `stillApplied`), the last applied first: undone in reverse, a batch that could be
  * applied can be undone whole (a Credit spent by a later Debit of the batch comes back after that
