@@ -161,8 +161,15 @@ describe("archiving a closed day", () => {
       transact(playerId, { ...refused, amount: "4999.00" }),
       transact(playerId, cancelled),
       cancel(cancelled.transaction_id, playerId),
+      cancel(cancelled.transaction_id, null),
       transact(playerId, { transaction_id: tombstone }),
       cancel(tombstone, playerId),
+      cancel(tombstone, null),
+      transact(playerId, { transaction_id: orphan }),
+      // The same id for another player, and a cancel of it by another player.
+      transact(other.playerId, debit),
+      transact(other.playerId, { transaction_id: refused.transaction_id }),
+      cancel(debit.transaction_id, other.playerId),
       transfer(playerId, transferIn),
       transfer(playerId, { ...transferIn, amount: "21.00" }),
       transact(playerId, { transaction_id: transferIn.transfer_id }),
@@ -221,13 +228,12 @@ describe("archiving a closed day", () => {
     for (const repeat of repeats()) after.push(same(await repeat));
     expect(after).toEqual(before);
     expect(await storedBalanceMinor(playerId)).toBe(balanceBefore);
-    // The same id for another player was refused before archival; it is still refused now that
-    // the other player's object holds it... only for its owner (docs/archive.md, limits): skipped.
-    expect(other.playerId).not.toBe(playerId);
+    expect(await storedBalanceMinor(other.playerId)).toBe(100_000);
 
-    // A cancel of an archived transaction reverses it, once, as it would have before archival.
+    // A cancel of an archived transaction reverses it, once, as it would have before archival,
+    // with or without its player id.
     await evictDurableObject(playerWallet(env, playerId));
-    const reversed = await cancel(toCancelLater.transaction_id, playerId);
+    const reversed = await cancel(toCancelLater.transaction_id, null);
     expect(reversed.status).toBe(200);
     expect(await storedBalanceMinor(playerId)).toBe(balanceBefore + 700);
     const again = await cancel(toCancelLater.transaction_id, playerId);

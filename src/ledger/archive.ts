@@ -227,11 +227,32 @@ export async function deleteDayBatch(db: LedgerDb, day: number): Promise<number>
        delta_minor = delta_minor + excluded.delta_minor,
        through_day = MAX(through_day, excluded.through_day)`,
     `DELETE FROM ledger_entries WHERE ${inBatch}`,
+    // The id's owner stays in D1 for the id window; the rest of what was known of it is in the
+    // owner's object (copied before this step) and in R2.
+    `INSERT OR IGNORE INTO archived_id_owners (transaction_id, player_id, day)
+     SELECT transaction_id, player_id, ${Math.trunc(day)} FROM transactions
+     WHERE ${inBatch} AND player_id IS NOT NULL`,
     `DELETE FROM transactions WHERE ${inBatch} AND player_id IS NOT NULL`,
     `DELETE FROM cancellations WHERE ${inBatch} AND player_id IS NOT NULL`,
   ];
   const results = await d1.batch(statements.map((text) => d1.prepare(text).bind(fromMs, lastMs)));
-  return results.slice(1).reduce((sum, result) => sum + (result.meta.changes ?? 0), 0);
+  const deleted = [results[1], results[3], results[4]];
+  return deleted.reduce((sum, result) => sum + (result?.meta.changes ?? 0), 0);
+}
+
+/**
+ * Forgets, at most DELETE_BATCH_ROWS at a time (the writer bound above), the owners of ids archived
+ * on a day before `beforeDay` (the id window has passed). Returns how many it forgot.
+ */
+export async function pruneArchivedOwners(db: LedgerDb, beforeDay: number): Promise<number> {
+  const result = await db.$client
+    .prepare(
+      `DELETE FROM archived_id_owners WHERE transaction_id IN (
+         SELECT transaction_id FROM archived_id_owners WHERE day < ?1 LIMIT ${DELETE_BATCH_ROWS})`,
+    )
+    .bind(beforeDay)
+    .run();
+  return result.meta.changes ?? 0;
 }
 
 /** The job's lease row in archive_lease. */

@@ -11,7 +11,7 @@ import {
   sql,
 } from "drizzle-orm";
 import type { LedgerDb } from "./db";
-import { cancellations, ledgerEntries, players, transactions } from "./schema";
+import { archivedIdOwners, cancellations, ledgerEntries, players, transactions } from "./schema";
 import {
   KNOWN_COLUMNS,
   knownAfter,
@@ -51,6 +51,31 @@ export async function findTransactions(
     for (const row of rows) known.set(row.transactionId, row);
   }
   return known;
+}
+
+/**
+ * The owner of each of these ids the archive moved out of `transactions` (docs/archive.md): the
+ * owner's object holds what was known of it; D1 keeps only who owns it, for the id window.
+ */
+export async function findArchivedOwners(
+  db: LedgerDb,
+  transactionIds: string[],
+): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
+    const rows = await db
+      .select({
+        transactionId: archivedIdOwners.transactionId,
+        playerId: archivedIdOwners.playerId,
+      })
+      .from(archivedIdOwners)
+      .where(
+        inArray(archivedIdOwners.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)),
+      )
+      .all();
+    for (const row of rows) owners.set(row.transactionId, row.playerId);
+  }
+  return owners;
 }
 
 /**

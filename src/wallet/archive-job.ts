@@ -6,6 +6,7 @@ import {
   dayRange,
   deleteDayBatch,
   nextArchiveDay,
+  pruneArchivedOwners,
   recordArchiveRun,
   recordWrittenDay,
   releaseLease,
@@ -110,8 +111,13 @@ export async function runArchive(
     if (leased) {
       result.ran = true;
       const job = new ArchiveJob(env, db, nowMs, config.transactionIdRetentionDays, options);
-      const beforeDay = Math.floor(nowMs / MS_PER_DAY) - config.ledgerRetentionDays;
-      await job.run(beforeDay, startedAtMs + (options.budgetMs ?? ARCHIVE_RUN_BUDGET_MS), result);
+      const today = Math.floor(nowMs / MS_PER_DAY);
+      const deadlineMs = startedAtMs + (options.budgetMs ?? ARCHIVE_RUN_BUDGET_MS);
+      await job.run(today - config.ledgerRetentionDays, deadlineMs, result);
+      // Owners of ids past the id window: the objects forget those ids as they get new ones.
+      while (Date.now() < deadlineMs) {
+        if ((await pruneArchivedOwners(db, today - config.transactionIdRetentionDays)) === 0) break;
+      }
     }
   } catch (error) {
     result.error = String(error instanceof Error ? error.message : error);

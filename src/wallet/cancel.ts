@@ -1,6 +1,7 @@
 import { ledgerDb } from "../ledger/db";
 import {
   commitWrites,
+  findArchivedOwners,
   findTransaction,
   findTransactions,
   isConstraintError,
@@ -40,6 +41,14 @@ export async function cancelTransaction(
         ...extra,
       });
     if (known) return ORPHAN_CANCEL;
+    // An id the archive moved out of D1 (docs/archive.md): its owner's object holds the rest.
+    const archivedOwner = (await findArchivedOwners(db, [transactionId])).get(transactionId);
+    if (archivedOwner)
+      return playerWallet(env, archivedOwner).cancel({
+        transactionId,
+        playerId: archivedOwner,
+        ...extra,
+      });
     try {
       await commitWrites(db, [
         { kind: "tombstone", transactionId, playerId: null, batchId: batchId ?? null },
@@ -54,12 +63,18 @@ export async function cancelTransaction(
 
 /** The owner of each of these ids that D1 knows an owner of (the others are absent). */
 export async function ownersOf(env: Env, transactionIds: string[]): Promise<Map<string, string>> {
-  const known = await findTransactions(ledgerDb(env.DB), transactionIds);
-  return new Map(
+  const db = ledgerDb(env.DB);
+  const known = await findTransactions(db, transactionIds);
+  const owners = new Map(
     [...known].flatMap(([transactionId, row]) =>
       row.playerId ? [[transactionId, row.playerId] as const] : [],
     ),
   );
+  // Ids the archive moved out of `transactions` keep their owner in archived_id_owners.
+  const unknown = transactionIds.filter((id) => !known.has(id));
+  if (unknown.length > 0)
+    for (const [id, owner] of await findArchivedOwners(db, unknown)) owners.set(id, owner);
+  return owners;
 }
 
 /**

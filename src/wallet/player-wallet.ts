@@ -5,12 +5,18 @@ import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
 import {
   commitWrites,
+  findArchivedOwners,
   findReversed,
   findTransactions,
   isConstraintError,
   isIdTakenError,
 } from "../ledger/transactions";
-import { knownAfter, type KnownTransaction, type LedgerWrite } from "../ledger/writes";
+import {
+  archivedElsewhere,
+  knownAfter,
+  type KnownTransaction,
+  type LedgerWrite,
+} from "../ledger/writes";
 import type { MinorUnits } from "../money";
 import {
   decideCancel,
@@ -375,6 +381,12 @@ export class PlayerWallet extends DurableObject<Env> {
     );
     if (archivedApplied.length > 0)
       this.#archived.markCancelled([...(await findReversed(this.#db, archivedApplied))]);
+    // An id archived for another player: D1 keeps its owner, and refuses to take it again.
+    const unknown = missing.filter((id) => !found.has(id) && this.#archived.get(id) === undefined);
+    if (unknown.length > 0) {
+      for (const [id, owner] of await findArchivedOwners(this.#db, unknown))
+        this.#remember(archivedElsewhere(id, owner));
+    }
   }
 
   // D1 is the authority on ids; the cache only saves reads of ids this object wrote or read.
