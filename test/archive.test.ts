@@ -180,6 +180,59 @@ describe("archiving a closed day", () => {
     const before = [];
     for (const repeat of repeats()) before.push(same(await repeat));
     const balanceBefore = await storedBalanceMinor(playerId);
+
+    // What the operator's reads answer before archival: report, export, lookups, ledger page.
+    const ids = [
+      debit.transaction_id,
+      credit.transaction_id,
+      refused.transaction_id,
+      cancelled.transaction_id,
+      toCancelLater.transaction_id,
+      tombstone,
+      transferIn.transfer_id,
+      String(batch.transactions[0]?.transaction_id),
+      String(batchToCancel.transactions[0]?.transaction_id),
+    ];
+    const reads = async () => {
+      const lookups = [];
+      for (const txId of ids) {
+        const answer = await admin("GET", `/admin/transactions/${encodeURIComponent(txId)}`);
+        expect(answer.status).toBe(200);
+        const { archived_day: _day, ...rest } = answer.body;
+        lookups.push(rest);
+      }
+      const range = `from=2025-01-10T00:00:00.000Z&to=2025-01-11T00:00:00.000Z`;
+      return {
+        report: (await admin("GET", "/admin/reports/daily?from=2025-01-09&to=2025-01-11")).body,
+        ndjson: (await admin("GET", `/admin/ledger/export?${range}`)).text,
+        csv: (await admin("GET", `/admin/ledger/export?${range}&format=csv`)).text,
+        // Across the boundary: a range that starts a day before and ends after.
+        wide: (
+          await admin(
+            "GET",
+            "/admin/ledger/export?from=2025-01-09T06:00:00.000Z&to=2025-01-10T23:00:00.000Z",
+          )
+        ).text,
+        lookups,
+      };
+    };
+    const readsBefore = await reads();
+    expect(readsBefore.report.days.map((d: { date: string }) => d.date)).toContain("2025-01-10");
+    expect(readsBefore.wide).toBe(readsBefore.ndjson);
+    expect(readsBefore.lookups.map((l: { status: string }) => l.status)).toEqual([
+      "applied",
+      "applied",
+      "refused",
+      "cancelled",
+      "applied",
+      "tombstone",
+      "applied",
+      "applied",
+      "cancelled",
+    ]);
+    expect(readsBefore.ndjson.split("\n").filter(Boolean).length).toBe(10);
+    const pageBefore = await admin("GET", `/admin/players/${playerId}/ledger?limit=500`);
+    expect(pageBefore.body.archived).toBeNull();
     const rowsBefore = await rowsOfDay(dayMs);
     expect(rowsBefore.entries).toBe(10);
 
@@ -221,6 +274,15 @@ describe("archiving a closed day", () => {
     expect(manifest?.daily_report.length).toBeGreaterThan(0);
     await expectReconciled();
 
+    // The operator's reads answer the same across the boundary; the ledger page says where the
+    // live ledger starts; a lookup names the archived day.
+    expect(await reads()).toEqual(readsBefore);
+    const pageAfter = await admin("GET", `/admin/players/${playerId}/ledger?limit=500`);
+    expect(pageAfter.body.entries).toEqual([]);
+    expect(pageAfter.body.archived).toEqual({ entries: mine.length, through_day: "2025-01-10" });
+    const lookup = await admin("GET", `/admin/transactions/${debit.transaction_id}`);
+    expect(lookup.body.archived_day).toBe("2025-01-10");
+
     // Every repeat answers what it answered before, from an object that kept nothing in memory
     // (a restarted one knows the ids only from its storage); no money moves.
     await evictDurableObject(playerWallet(env, playerId));
@@ -242,6 +304,14 @@ describe("archiving a closed day", () => {
     expect((await transact(playerId, toCancelLater)).status).toBe(200);
     expect(await storedBalanceMinor(playerId)).toBe(balanceBefore + 700);
     await expectReconciled();
+    // Its lookup: the applying entry from R2, the reversing one from D1.
+    const late = await admin("GET", `/admin/transactions/${toCancelLater.transaction_id}`);
+    expect(late.body.status).toBe("cancelled");
+    expect(late.body.entries.map((e: { effect: string }) => e.effect)).toEqual([
+      "apply",
+      "reverse",
+    ]);
+    expect(late.body.cancel.outcome).toBe("reversed");
   });
 
   it("the Cron Trigger's handler archives as of the event's scheduled time", async () => {

@@ -3,10 +3,11 @@ import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";
 import { insertSession, newToken, revokeSessions } from "../ledger/sessions";
 import { ledgerPage, type LedgerPageEntry } from "../ledger/transactions";
-import { transactionHistory } from "../ledger/lookup";
+import { type TransactionHistory, transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
-import { archiveStatus, type ArchiveRunRow } from "../ledger/archive";
+import { archivedTotalsOf, archiveStatus, type ArchiveRunRow } from "../ledger/archive";
 import { dayText } from "../ledger/archive-format";
+import { archivedTransactionHistory } from "../ledger/archive-read";
 import { runArchive } from "../wallet/archive-job";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
@@ -151,12 +152,18 @@ export async function playerLedger(request: ApiRequest, env: Env): Promise<Respo
     before: request.query.before,
   });
   const player = await existingPlayer(request, env);
-  const entries = await ledgerPage(ledgerDb(env.DB), player.id, query.limit, query.before);
+  const db = ledgerDb(env.DB);
+  const entries = await ledgerPage(db, player.id, query.limit, query.before);
+  const archived = await archivedTotalsOf(db, player.id);
   const last = entries.at(-1);
   return jsonResponse(200, {
     player_id: player.id,
     entries: entries.map(ledgerEntryBody),
     next_before: entries.length === query.limit && last ? last.id : null,
+    // Where the live ledger starts: older entries are in the archive (docs/archive.md).
+    archived: archived
+      ? { entries: archived.entries, through_day: dayText(archived.throughDay) }
+      : null,
   });
 }
 
@@ -169,7 +176,11 @@ export async function playerLedger(request: ApiRequest, env: Env): Promise<Respo
 export async function lookupTransaction(request: ApiRequest, env: Env): Promise<Response> {
   const transactionId = request.params.transaction_id ?? "";
   request.log.transaction_id = transactionId;
-  const history = await transactionHistory(ledgerDb(env.DB), transactionId);
+  const db = ledgerDb(env.DB);
+  // An id of an archived day: its owner is in D1, the rest in R2 (docs/archive.md).
+  const history: TransactionHistory | undefined =
+    (await transactionHistory(db, transactionId)) ??
+    (await archivedTransactionHistory(db, env.LEDGER_ARCHIVE, transactionId));
   if (!history)
     throw new ApiError("NOT_FOUND", `the wallet has never seen transaction ${transactionId}`);
   const { transaction, playerCurrency, cancellation, entries } = history;
@@ -201,6 +212,7 @@ export async function lookupTransaction(request: ApiRequest, env: Env): Promise<
         }
       : null,
     entries: entries.map(ledgerEntryBody),
+    archived_day: history.archivedDay === undefined ? null : dayText(history.archivedDay),
   });
 }
 

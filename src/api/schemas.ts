@@ -314,6 +314,10 @@ export const LedgerResponse = z.object({
     }),
   ),
   next_before: z.number().int().nullable(),
+  archived: z.object({ entries: z.number().int(), through_day: z.iso.date() }).nullable().meta({
+    description:
+      "where the live ledger starts: this many older entries, through this UTC day, are in the archive (docs/archive.md; GET /admin/ledger/export reads them); null if none",
+  }),
 });
 export const ReconcileResponse = z.object({
   ok: z.boolean(),
@@ -418,6 +422,10 @@ export const TransactionLookupResponse = z.object({
     .nullable(),
   entries: z.array(LedgerEntryResponse).meta({
     description: "oldest first: the entry that applied the id, then the one that reversed it",
+  }),
+  archived_day: z.iso.date().nullable().meta({
+    description:
+      "the UTC day whose archive in R2 holds the id's row (docs/archive.md); null while D1 holds it",
   }),
 });
 

@@ -5,6 +5,7 @@ import { type DailyTotals, MS_PER_DAY } from "./report";
 import {
   archiveDays,
   archivedReportRows,
+  archivedTotals,
   archiveRuns,
   cancellations,
   transactions,
@@ -278,6 +279,14 @@ export async function takeLease(
 
 export async function releaseLease(db: LedgerDb, holder: string): Promise<void> {
   await db.run(sql`DELETE FROM archive_lease WHERE name = ${LEASE} AND holder = ${holder}`);
+}
+
+/** What the archive holds of a player's ledger, if anything (entries, sum of deltas, last day). */
+export async function archivedTotalsOf(
+  db: LedgerDb,
+  playerId: string,
+): Promise<typeof archivedTotals.$inferSelect | undefined> {
+  return db.select().from(archivedTotals).where(eq(archivedTotals.playerId, playerId)).get();
 }
 
 export type ArchiveRunRow = typeof archiveRuns.$inferSelect;
