@@ -75,16 +75,18 @@ export async function* exportPagesAcrossArchive(
   bucket: R2Bucket,
   fromMs: number,
   toMs: number,
+  livePageEntries?: number,
 ): AsyncGenerator<ExportEntry[]> {
   let liveFromMs = fromMs;
   for (const day of await writtenDays(db, fromMs, toMs)) {
     const dayFromMs = day * MS_PER_DAY;
     const dayToMs = dayFromMs + MS_PER_DAY;
-    if (liveFromMs < dayFromMs) yield* exportPages(db, liveFromMs, Math.min(dayFromMs, toMs));
+    if (liveFromMs < dayFromMs)
+      yield* exportPages(db, liveFromMs, Math.min(dayFromMs, toMs), livePageEntries);
     yield* archivedDayEntries(bucket, day, Math.max(fromMs, dayFromMs), Math.min(toMs, dayToMs));
     liveFromMs = dayToMs;
   }
-  if (liveFromMs < toMs) yield* exportPages(db, liveFromMs, toMs);
+  if (liveFromMs < toMs) yield* exportPages(db, liveFromMs, toMs, livePageEntries);
 }
 
 /** The lines of every part of `kind` of an archived day, parsed, a part at a time. */

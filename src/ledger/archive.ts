@@ -65,7 +65,11 @@ export async function nextArchiveDay(
 }
 
 /** A day's id rows that have a player, in (created_at_ms, transaction_id) order, a page at a time. */
-export async function* dayIdRows(db: LedgerDb, day: number): AsyncGenerator<IdRow[]> {
+export async function* dayIdRows(
+  db: LedgerDb,
+  day: number,
+  pageRows = DAY_PAGE_ROWS,
+): AsyncGenerator<IdRow[]> {
   const { fromMs, toMs } = dayRange(day);
   let after = { ms: fromMs, id: "" };
   for (;;) {
@@ -80,11 +84,11 @@ export async function* dayIdRows(db: LedgerDb, day: number): AsyncGenerator<IdRo
         ),
       )
       .orderBy(asc(transactions.createdAtMs), asc(transactions.transactionId))
-      .limit(DAY_PAGE_ROWS)
+      .limit(pageRows)
       .all();
     if (page.length > 0) yield page;
     const last = page.at(-1);
-    if (!last || page.length < DAY_PAGE_ROWS) return;
+    if (!last || page.length < pageRows) return;
     after = { ms: last.createdAtMs, id: last.transactionId };
   }
 }
@@ -93,6 +97,7 @@ export async function* dayIdRows(db: LedgerDb, day: number): AsyncGenerator<IdRo
 export async function* dayCancellationRows(
   db: LedgerDb,
   day: number,
+  pageRows = DAY_PAGE_ROWS,
 ): AsyncGenerator<CancellationRow[]> {
   const { fromMs, toMs } = dayRange(day);
   let after = { ms: fromMs, id: "" };
@@ -108,11 +113,11 @@ export async function* dayCancellationRows(
         ),
       )
       .orderBy(asc(cancellations.createdAtMs), asc(cancellations.transactionId))
-      .limit(DAY_PAGE_ROWS)
+      .limit(pageRows)
       .all();
     if (page.length > 0) yield page;
     const last = page.at(-1);
-    if (!last || page.length < DAY_PAGE_ROWS) return;
+    if (!last || page.length < pageRows) return;
     after = { ms: last.createdAtMs, id: last.transactionId };
   }
 }
