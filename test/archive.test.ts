@@ -97,10 +97,14 @@ async function archivedTotals(playerId: string) {
     .first<{ entries: number; deltaMinor: number }>();
 }
 
+/** Invariant 5 with the archive: D1's check, and every archived part re-read from R2. */
 async function expectReconciled() {
   const report = await reconcile(ledgerDb(env.DB));
   expect(report.balanceMismatches).toEqual([]);
   expect(report.transactionProblems).toEqual([]);
+  const withArchive = await admin("GET", "/admin/reconcile?archive=true");
+  expect(withArchive.body.archive.problems).toEqual([]);
+  expect(withArchive.body.ok).toBe(true);
 }
 
 const same = (a: Answer) => ({ status: a.status, body: a.body });
@@ -450,6 +454,46 @@ describe("two runs at once", () => {
     expect(a.error ?? b.error).toBeNull();
     expect((await rowsOfDay(dayMs)).entries).toBe(0);
     expect(await archivedTotals(playerId)).toEqual({ entries: 5, deltaMinor: -500 });
+    await expectReconciled();
+  });
+});
+
+describe("reconciliation over the archive", () => {
+  it("finds a part that changed in R2, and archived totals that disagree with the parts", async () => {
+    const dayMs = clockAt("2025-05-20T09:00:00Z");
+    const { playerId } = await newPlayer();
+    await transact(playerId, { amount: "3.00" });
+    expect((await archiveAfter(dayMs)).error).toBeNull();
+    await expectReconciled();
+
+    const manifest = await manifestOf(dayMs);
+    const part = manifest?.parts.find((p) => p.kind === "entries");
+    if (!part) throw new Error("no entries part");
+    const original = await (await env.LEDGER_ARCHIVE.get(part.key))?.arrayBuffer();
+    if (!original) throw new Error("no part");
+    // Overwritten behind the job's back (what an R2 bucket lock forbids in production).
+    await env.LEDGER_ARCHIVE.put(part.key, new Uint8Array(original).slice(0, -1));
+    const tampered = await admin("GET", "/admin/reconcile?archive=true");
+    expect(tampered.body.ok).toBe(false);
+    expect(tampered.body.archive.problems.join("\n")).toContain(`${part.key}: its digest`);
+    await env.LEDGER_ARCHIVE.put(part.key, original);
+
+    await env.DB.prepare(
+      "UPDATE archived_totals SET delta_minor = delta_minor + 1 WHERE player_id = ?",
+    )
+      .bind(playerId)
+      .run();
+    const off = await admin("GET", "/admin/reconcile?archive=true");
+    expect(off.body.ok).toBe(false);
+    expect(off.body.archive.problems).toEqual([
+      `player ${playerId}: archived totals 1 entries, -299 minor units; the parts hold 1, -300`,
+    ]);
+    // The plain check sees the balance disagree too; put it back for the file's final check.
+    await env.DB.prepare(
+      "UPDATE archived_totals SET delta_minor = delta_minor - 1 WHERE player_id = ?",
+    )
+      .bind(playerId)
+      .run();
     await expectReconciled();
   });
 });

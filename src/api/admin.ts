@@ -7,7 +7,7 @@ import { type TransactionHistory, transactionHistory } from "../ledger/lookup";
 import { reconcile } from "../ledger/reconcile";
 import { archivedTotalsOf, archiveStatus, type ArchiveRunRow } from "../ledger/archive";
 import { dayText } from "../ledger/archive-format";
-import { archivedTransactionHistory } from "../ledger/archive-read";
+import { archivedTransactionHistory, checkArchive } from "../ledger/archive-read";
 import { runArchive } from "../wallet/archive-job";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
@@ -22,6 +22,7 @@ import {
   parseWith,
   PlayerPath,
   PlayerStatusRequest,
+  ReconcileQuery,
 } from "./schemas";
 import { faultsEnabled } from "../wallet/faults";
 import { playerWallet } from "../wallet/player-wallet";
@@ -217,11 +218,16 @@ export async function lookupTransaction(request: ApiRequest, env: Env): Promise<
 }
 
 /** GET /admin/reconcile: invariant 5 for every player; `ok` is false if anything disagrees. */
-export async function reconcileLedger(_request: ApiRequest, env: Env): Promise<Response> {
-  const report = await reconcile(ledgerDb(env.DB));
-  if (!report.ok) console.error(JSON.stringify({ event: "reconcile_failed", ...report }));
+export async function reconcileLedger(request: ApiRequest, env: Env): Promise<Response> {
+  const query = parseWith(ReconcileQuery, { archive: request.query.archive });
+  const db = ledgerDb(env.DB);
+  const report = await reconcile(db);
+  // ?archive=true: also re-read every archived part in R2 (docs/archive.md).
+  const archive = query.archive ? await checkArchive(db, env.LEDGER_ARCHIVE) : undefined;
+  const ok = report.ok && (archive?.problems.length ?? 0) === 0;
+  if (!ok) console.error(JSON.stringify({ event: "reconcile_failed", ...report, ok, archive }));
   return jsonResponse(200, {
-    ok: report.ok,
+    ok,
     players_checked: report.playersChecked,
     transactions_checked: report.transactionsChecked,
     transfers_checked: report.transfersChecked,
@@ -236,6 +242,14 @@ export async function reconcileLedger(_request: ApiRequest, env: Env): Promise<R
       applying_entries: p.applies,
       reversing_entries: p.reverses,
     })),
+    archive: archive
+      ? {
+          days_checked: archive.daysChecked,
+          parts_checked: archive.partsChecked,
+          entries_checked: archive.entriesChecked,
+          problems: archive.problems,
+        }
+      : null,
   });
 }
 

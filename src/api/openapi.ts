@@ -382,14 +382,29 @@ export function openApiDocument() {
         },
       },
       "/admin/reconcile": {
-        get: operation(
-          "reconcile",
-          "Invariant 5 for every player: balance = opening + entries",
-          admin,
-          undefined,
-          ok(ReconcileResponse),
-          adminErrors,
-        ),
+        get: {
+          ...operation(
+            "reconcile",
+            "Invariant 5 for every player: balance = opening + archived totals + live entries",
+            admin,
+            undefined,
+            ok(ReconcileResponse),
+            adminErrors,
+          ),
+          parameters: [
+            parameter(
+              "archive",
+              "query",
+              {
+                type: "string",
+                enum: ["true", "false"],
+                default: "false",
+                description: "also re-read every archived part in R2",
+              },
+              false,
+            ),
+          ],
+        },
       },
       "/admin/archive": {
         get: operation(

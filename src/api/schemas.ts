@@ -319,6 +319,9 @@ export const LedgerResponse = z.object({
       "where the live ledger starts: this many older entries, through this UTC day, are in the archive (docs/archive.md; GET /admin/ledger/export reads them); null if none",
   }),
 });
+export const ReconcileQuery = z.object({
+  archive: z.stringbool().default(false),
+});
 export const ReconcileResponse = z.object({
   ok: z.boolean(),
   players_checked: z.number().int(),
@@ -339,6 +342,18 @@ export const ReconcileResponse = z.object({
       reversing_entries: z.number().int(),
     }),
   ),
+  archive: z
+    .object({
+      days_checked: z.number().int(),
+      parts_checked: z.number().int(),
+      entries_checked: z.number().int(),
+      problems: z.array(z.string()),
+    })
+    .nullable()
+    .meta({
+      description:
+        "with ?archive=true: every archived part re-read from R2, its digest and rows against its manifest, and the sums against the archived totals; null otherwise",
+    }),
 });
 export const FaultResponse = z.object({ armed: FaultRequest });
 

@@ -7,13 +7,14 @@ import {
   ndjsonLines,
   parseEntryLine,
   parseManifest,
+  PlayerTotals,
   sha256Hex,
 } from "./archive-format";
 import type { LedgerDb } from "./db";
 import { type ExportEntry, exportPages } from "./export";
 import { playerCurrencyOf, type TransactionHistory, transactionHistoryParts } from "./lookup";
 import { MS_PER_DAY } from "./report";
-import { archiveDays, archivedIdOwners } from "./schema";
+import { archiveDays, archivedIdOwners, archivedTotals } from "./schema";
 import type { LedgerPageEntry } from "./transactions";
 
 // Reading history across the archive's boundary (docs/archive.md): the ledger export streams an
@@ -188,4 +189,89 @@ export async function archivedTransactionHistory(
     entries,
     archivedDay: owner.day,
   };
+}
+
+export interface ArchiveCheck {
+  daysChecked: number;
+  partsChecked: number;
+  entriesChecked: number;
+  /** What does not hold, one sentence each (at most REPORT_PROBLEMS). */
+  problems: string[];
+}
+
+const REPORT_PROBLEMS = 100;
+
+/**
+ * Re-reads the archive of every day the job has finished (docs/archive.md): each part's SHA-256 and
+ * row count against its manifest, each day's per-player sums against its manifest, and the sums over
+ * all archived days against the players' archived totals in D1. Reads every part: for an operator's
+ * on-demand check (`npm run reconcile -- --archive`), not for every request.
+ */
+export async function checkArchive(db: LedgerDb, bucket: R2Bucket): Promise<ArchiveCheck> {
+  const check: ArchiveCheck = { daysChecked: 0, partsChecked: 0, entriesChecked: 0, problems: [] };
+  const problem = (text: string) => {
+    if (check.problems.length < REPORT_PROBLEMS) check.problems.push(text);
+  };
+  const days = await db.select().from(archiveDays).orderBy(asc(archiveDays.day)).all();
+  const sums = new Map<string, { entries: number; deltaMinor: number }>();
+  for (const day of days) {
+    if (day.status !== "archived") continue;
+    check.daysChecked += 1;
+    const manifestObject = await bucket.get(manifestKey(day.day));
+    if (!manifestObject) {
+      problem(`${manifestKey(day.day)}: missing`);
+      continue;
+    }
+    const manifestBytes = new Uint8Array(await manifestObject.arrayBuffer());
+    if ((await sha256Hex(manifestBytes)) !== day.manifestSha256)
+      problem(`${manifestKey(day.day)}: its digest is not the one D1 recorded`);
+    const manifest = parseManifest(new TextDecoder().decode(manifestBytes));
+    const totals = new PlayerTotals();
+    for (const part of manifest.parts) {
+      check.partsChecked += 1;
+      const object = await bucket.get(part.key);
+      if (!object) {
+        problem(`${part.key}: missing`);
+        continue;
+      }
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      if ((await sha256Hex(bytes)) !== part.sha256)
+        problem(`${part.key}: its digest is not the manifest's`);
+      try {
+        const lines = ndjsonLines(await gunzip(bytes));
+        if (lines.length !== part.rows)
+          problem(`${part.key}: ${lines.length} rows, the manifest says ${part.rows}`);
+        if (part.kind === "entries") {
+          const entries = lines.map(parseEntryLine);
+          check.entriesChecked += entries.length;
+          totals.add(entries);
+        }
+      } catch (error) {
+        problem(`${part.key}: unreadable (${String(error)})`);
+      }
+    }
+    const fromParts = totals.list();
+    if (JSON.stringify(fromParts) !== JSON.stringify(manifest.players))
+      problem(`${manifestKey(day.day)}: its players' sums are not its parts' lines`);
+    for (const total of fromParts) {
+      const sum = sums.get(total.player_id) ?? { entries: 0, deltaMinor: 0 };
+      sum.entries += total.entries;
+      sum.deltaMinor += total.delta_minor;
+      sums.set(total.player_id, sum);
+    }
+  }
+  // A day still being deleted has moved part of its entries to the totals: compare once it is done.
+  if (days.some((day) => day.status === "ids_copied")) return check;
+  const recorded = await db.select().from(archivedTotals).all();
+  for (const row of recorded) {
+    const sum = sums.get(row.playerId) ?? { entries: 0, deltaMinor: 0 };
+    if (sum.entries !== row.entries || sum.deltaMinor !== row.deltaMinor)
+      problem(
+        `player ${row.playerId}: archived totals ${row.entries} entries, ${row.deltaMinor} minor units; the parts hold ${sum.entries}, ${sum.deltaMinor}`,
+      );
+    sums.delete(row.playerId);
+  }
+  for (const playerId of sums.keys())
+    problem(`player ${playerId}: archived entries without archived totals`);
+  return check;
 }
