@@ -36,6 +36,13 @@ export interface BankOptions {
   maxInFlight?: number;
   /** Unique per run, so runs can share one wallet; defaults to the seed and the clock. */
   runId?: string;
+  /**
+   * Archival between rounds (docs/archive.md): the ops are played in `rounds` consecutive parts, and
+   * `before(k)` runs before part k and once more after the last (k = rounds), where the test moves
+   * time forward and runs the archive job. The final ledger check then reads the ledger export,
+   * which crosses the archive's boundary, instead of the live ledger pages.
+   */
+  archival?: { rounds: number; before: (round: number) => Promise<void> };
 }
 
 export interface BankReport {
@@ -275,10 +282,19 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   };
 
   await createPlayers(run, plan.players);
-  await scheduleOps(run, plan.ops, maxInFlight);
+  const { archival } = options;
+  if (archival) {
+    const size = Math.ceil(plan.ops.length / archival.rounds);
+    for (let round = 0; round < archival.rounds; round++) {
+      await archival.before(round);
+      await scheduleOps(run, plan.ops.slice(round * size, (round + 1) * size), maxInFlight);
+    }
+    await archival.before(archival.rounds);
+  } else await scheduleOps(run, plan.ops, maxInFlight);
   await checkFinalState(
     run,
     plan.players.map((p) => p.playerId),
+    archival ? await exportedEntries(run) : undefined,
   );
   run.report.durationMs = Date.now() - startedMs;
   return run.report;
@@ -454,14 +470,18 @@ function appliedEntry(type: string, amount: string, kept: { reason: unknown; tic
 }
 
 /** Every balance (through the player's object and in D1), every player's ledger, and reconciliation. */
-async function checkFinalState(run: BankRun, playerIds: string[]): Promise<void> {
+async function checkFinalState(
+  run: BankRun,
+  playerIds: string[],
+  exported?: Map<string, EntryCounts>,
+): Promise<void> {
   const expectedEntries = expectedEntriesByPlayer(run.ledger);
   await inParallel(playerIds, 8, async (playerId) => {
     await checkBalance(run, playerId);
     checkLedger(
       run,
       playerId,
-      await ledgerEntries(run, playerId),
+      exported ? (exported.get(playerId) ?? new Map()) : await ledgerEntries(run, playerId),
       expectedEntries.get(playerId) ?? new Map(),
     );
   });
@@ -509,6 +529,42 @@ async function checkBalance(run: BankRun, playerId: string): Promise<void> {
   if (stored.startsWith("-") || got.includes(" -")) run.report.negativeBalances += 1;
 }
 
+/** Adds one ledger entry, as the admin API writes it, to its id's counts. */
+function countEntry(entries: EntryCounts, entry: unknown): void {
+  const id = String(field(entry, "transaction_id"));
+  const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
+  if (field(entry, "effect") === "apply") {
+    counts.apply += 1;
+    const metadata = field(entry, "metadata");
+    counts.applied = appliedEntry(String(field(entry, "type")), shown(entry, "amount"), {
+      reason: field(metadata, "reason"),
+      ticket: field(metadata, "ticket"),
+    });
+  } else counts.reverse += 1;
+  entries.set(id, counts);
+}
+
+/**
+ * Every player's ledger as the ledger export writes it (archived days from R2, the others from D1),
+ * counted per transaction id: the ledger check across the archive's boundary.
+ */
+async function exportedEntries(run: BankRun): Promise<Map<string, EntryCounts>> {
+  const answer = await run.send(
+    "GET",
+    "/admin/ledger/export?from=1970-01-01T00:00:00Z&to=2200-01-01T00:00:00Z",
+  );
+  if (answer.status !== 200) throw new Error(`the export answered ${answer.status}`);
+  const byPlayer = new Map<string, EntryCounts>();
+  for (const line of answer.text.split("\n").filter(Boolean)) {
+    const entry = parseSourceText(line);
+    const playerId = String(field(entry, "player_id"));
+    const entries = byPlayer.get(playerId) ?? new Map();
+    countEntry(entries, entry);
+    byPlayer.set(playerId, entries);
+  }
+  return byPlayer;
+}
+
 /** The player's ledger as the admin API pages it, counted per transaction id. */
 async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCounts> {
   const entries: EntryCounts = new Map();
@@ -519,19 +575,7 @@ async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCount
       `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${String(before)}`}`,
     );
     const list = field(page, "entries");
-    for (const entry of Array.isArray(list) ? list : []) {
-      const id = String(field(entry, "transaction_id"));
-      const counts = entries.get(id) ?? { apply: 0, reverse: 0, applied: "-" };
-      if (field(entry, "effect") === "apply") {
-        counts.apply += 1;
-        const metadata = field(entry, "metadata");
-        counts.applied = appliedEntry(String(field(entry, "type")), shown(entry, "amount"), {
-          reason: field(metadata, "reason"),
-          ticket: field(metadata, "ticket"),
-        });
-      } else counts.reverse += 1;
-      entries.set(id, counts);
-    }
+    for (const entry of Array.isArray(list) ? list : []) countEntry(entries, entry);
     before = field(page, "next_before");
     if (before === null || before === undefined) return entries;
   }
