@@ -81,7 +81,10 @@ export class ArchivedIds {
 
   /** What the object now knows of an id it holds here (after a cancel of it committed). */
   update(known: KnownTransaction): void {
-    if (!this.#hasTable()) return;
+    // Called for every id the object writes or reads: a read first, so that an id not held here
+    // (nearly all of them) costs no storage write.
+    const held = this.get(known.transactionId);
+    if (held === undefined || JSON.stringify(held) === JSON.stringify(known)) return;
     this.#sql.exec(
       `UPDATE ${TABLE} SET status = ?, known = ? WHERE transaction_id = ?`,
       known.status,
