@@ -1,5 +1,7 @@
 // The layers of src/, enforced by `npm run lint:deps` (dependency-cruiser). Imports point down:
-//   index → router → api → wallet → ledger, and money, auth and config below all of them.
+//   index → router → api → jobs → wallet → ledger, and money, auth and config below all of them.
+// jobs/ holds what runs without a request (the nightly Cron Trigger), which the admin API can also
+// start on demand: so it sits under api and over the wallet and ledger it works on.
 // A layer may import any layer below it, never one above; no module is part of a cycle; and one
 // API handler module never imports another (they share the helper modules of api/ instead).
 // Type-only imports count: a type names the module it belongs to as much as a value does.
@@ -8,6 +10,7 @@ const LAYERS = {
   index: "^src/index\\.ts$",
   router: "^src/router\\.ts$",
   api: "^src/api/",
+  jobs: "^src/jobs/",
   wallet: "^src/wallet/",
   ledger: "^src/ledger/",
   base: "^src/(money|config)\\.ts$|^src/auth/",
@@ -19,7 +22,7 @@ const HANDLERS = "^src/api/(admin|batch|reports|transaction|transfers|wallet)\\.
 const upward = (name, from, above) => ({
   name,
   severity: "error",
-  comment: `${name}: imports point down (index → router → api → wallet → ledger → money, auth, config)`,
+  comment: `${name}: imports point down (index → router → api → jobs → wallet → ledger → money, auth, config)`,
   from: { path: from },
   to: { path: above },
 });
@@ -35,17 +38,20 @@ module.exports = {
     },
     upward("router-not-up", LAYERS.router, LAYERS.index),
     upward("api-not-up", LAYERS.api, [LAYERS.index, LAYERS.router]),
-    upward("wallet-not-up", LAYERS.wallet, [LAYERS.index, LAYERS.router, LAYERS.api]),
+    upward("jobs-not-up", LAYERS.jobs, [LAYERS.index, LAYERS.router, LAYERS.api]),
+    upward("wallet-not-up", LAYERS.wallet, [LAYERS.index, LAYERS.router, LAYERS.api, LAYERS.jobs]),
     upward("ledger-not-up", LAYERS.ledger, [
       LAYERS.index,
       LAYERS.router,
       LAYERS.api,
+      LAYERS.jobs,
       LAYERS.wallet,
     ]),
     upward("base-not-up", LAYERS.base, [
       LAYERS.index,
       LAYERS.router,
       LAYERS.api,
+      LAYERS.jobs,
       LAYERS.wallet,
       LAYERS.ledger,
     ]),

@@ -1,11 +1,12 @@
 // `npm start`: one command from a fresh clone to a running local wallet.
 // Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
-// `wrangler dev` on 127.0.0.1:${PORT:-8787} and prints signed requests to paste.
+// `wrangler dev` on 127.0.0.1:${PORT:-8787} (with /__scheduled, to fire the Cron Trigger's jobs)
+// and prints signed requests to paste.
 // `npm start -- --verbose` also shows wrangler's own output of the migration and seed steps.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { signBody } from "../src/auth/hmac.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
-import { runWrangler, spawnWrangler } from "./lib/local-wallet.mjs";
+import { LOCAL_DEV_FLAGS, runWrangler, spawnWrangler } from "./lib/local-wallet.mjs";
 
 const port = process.env.PORT ?? "8787";
 const origin = `http://127.0.0.1:${port}`;
@@ -91,6 +92,10 @@ Authenticate player_00001 (signed with WALLET_HMAC_SECRET from .dev.vars):
 Balance of player_00001 (the signature of the empty body):
   curl -sS '${origin}/wallet/balance?player_id=player_00001' \\
     -H 'X-Server-Authorization: ${await signBody("", secret)}'
+
+Run the Cron Trigger's nightly jobs now (reconciliation), then read the run it recorded:
+  curl -sS '${origin}/__scheduled?cron=15+0+*+*+*'
+  npm run -s admin -- reconcile-last --url ${origin}
 `);
 }
 
@@ -113,8 +118,8 @@ const dev = spawnWrangler(
     "127.0.0.1",
     "--port",
     port,
+    ...LOCAL_DEV_FLAGS,
     "--show-interactive-dev-session=false",
-    "--test-scheduled",
   ],
   {
     stdio: ["inherit", "inherit", "inherit"],

@@ -47,6 +47,9 @@ const ConfigSchema = z.object({
   ADMIN_TOKEN: secret,
   ACCEPT_ZERO_VALUE_CREDITS: z.stringbool().default(true),
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  // At most 8 s: a call may still finish the page it started (about 1 s, docs/api.md), and must
+  // answer inside ThrillGate's request_timeout (10 s by default).
+  BATCH_CANCEL_BUDGET_MS: z.coerce.number().int().min(0).max(8000).default(5000),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -78,6 +81,8 @@ export interface Config {
   adminToken: string;
   acceptZeroValueCredits: boolean;
   maxBatchSize: number;
+  /** How long a cancel by batch_id keeps starting pages before it answers 503 (see batch.ts). */
+  batchCancelBudgetMs: number;
   maxBodyBytes: number;
   tokenTtlSeconds: number;
   groupCommitMaxOps: number;
@@ -123,6 +128,7 @@ export function readConfig(env: Env): Config {
     adminToken: c.ADMIN_TOKEN,
     acceptZeroValueCredits: c.ACCEPT_ZERO_VALUE_CREDITS,
     maxBatchSize: c.MAX_BATCH_SIZE,
+    batchCancelBudgetMs: c.BATCH_CANCEL_BUDGET_MS,
     maxBodyBytes: c.MAX_BODY_BYTES,
     tokenTtlSeconds: c.TOKEN_TTL_SECONDS,
     groupCommitMaxOps: c.GROUP_COMMIT_MAX_OPS,

@@ -1,7 +1,7 @@
 import type { RequestLog } from "./api/request";
+import { runNightly } from "./jobs/nightly";
 import { d1Of } from "./ledger/d1-round-trip";
 import { router } from "./router";
-import { runArchive } from "./wallet/archive-job";
 
 export { PlayerWallet } from "./wallet/player-wallet";
 
@@ -40,17 +40,9 @@ export default {
     return response;
   },
 
-  /**
-   * The Cron Trigger ([triggers] in wrangler.toml): the archive job, as of the event's scheduled
-   * time (so a test, or `wrangler dev --test-scheduled`'s /__scheduled?time=, runs it as of any
-   * time). It never throws: its outcome is its log line and its row in archive_runs.
-   */
-  async scheduled(
-    controller: ScheduledController,
-    env: Env,
-    _ctx: ExecutionContext,
-  ): Promise<void> {
-    const db = d1Of(env);
-    await runArchive(db === env.DB ? env : { ...env, DB: db }, controller.scheduledTime, "cron");
+  // The Cron Trigger of wrangler.toml. The jobs catch and log their own failures (jobs/nightly.ts),
+  // so one failing never stops the next; waitUntil keeps the invocation alive until all are done.
+  scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
+    ctx.waitUntil(runNightly(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

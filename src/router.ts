@@ -7,10 +7,12 @@ import {
   createSession,
   getPlayer,
   injectFaults,
+  lastReconcile,
   lookupTransaction,
   playerLedger,
   reconcileLedger,
   revokePlayerSessions,
+  runReconcile,
   setPlayerStatus,
 } from "./api/admin";
 import { cancelBatch, transactionBatch } from "./api/batch";
@@ -127,6 +129,8 @@ router
   .post("/admin/players/:player_id/transfers", transfer)
   .get("/admin/players/:player_id/ledger", playerLedger)
   .get("/admin/reconcile", reconcileLedger)
+  .get("/admin/reconcile/last", lastReconcile)
+  .post("/admin/reconcile/run", runReconcile)
   .get("/admin/transactions/:transaction_id", lookupTransaction)
   .get("/admin/reports/daily", dailyReport)
   .get("/admin/ledger/export", ledgerExport)

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, startLocalWallet } from "../scripts/lib/local-wallet.mjs";
 
 // `npm run admin` against a real `wrangler dev`: each operator command reaches its route, prints
-// the wallet's answer, and says a refusal with exit status 1 (2 for a usage error).
+// the wallet's answer, and says a refusal with exit status 1 (2 for a usage error). The nightly
+// Cron Trigger is fired the way an operator does after `npm start`: GET /__scheduled?cron=….
 
 type Wallet = Awaited<ReturnType<typeof startLocalWallet>>;
 type Run = { code: number; stdout: string; stderr: string };
@@ -107,6 +108,27 @@ describe("npm run admin", () => {
 
     const reconcile = await admin("reconcile");
     expect(JSON.parse(reconcile.stdout).ok).toBe(true);
+  });
+
+  it("reads the run the Cron Trigger recorded when fired through /__scheduled (as npm start allows), and records a manual one", async () => {
+    const none = await admin("reconcile-last");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^404 .*NOT_FOUND/);
+
+    // wrangler dev --test-scheduled (LOCAL_DEV_FLAGS, the flags npm start passes too).
+    const fired = await fetch(`${wallet.url}/__scheduled?cron=15+0+*+*+*`);
+    expect(fired.status).toBe(200);
+    await expect
+      .poll(async () => (await admin("reconcile-last")).code, { timeout: 10_000 })
+      .toBe(0);
+    const nightly = JSON.parse((await admin("reconcile-last")).stdout);
+    expect(nightly).toMatchObject({ trigger: "cron", ok: true, disagreements: 0 });
+    expect(nightly.players_checked).toBeGreaterThanOrEqual(1);
+
+    const manual = await admin("reconcile-run");
+    expect(manual.code).toBe(0);
+    expect(JSON.parse(manual.stdout)).toMatchObject({ trigger: "manual", ok: true });
+    expect(JSON.parse((await admin("reconcile-last")).stdout)).toEqual(JSON.parse(manual.stdout));
   });
 
   it("runs the archive job and shows its last run (today's rows stay: they are in the window)", async () => {

@@ -1,18 +1,21 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findBrowser } from "../scripts/lib/find-browser.mjs";
 import { createThrillGateClient } from "../scripts/lib/thrillgate-client.mjs";
-import { REPO_ROOT, startLocalWallet } from "../scripts/lib/local-wallet.mjs";
+import { REPO_ROOT, runWrangler, startLocalWallet } from "../scripts/lib/local-wallet.mjs";
 
-// The operator console in a real headless Chromium (Debian's package, driven by playwright-core)
-// against a real `wrangler dev`: sign in, find a player after a signed Debit, look the Debit up,
+// The operator console in a real headless Chromium or Chrome (found by find-browser.mjs: CHROMIUM_PATH,
+// else chromium, chromium-browser, google-chrome-stable or google-chrome on the PATH; driven by
+// playwright-core) against a real `wrangler dev`: sign in, see the last nightly reconciliation
+// (fired through /__scheduled) on the front page, find a player after a signed Debit, look the Debit up,
 // reconcile, and see hostile ids, nicknames and metadata shown as the characters they are.
 // Screenshots of every page land in test-node/screenshots/ (git-ignored) for a person to look at.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const BROWSER = findBrowser();
 const IN_CI = process.env.CI === "true";
-const HAVE_BROWSER = existsSync(CHROMIUM);
+const HAVE_BROWSER = BROWSER.path !== null;
 const SCREENSHOTS = join(REPO_ROOT, "test-node", "screenshots");
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -23,9 +26,9 @@ if (!HAVE_BROWSER && !IN_CI) {
     [
       "",
       "!!! ===================================================================== !!!",
-      `!!! SKIPPED: the operator console browser test: no Chromium at ${CHROMIUM}.`,
-      "!!! Install it with:  sudo apt-get install -y chromium   (Debian/Ubuntu)",
-      "!!! or point CHROMIUM_PATH at a Chromium. Under CI=true this test fails instead.",
+      "!!! SKIPPED: the operator console browser test.",
+      `!!! ${BROWSER.message}`,
+      "!!! Under CI=true this test fails instead.",
       "!!! ===================================================================== !!!",
       "",
     ].join("\n"),
@@ -86,10 +89,8 @@ const text = (selector: string) => page.locator(selector).textContent();
 
 describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser", () => {
   beforeAll(async () => {
-    if (!HAVE_BROWSER)
-      throw new Error(
-        `CI=true and no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium`,
-      );
+    if (!BROWSER.path)
+      throw new Error(`CI=true: the console test needs a browser. ${BROWSER.message}`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     wallet = await startLocalWallet();
     client = createThrillGateClient({
@@ -138,7 +139,7 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect((await client.wallet("POST", "/wallet/transaction", overdraft)).status).toBe(402);
 
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: BROWSER.path,
       headless: true,
       args: ["--no-sandbox", "--disable-dev-shm-usage"],
     });
@@ -193,6 +194,51 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect(await page.evaluate(() => document.cookie)).toBe("");
     expect(page.url()).not.toContain(wallet.adminToken);
     expect(await page.content()).not.toContain(wallet.adminToken);
+  });
+
+  it("shows the last reconciliation on the front page: none yet, then the nightly run fired through /__scheduled, exact and then disagreeing", async () => {
+    await expect.poll(() => text("#last-run-verdict")).toBe("None yet");
+    expect(await text("#last-run-text")).toContain("No run is recorded yet");
+
+    // The Cron Trigger, fired as after `npm start` (wrangler dev --test-scheduled).
+    const fireCron = async () =>
+      expect((await fetch(`${wallet.url}/__scheduled?cron=15+0+*+*+*`)).status).toBe(200);
+    await fireCron();
+    await page.reload();
+    await expect.poll(() => text("#last-run-verdict")).toBe("Exact");
+    expect(await text("#last-run-text")).toMatch(
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC, nightly run: 3 players and 30 transaction ids checked in \d+ ms\.$/,
+    );
+    expect(await page.locator("#last-run-show").isHidden()).toBe(true);
+    await screenshot("2-last-run-exact", 240);
+
+    // A balance broken behind the wallet's back (its local D1, as a fault only a test can make):
+    // the next night's run disagrees, and the front page says so and shows where.
+    const breakBalance = (deltaMinor: number) => {
+      const sql = `UPDATE players SET balance_minor = balance_minor + ${deltaMinor} WHERE id = 'player_00002'`;
+      const run = runWrangler(
+        ["d1", "execute", "DB", "--local", "--persist-to", wallet.persistDir, "--command", sql],
+        { cwd: REPO_ROOT, encoding: "utf8" },
+      );
+      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+    };
+    breakBalance(5);
+    try {
+      await fireCron();
+      await page.reload();
+      await expect.poll(() => text("#last-run-verdict")).toBe("Disagrees: 1");
+      expect(await text("#last-run-text")).toContain("nightly run");
+      await page.click("#last-run-show");
+      await page.locator("#reconcile-result").waitFor();
+      expect(await text("#reconcile-verdict")).toBe("Disagrees: 1");
+      const cells = await page.locator("#reconcile-balances tbody tr td").allTextContents();
+      // player_00002: 1000.00 − 1.00 = 99900 minor units by its ledger, 99905 in its balance.
+      expect(cells).toEqual(["player_00002", "99905", "99900", "5"]);
+      await screenshot("2-last-run-disagrees");
+    } finally {
+      breakBalance(-5);
+    }
+    await page.click("nav a[data-page=player]");
   });
 
   it("finds player_00001: balance, profile and the ledger newest first, paged, after a signed Debit", async () => {
@@ -281,6 +327,9 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect(await text("#reconcile-counts")).toContain("3 players and 30 transaction ids");
     expect(await page.locator("#reconcile-balances").isHidden()).toBe(true);
     expect(await page.locator("#reconcile-transactions").isHidden()).toBe(true);
+    // Recorded as a manual run: the front page's last run is this one now.
+    await expect.poll(() => text("#last-run-text")).toContain("manual run");
+    expect(await text("#last-run-verdict")).toBe("Exact");
     await screenshot("5-reconcile");
   });
 

@@ -4,7 +4,7 @@ import { dayCancellationRows, dayIdRows } from "../src/ledger/archive";
 import { exportPagesAcrossArchive } from "../src/ledger/archive-read";
 import { ledgerDb } from "../src/ledger/db";
 import { MS_PER_DAY } from "../src/ledger/report";
-import { runArchive } from "../src/wallet/archive-job";
+import { runArchive } from "../src/jobs/archive";
 
 // The archive's keyset pagers, read in pages of 1, 2 and 7 over runs of consecutive rows that share
 // one millisecond, against exactly the rows in range, each within a page budget: the day's id rows

@@ -2,6 +2,7 @@ import {
   createExecutionContext,
   createScheduledController,
   evictDurableObject,
+  waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -17,7 +18,7 @@ import { DELETE_BATCH_ROWS } from "../src/ledger/archive";
 import { ledgerDb } from "../src/ledger/db";
 import { reconcile } from "../src/ledger/reconcile";
 import { MS_PER_DAY } from "../src/ledger/report";
-import { ARCHIVE_CRASH_POINTS, runArchive } from "../src/wallet/archive-job";
+import { ARCHIVE_CRASH_POINTS, runArchive } from "../src/jobs/archive";
 import { playerWallet } from "../src/wallet/player-wallet";
 import {
   admin,
@@ -108,6 +109,13 @@ async function expectReconciled() {
 }
 
 const same = (a: Answer) => ({ status: a.status, body: a.body });
+
+/** The Worker's scheduled() handler, waited on as the runtime waits (its jobs run in waitUntil). */
+async function fire(controller: ScheduledController): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(controller, env, ctx);
+  await waitOnExecutionContext(ctx);
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -328,14 +336,14 @@ describe("archiving a closed day", () => {
       scheduledTime: dayMs + 30 * MS_PER_DAY,
       cron: "15 0 * * *",
     });
-    await worker.scheduled(early, env, createExecutionContext());
+    await fire(early);
     expect((await rowsOfDay(dayMs)).entries).toBe(1);
 
     const due = createScheduledController({
       scheduledTime: dayMs + 37 * MS_PER_DAY,
       cron: "15 0 * * *",
     });
-    await worker.scheduled(due, env, createExecutionContext());
+    await fire(due);
     expect((await rowsOfDay(dayMs)).entries).toBe(0);
     expect(await archivedTotals(playerId)).toEqual({ entries: 1, deltaMinor: -250 });
     const status = await admin("GET", "/admin/archive");

@@ -19,6 +19,19 @@ describe("readConfig", () => {
     expect(readConfig({ ...env, MAX_BATCH_SIZE: "8" }).maxBatchSize).toBe(8);
   });
 
+  it("reads BATCH_CANCEL_BUDGET_MS as 5000 by default, 0 to 8000 when set, and refuses a budget a call could not keep under ThrillGate's 10 s", () => {
+    expect(
+      readConfig({ ...env, BATCH_CANCEL_BUDGET_MS: undefined } as unknown as Env)
+        .batchCancelBudgetMs,
+    ).toBe(5000);
+    expect(readConfig({ ...env, BATCH_CANCEL_BUDGET_MS: "0" }).batchCancelBudgetMs).toBe(0);
+    expect(readConfig({ ...env, BATCH_CANCEL_BUDGET_MS: "8000" }).batchCancelBudgetMs).toBe(8000);
+    for (const bad of ["8001", "-1", "1.5", "5s"])
+      expect(() => readConfig({ ...env, BATCH_CANCEL_BUDGET_MS: bad })).toThrow(
+        /invalid configuration: BATCH_CANCEL_BUDGET_MS/,
+      );
+  });
+
   it("refuses a bad configuration on every call, not only the first", () => {
     const bad = { ...env, WALLET_HMAC_SECRET: "short" };
     expect(() => readConfig(bad)).toThrow(/invalid configuration: WALLET_HMAC_SECRET/);

@@ -76,4 +76,25 @@ describe("structured logs: one JSON line per request", () => {
       },
     ]);
   });
+
+  it("says how many items a cancel by batch_id reversed and how many remain, on its 503 and its 200", async () => {
+    const { playerId } = await newPlayer({ balance: "5.00" });
+    const batchId = uniqueId("b-log");
+    const vars = { MAX_BATCH_SIZE: "2", BATCH_CANCEL_BUDGET_MS: "0" };
+    const items = [batchItem(playerId), batchItem(playerId), batchItem(playerId)];
+    for (const transactions of [items.slice(0, 2), items.slice(2)])
+      await wallet(
+        "POST",
+        "/wallet/transaction/batch",
+        { batch_id: batchId, transactions },
+        { vars },
+      );
+    logSpy.mockClear();
+    for (let call = 0; call < 2; call++)
+      await wallet("DELETE", "/wallet/transaction/batch", { batch_id: batchId }, { vars });
+    expect(requestLines()).toMatchObject([
+      { batch_id: batchId, outcome: "UNAVAILABLE", status: 503, reversed: 2, remaining: 1 },
+      { batch_id: batchId, outcome: "OK:3", status: 200, items: 3, reversed: 1, remaining: 0 },
+    ]);
+  });
 });

@@ -423,46 +423,97 @@ async function lookUpTransaction(transactionId) {
   }
 }
 
-// Reconciliation: run on demand (it reads every player), show what disagrees.
+// Reconciliation: the nightly run's result on the front page; a run on demand (it reads every
+// player, and is recorded as a manual run); what disagrees, in two tables.
+
+/** When a recorded run started, and whether the Cron Trigger or an operator started it. */
+function runWhen(run) {
+  return `${when(run.started_at)} UTC, ${run.trigger === "cron" ? "nightly run" : "manual run"}`;
+}
+
+/** A recorded run's when, how and how much, in words. */
+function runSummary(run) {
+  return (
+    `${runWhen(run)}: ${display(run.players_checked)} players and ` +
+    `${display(run.transactions_checked)} transaction ids checked in ${display(run.duration_ms)} ms`
+  );
+}
+
+function showVerdict(id, run) {
+  const verdict = byId(id);
+  verdict.textContent = run.ok ? "Exact" : `Disagrees: ${display(run.disagreements)}`;
+  verdict.className = `badge ${run.ok ? "good" : "bad"}`;
+}
+
+/** The front page's line: the last recorded run (GET /admin/reconcile/last), nightly or manual. */
+async function showLastRun() {
+  const line = byId("last-run");
+  hide("last-run-show");
+  try {
+    const run = await api("/admin/reconcile/last");
+    showVerdict("last-run-verdict", run);
+    byId("last-run-text").textContent = `${runSummary(run)}.`;
+    const show = byId("last-run-show");
+    show.hidden = run.ok;
+    show.onclick = () => {
+      location.hash = "reconcile";
+      showReconcileReport(run);
+    };
+  } catch (error) {
+    const none = error instanceof ApiProblem && error.status === 404;
+    const verdict = byId("last-run-verdict");
+    verdict.textContent = none ? "None yet" : "Unknown";
+    verdict.className = "badge warn";
+    byId("last-run-text").textContent = none
+      ? "No run is recorded yet: the first runs tonight at 00:15 UTC, or run one on the Reconciliation page."
+      : `${error.code}: ${error.message}`;
+  }
+  line.hidden = token() === null;
+}
+
+function showReconcileReport(run) {
+  hide("reconcile-error");
+  showVerdict("reconcile-verdict", run);
+  byId("reconcile-counts").textContent =
+    `${display(run.players_checked)} players and ${display(run.transactions_checked)} transaction ids checked` +
+    (run.ok ? ": every balance is its opening balance plus its ledger." : ".");
+  byId("reconcile-when").textContent = `${runWhen(run)}, ${display(run.duration_ms)} ms.`;
+  fillTable(
+    "reconcile-balances",
+    run.balance_mismatches.map((m) => [
+      el(
+        "td",
+        "",
+        linkButton(m.player_id, () => findPlayer(m.player_id)),
+      ),
+      el("td", "num", display(m.balance_minor)),
+      el("td", "num", display(m.expected_minor)),
+      el("td", "num", difference(m.balance_minor, m.expected_minor)),
+    ]),
+  );
+  fillTable(
+    "reconcile-transactions",
+    run.transaction_problems.map((p) => [
+      el(
+        "td",
+        "",
+        linkButton(p.transaction_id, () => lookUpTransaction(p.transaction_id)),
+      ),
+      el("td", "", display(p.status)),
+      el("td", "num", display(p.applying_entries)),
+      el("td", "num", display(p.reversing_entries)),
+    ]),
+  );
+  byId("reconcile-result").hidden = false;
+}
+
 async function runReconciliation() {
   hide("reconcile-error", "reconcile-result");
   const button = byId("reconcile-run");
   button.disabled = true;
   try {
-    const report = await api("/admin/reconcile");
-    const verdict = byId("reconcile-verdict");
-    verdict.textContent = report.ok ? "Exact" : "Disagrees";
-    verdict.className = `badge ${report.ok ? "good" : "bad"}`;
-    byId("reconcile-counts").textContent =
-      `${display(report.players_checked)} players and ${display(report.transactions_checked)} transaction ids checked` +
-      (report.ok ? ": every balance is its opening balance plus its ledger." : ".");
-    fillTable(
-      "reconcile-balances",
-      report.balance_mismatches.map((m) => [
-        el(
-          "td",
-          "",
-          linkButton(m.player_id, () => findPlayer(m.player_id)),
-        ),
-        el("td", "num", display(m.balance_minor)),
-        el("td", "num", display(m.expected_minor)),
-        el("td", "num", difference(m.balance_minor, m.expected_minor)),
-      ]),
-    );
-    fillTable(
-      "reconcile-transactions",
-      report.transaction_problems.map((p) => [
-        el(
-          "td",
-          "",
-          linkButton(p.transaction_id, () => lookUpTransaction(p.transaction_id)),
-        ),
-        el("td", "", display(p.status)),
-        el("td", "num", display(p.applying_entries)),
-        el("td", "num", display(p.reversing_entries)),
-      ]),
-    );
-    byId("reconcile-result").hidden = false;
+    showReconcileReport(await api("/admin/reconcile/run", "POST"));
+    await showLastRun();
   } catch (error) {
     showError("reconcile-error", error);
   } finally {
@@ -493,10 +544,14 @@ function showSignedIn(signedIn) {
   byId("signed-in").hidden = !signedIn;
   byId("signed-out-note").hidden = signedIn;
   byId("pages").hidden = !signedIn;
+  byId("last-run").hidden = true;
   for (const section of document.querySelectorAll("main section[data-page]")) {
     if (!signedIn) section.hidden = true;
   }
-  if (signedIn) showPage(location.hash.slice(1));
+  if (signedIn) {
+    showPage(location.hash.slice(1));
+    void showLastRun();
+  }
 }
 
 function signOut(reason) {

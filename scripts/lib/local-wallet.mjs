@@ -42,6 +42,13 @@ export function runWrangler(args, options = {}) {
   });
 }
 
+/**
+ * Flags of every local `wrangler dev` the CLI starts (npm start, startLocalWallet): wrangler's
+ * scheduled test endpoint, so `curl "<url>/__scheduled?cron=15+0+*+*+*"` runs the nightly jobs
+ * of the Cron Trigger on demand (the console test fires it that way).
+ */
+export const LOCAL_DEV_FLAGS = ["--test-scheduled"];
+
 // Tools read wrangler's output as text: no colour codes.
 const TOOL_ENV = { NO_COLOR: "1" };
 
@@ -60,7 +67,8 @@ export function freePort() {
  * @param {{ vars?: Record<string, string>, config?: string, log?: (line: string) => void, inspector?: boolean }} options
  *   vars: extra [vars] (e.g. { ACCEPT_ZERO_VALUE_CREDITS: "false" }); config: another wrangler.toml;
  *   log: receives wrangler's output lines (default: dropped); inspector: false runs it without the
- *   inspector the CLI attaches to workerd (wrangler-dev-api.mjs: for the bench's CPU figures).
+ *   inspector the CLI attaches to workerd (wrangler-dev-api.mjs: for the bench's CPU figures; it
+ *   has no /__scheduled either). The CLI's runs take LOCAL_DEV_FLAGS, as npm start does.
  * @returns {Promise<{ url: string, secret: string, adminToken: string, stop: () => Promise<void>, persistDir: string }>}
  */
 export async function startLocalWallet(options = {}) {
@@ -105,6 +113,7 @@ export async function startLocalWallet(options = {}) {
       : spawnWrangler(
           [
             ...args,
+            ...LOCAL_DEV_FLAGS,
             "--show-interactive-dev-session=false",
             "--inspector-port",
             String(await freePort()),

@@ -4,11 +4,17 @@ import type { PlayerRow } from "../ledger/schema";
 import { insertSession, newToken, revokeSessions } from "../ledger/sessions";
 import { ledgerPage, type LedgerPageEntry } from "../ledger/transactions";
 import { type TransactionHistory, transactionHistory } from "../ledger/lookup";
-import { reconcile } from "../ledger/reconcile";
+import { reconcile, type ReconcileReport } from "../ledger/reconcile";
+import { lastRun, type ReconcileRun } from "../ledger/reconcile-runs";
 import { archivedTotalsOf, archiveStatus, type ArchiveRunRow } from "../ledger/archive";
 import { dayText } from "../ledger/archive-format";
-import { archivedTransactionHistory, checkArchive } from "../ledger/archive-read";
-import { runArchive } from "../wallet/archive-job";
+import {
+  archivedTransactionHistory,
+  type ArchiveCheck,
+  checkArchive,
+} from "../ledger/archive-read";
+import { runArchive } from "../jobs/archive";
+import { logDisagreement, runReconciliation } from "../jobs/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, moneyText, parseJsonBody } from "./json";
@@ -217,17 +223,9 @@ export async function lookupTransaction(request: ApiRequest, env: Env): Promise<
   });
 }
 
-/** GET /admin/reconcile: invariant 5 for every player; `ok` is false if anything disagrees. */
-export async function reconcileLedger(request: ApiRequest, env: Env): Promise<Response> {
-  const query = parseWith(ReconcileQuery, { archive: request.query.archive });
-  const db = ledgerDb(env.DB);
-  const report = await reconcile(db);
-  // ?archive=true: also re-read every archived part in R2 (docs/archive.md).
-  const archive = query.archive ? await checkArchive(db, env.LEDGER_ARCHIVE) : undefined;
-  const ok = report.ok && (archive?.problems.length ?? 0) === 0;
-  if (!ok) console.error(JSON.stringify({ event: "reconcile_failed", ...report, ok, archive }));
-  return jsonResponse(200, {
-    ok,
+function reportBody(report: ReconcileReport, archive?: ArchiveCheck) {
+  return {
+    ok: report.ok && (archive?.problems.length ?? 0) === 0,
     players_checked: report.playersChecked,
     transactions_checked: report.transactionsChecked,
     transfers_checked: report.transfersChecked,
@@ -250,7 +248,47 @@ export async function reconcileLedger(request: ApiRequest, env: Env): Promise<Re
           problems: archive.problems,
         }
       : null,
-  });
+  };
+}
+
+function runBody(run: ReconcileRun) {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    started_at: new Date(run.startedAtMs).toISOString(),
+    duration_ms: run.durationMs,
+    disagreements: run.disagreements,
+    ...reportBody(run.report),
+  };
+}
+
+/**
+ * GET /admin/reconcile: invariant 5 for every player; `ok` is false if anything disagrees. A read:
+ * it records nothing (POST /admin/reconcile/run does), but a disagreement is logged all the same.
+ */
+export async function reconcileLedger(request: ApiRequest, env: Env): Promise<Response> {
+  const query = parseWith(ReconcileQuery, { archive: request.query.archive });
+  const startedAtMs = Date.now();
+  const db = ledgerDb(env.DB);
+  const report = await reconcile(db);
+  logDisagreement(report, "manual", startedAtMs);
+  // ?archive=true: also re-read every archived part in R2 (docs/archive.md).
+  const archive = query.archive ? await checkArchive(db, env.LEDGER_ARCHIVE) : undefined;
+  if (archive && archive.problems.length > 0)
+    console.error(JSON.stringify({ event: "archive_check_failed", problems: archive.problems }));
+  return jsonResponse(200, reportBody(report, archive));
+}
+
+/** POST /admin/reconcile/run: reconciles as the nightly job does, and records the run as manual. */
+export async function runReconcile(_request: ApiRequest, env: Env): Promise<Response> {
+  return jsonResponse(201, runBody(await runReconciliation(env, "manual")));
+}
+
+/** GET /admin/reconcile/last: the run that started last, nightly or manual. */
+export async function lastReconcile(_request: ApiRequest, env: Env): Promise<Response> {
+  const run = await lastRun(ledgerDb(env.DB));
+  if (!run) throw new ApiError("NOT_FOUND", "no reconciliation run is recorded yet");
+  return jsonResponse(200, runBody(run));
 }
 
 /** POST /admin/faults: arms faults in one player's object. Exists only with FAULT_INJECTION=enabled. */

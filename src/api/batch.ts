@@ -1,5 +1,11 @@
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
-import { cancelTransaction, itemsOfBatch, ownersOf, type CancelAnswer } from "../wallet/cancel";
+import {
+  type BatchTransaction,
+  cancelTransaction,
+  itemsOfBatch,
+  ownersOf,
+  type CancelAnswer,
+} from "../wallet/cancel";
 import { rulesOf, type TransactionOp } from "../wallet/decide";
 import { playerWallet, type WalletAnswer } from "../wallet/player-wallet";
 import { ApiError } from "./errors";
@@ -163,21 +169,21 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
 }
 
-/** DELETE /wallet/transaction/batch: each listed id (or the ids of `batch_id`, see itemsOfBatch) cancelled once. */
-export async function cancelBatch(request: ApiRequest, env: Env): Promise<Response> {
-  const body = parseWith(CancelBatchRequest, batchBody(request.bodyBytes));
-  const batchId = body.batch_id ?? undefined;
-  const listed = body.transactions?.map((item) => ({
-    transactionId: item.transaction_id,
-    playerId: item.player_id ?? undefined,
-  }));
-  const byBatchId = listed?.length
-    ? undefined
-    : await itemsOfBatch(env, batchId ?? "", request.config.maxBatchSize);
-  const items: { transactionId: string; playerId?: string | undefined }[] =
-    byBatchId?.items ?? listed ?? [];
-  requireBatchSize(items.length, request.config.maxBatchSize);
-
+/**
+ * Cancels these items once each, in order: each player's items in one call to its object (all
+ * players in parallel), ids nobody owns tombstoned. Answers in item order; a 503 if any item could
+ * not be written (the retry is safe: what was written answers the same).
+ */
+async function cancelItems(
+  env: Env,
+  items: {
+    transactionId: string;
+    playerId?: string | undefined;
+    /** What D1 knew of the id (a batch_id's items): see PlayerWallet.cancelBatch. */
+    settled?: BatchTransaction;
+  }[],
+  batchId: string | undefined,
+): Promise<CancelAnswer[]> {
   const owners = await ownersOf(
     env,
     items.filter((item) => !item.playerId).map((item) => item.transactionId),
@@ -195,6 +201,7 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
               transactionId: item.transactionId,
               playerId: item.playerId,
               ...(batchId ? { batchId } : {}),
+              ...(item.settled ? { settled: item.settled } : {}),
             },
           },
         ]
@@ -215,14 +222,80 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
     }),
   );
   refuseIfUnavailable(answers);
+  return answers;
+}
+
+const stillApplied = (item: BatchTransaction) => item.status === "applied";
+
+/**
+ * A cancel by batch_id alone: every item of the batch, the last applied first (itemsOfBatch), in
+ * pages of MAX_BATCH_SIZE, page after page while the call is inside BATCH_CANCEL_BUDGET_MS. A 200
+ * therefore always means the whole batch is undone: each item reversed, or answered as a single
+ * cancel would answer it (already cancelled, never applied, or refused with its reason).
+ *
+ * Out of budget with items still applied, the call answers 503 UNAVAILABLE: the pages it did are
+ * committed, ThrillGate retries it (its default rules retry every 5xx), and the retry goes through
+ * the same list again: the items already reversed are answered from what it read of them (no
+ * write, no D1 round trip: PlayerWallet.cancelBatch), and it goes on from where this call stopped.
+ * The budget is only checked after a page that reversed something, so every call undoes at least
+ * one page and a retry always gets further.
+ */
+async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) {
+  const startedMs = Date.now();
+  const { maxBatchSize, batchCancelBudgetMs } = request.config;
+  const items = await itemsOfBatch(env, batchId);
+  const answers: CancelAnswer[] = [];
+  let reversed = 0;
+  for (let start = 0; start < items.length; start += maxBatchSize) {
+    const remaining = items.slice(start).filter(stillApplied).length;
+    Object.assign(request.log, { batch_id: batchId, items: start, reversed, remaining });
+    if (remaining > 0 && reversed > 0 && Date.now() - startedMs >= batchCancelBudgetMs) {
+      throw new ApiError(
+        "UNAVAILABLE",
+        `batch ${batchId}: ${reversed} items reversed in this call's time budget, ${remaining} of its ${items.length} items remain applied; retry to continue (reversed items answer the same)`,
+      );
+    }
+    const page = items.slice(start, start + maxBatchSize);
+    const pageAnswers = await cancelItems(
+      env,
+      page.map((item) => ({ ...item, settled: stillApplied(item) ? undefined : item })),
+      batchId,
+    );
+    answers.push(...pageAnswers);
+    // Applied when read and answered OK: reversed now (or by a concurrent cancel just before).
+    reversed += page.filter(
+      (item, k) => stillApplied(item) && pageAnswers[k]?.kind === "ok",
+    ).length;
+  }
   const results = items.map((item, i) => ({
     transaction_id: item.transactionId,
     ...itemOutcome(answerAt(answers, i), formatMinor),
   }));
   logOutcome(request, batchId, results);
-  return jsonResponse(200, {
-    ...(batchId ? { batch_id: batchId } : {}),
-    results,
-    ...(byBatchId ? { more: byBatchId.more } : {}),
+  Object.assign(request.log, {
+    reversed,
+    // Items whose cancel was refused (their reason is in the results) stay applied.
+    remaining: items.filter((item, i) => stillApplied(item) && results[i]?.status !== "OK").length,
   });
+  return jsonResponse(200, { batch_id: batchId, results });
+}
+
+/** DELETE /wallet/transaction/batch: each listed id cancelled once, or the whole of a `batch_id` (cancelWholeBatch). */
+export async function cancelBatch(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(CancelBatchRequest, batchBody(request.bodyBytes));
+  const batchId = body.batch_id ?? undefined;
+  const listed =
+    body.transactions?.map((item) => ({
+      transactionId: item.transaction_id,
+      playerId: item.player_id ?? undefined,
+    })) ?? [];
+  if (listed.length === 0) return cancelWholeBatch(request, env, batchId ?? "");
+  requireBatchSize(listed.length, request.config.maxBatchSize);
+  const answers = await cancelItems(env, listed, batchId);
+  const results = listed.map((item, i) => ({
+    transaction_id: item.transactionId,
+    ...itemOutcome(answerAt(answers, i), formatMinor),
+  }));
+  logOutcome(request, batchId, results);
+  return jsonResponse(200, { ...(batchId ? { batch_id: batchId } : {}), results });
 }

@@ -43,5 +43,7 @@ export const ERROR_RULES = {
   BALANCE_NOT_ZERO: { status: 409, retry: false, cancel: false },
   BODY_TOO_LARGE: { status: 413, retry: false, cancel: false },
   INTERNAL_ERROR: { status: 500, retry: true, cancel: true },
+  // Also a cancel by batch_id out of its time budget (batch.ts): the retry goes on where it stopped.
+  // `cancel` only acts on a failed Debit; after a failed batch cancel ThrillGate cancels nothing.
   UNAVAILABLE: { status: 503, retry: true, cancel: true },
 } as const satisfies Record<string, ErrorRule>;

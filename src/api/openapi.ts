@@ -27,6 +27,7 @@ import {
   PlayerResponse,
   PlayerStatusRequest,
   ReconcileResponse,
+  ReconcileRunResponse,
   RevokeSessionsResponse,
   SessionResponse,
   TransactionBatchRequest,
@@ -238,7 +239,12 @@ export function openApiDocument() {
           signed,
           objectOrBareArray(CancelBatchRequest, CancelBatchItem),
           ok(CancelBatchResponse),
-          walletErrors,
+          {
+            ...walletErrors,
+            "503": error(
+              "UNAVAILABLE: safe to retry. With batch_id alone also when the call's time budget (BATCH_CANCEL_BUDGET_MS) ran out with items still applied: what it reversed is committed, the message says how many items remain, and the retry goes on from there",
+            ),
+          },
         ),
       },
       "/health": {
@@ -424,6 +430,29 @@ export function openApiDocument() {
           jsonSchema(ArchiveRunRequest),
           ok(ArchiveRunResponse),
           adminErrors,
+        ),
+      },
+      "/admin/reconcile/run": {
+        post: operation(
+          "runReconcile",
+          "Reconcile as the nightly job does, and record the run (trigger manual)",
+          admin,
+          undefined,
+          created(ReconcileRunResponse),
+          adminErrors,
+        ),
+      },
+      "/admin/reconcile/last": {
+        get: operation(
+          "lastReconcile",
+          "The last recorded reconciliation run, nightly or manual",
+          admin,
+          undefined,
+          ok(ReconcileRunResponse),
+          {
+            ...adminErrors,
+            "404": error("NOT_FOUND: no run is recorded yet"),
+          },
         ),
       },
       "/admin/faults": {

@@ -10,6 +10,9 @@ export interface RequestLog {
   transaction_id?: string;
   batch_id?: string;
   items?: number;
+  /** A cancel by batch_id: items it reversed, and items of the batch still applied after it. */
+  reversed?: number;
+  remaining?: number;
   /** "OK", an error code, or for batches the count of each item status. */
   outcome?: string;
 }

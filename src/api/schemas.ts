@@ -268,16 +268,19 @@ export const TransactionBatchResponse = z.object({
 });
 export const CancelBatchResponse = z.object({
   batch_id: z.string().optional(),
-  /** With batch_id alone: true while items of the batch remain to cancel (call again). */
-  more: z.boolean().optional(),
-  results: z.array(
-    z.object({
-      transaction_id: z.string(),
-      status: itemStatus,
-      balance: moneyText.optional(),
-      error: ErrorDetail.optional(),
+  results: z
+    .array(
+      z.object({
+        transaction_id: z.string(),
+        status: itemStatus,
+        balance: moneyText.optional(),
+        error: ErrorDetail.optional(),
+      }),
+    )
+    .meta({
+      description:
+        "One per listed item, in request order; with batch_id alone, one per item of the batch, the last applied first. A 200 with batch_id alone means the whole batch is undone.",
     }),
-  ),
 });
 
 export const PlayerResponse = CreatePlayerRequest.omit({ balance: true }).extend({
@@ -354,6 +357,18 @@ export const ReconcileResponse = z.object({
       description:
         "with ?archive=true: every archived part re-read from R2, its digest and rows against its manifest, and the sums against the archived totals; null otherwise",
     }),
+});
+/** One recorded reconciliation run: the report it made, and when, how and how fast it ran. */
+export const ReconcileRunResponse = ReconcileResponse.extend({
+  id: z.number().int(),
+  trigger: z
+    .enum(["cron", "manual"])
+    .meta({ description: "cron: the nightly Cron Trigger; manual: POST /admin/reconcile/run" }),
+  started_at: z.iso.datetime(),
+  duration_ms: z.number().int().min(0),
+  disagreements: z.number().int().min(0).meta({
+    description: "balance_mismatches plus transaction_problems; 0 when the ledger adds up",
+  }),
 });
 export const FaultResponse = z.object({ armed: FaultRequest });
 

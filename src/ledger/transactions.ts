@@ -53,6 +53,9 @@ export async function findTransactions(
   return known;
 }
 
+/** One transaction of a batch, as a cancel by batch_id takes it: what D1 knows of it. */
+export type BatchTransaction = KnownTransaction & { playerId: string };
+
 /**
  * The owner of each of these ids the archive moved out of `transactions` (docs/archive.md): the
  * owner's object holds what was known of it; D1 keeps only who owns it, for the id window.
@@ -101,22 +104,19 @@ export async function findReversed(db: LedgerDb, transactionIds: string[]): Prom
 }
 
 /**
- * At most `limit` transactions recorded with `batchId` that belong to a player (only those still
- * applied if `stillApplied`), the last applied first: undone in reverse, a batch that could be
- * applied can be undone whole (a Credit spent by a later Debit of the batch comes back after that
- * Debit is refunded). Ordered by the id of the ledger entry that applied each one, which never
- * ties (items written in one group commit share a timestamp); ids never applied (refused,
- * tombstones) come last.
+ * Every transaction recorded with `batchId` that belongs to a player, the last applied first:
+ * undone in reverse, a batch that could be applied can be undone whole (a Credit spent by a later
+ * Debit of the batch comes back after that Debit is refunded). Ordered by the id of the ledger
+ * entry that applied each one, which never ties (items written in one group commit share a
+ * timestamp); ids never applied (refused, tombstones) come last. One row per item, however many
+ * requests grew the batch: a batch_id is bounded by what ThrillGate sends under it.
  */
 export async function transactionsOfBatch(
   db: LedgerDb,
   batchId: string,
-  limit: number,
-  stillApplied: boolean,
-): Promise<{ transactionId: string; playerId: string }[]> {
-  const inBatch = and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId));
+): Promise<BatchTransaction[]> {
   const rows = await db
-    .select({ transactionId: transactions.transactionId, playerId: transactions.playerId })
+    .select(KNOWN_COLUMNS)
     .from(transactions)
     .leftJoin(
       ledgerEntries,
@@ -125,13 +125,10 @@ export async function transactionsOfBatch(
         eq(ledgerEntries.effect, "apply"),
       ),
     )
-    .where(stillApplied ? and(inBatch, eq(transactions.status, "applied")) : inBatch)
+    .where(and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId)))
     .orderBy(sql`${ledgerEntries.id} DESC NULLS LAST`, transactions.transactionId)
-    .limit(limit)
     .all();
-  return rows.flatMap((row) =>
-    row.playerId ? [{ transactionId: row.transactionId, playerId: row.playerId }] : [],
-  );
+  return rows.flatMap((row) => (row.playerId ? [{ ...row, playerId: row.playerId }] : []));
 }
 
 const $ = sql.placeholder;

@@ -1,5 +1,6 @@
 import { ledgerDb } from "../ledger/db";
 import {
+  type BatchTransaction,
   commitWrites,
   findArchivedOwners,
   findTransaction,
@@ -77,17 +78,13 @@ export async function ownersOf(env: Env, transactionIds: string[]): Promise<Map<
   return owners;
 }
 
+export type { BatchTransaction };
+
 /**
- * What a cancel by batch_id alone takes, reading at most MAX_BATCH_SIZE + 1 rows. A batch of at
- * most MAX_BATCH_SIZE items: all of them, the last applied first (a retry answers the same per
- * item). A batch_id that several requests made larger: a page of its items still applied, the last
- * applied first, and `more` says whether others remain; each call cancels a page, so calling again
- * while `more` is true undoes the whole batch, and never answers 400 for its size.
+ * What a cancel by batch_id alone takes: every item of the batch that belongs to a player, the
+ * last applied first, each with what D1 knew of it when read (see transactionsOfBatch). The
+ * caller cancels them in that order, in pages, and may stop between two pages (batch.ts).
  */
-export async function itemsOfBatch(env: Env, batchId: string, maxBatchSize: number) {
-  const db = ledgerDb(env.DB);
-  const all = await transactionsOfBatch(db, batchId, maxBatchSize + 1, false);
-  if (all.length <= maxBatchSize) return { items: all, more: false };
-  const pending = await transactionsOfBatch(db, batchId, maxBatchSize + 1, true);
-  return { items: pending.slice(0, maxBatchSize), more: pending.length > maxBatchSize };
+export function itemsOfBatch(env: Env, batchId: string): Promise<BatchTransaction[]> {
+  return transactionsOfBatch(ledgerDb(env.DB), batchId);
 }

@@ -3,6 +3,7 @@
 // player's ledger and the wallet's own reconciliation against the model. Used in-process by
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
 import { parseSourceText } from "../../scripts/lib/source-text";
+import { collectPages, pageBudget } from "../pages";
 import { generate, type PlannedOp } from "./generate";
 import {
   CURRENCY,
@@ -478,11 +479,15 @@ async function checkFinalState(
   const expectedEntries = expectedEntriesByPlayer(run.ledger);
   await inParallel(playerIds, 8, async (playerId) => {
     await checkBalance(run, playerId);
+    const expected = expectedEntries.get(playerId) ?? new Map();
+    const expectedCount = [...expected.values()].reduce((n, e) => n + e.apply + e.reverse, 0);
     checkLedger(
       run,
       playerId,
-      exported ? (exported.get(playerId) ?? new Map()) : await ledgerEntries(run, playerId),
-      expectedEntries.get(playerId) ?? new Map(),
+      exported
+        ? (exported.get(playerId) ?? new Map())
+        : await ledgerEntries(run, playerId, expectedCount),
+      expected,
     );
   });
   await checkReconciliation(run);
@@ -565,20 +570,36 @@ async function exportedEntries(run: BankRun): Promise<Map<string, EntryCounts>> 
   return byPlayer;
 }
 
-/** The player's ledger as the admin API pages it, counted per transaction id. */
-async function ledgerEntries(run: BankRun, playerId: string): Promise<EntryCounts> {
+/** Entries per page of the admin API's ledger, as the bank reads it. */
+const LEDGER_PAGE_ENTRIES = 500;
+
+/**
+ * The player's ledger as the admin API pages it, counted per transaction id. Its page budget
+ * leaves room for twice the entries the model expects (checkLedger names any extra one); a pager
+ * that repeats a page fails over it instead of looping on.
+ */
+async function ledgerEntries(
+  run: BankRun,
+  playerId: string,
+  expectedEntries: number,
+): Promise<EntryCounts> {
+  const list = await collectPages<unknown, unknown>(
+    async (before) => {
+      const page = await adminCall(
+        run,
+        "GET",
+        `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=${LEDGER_PAGE_ENTRIES}${before === undefined ? "" : `&before=${String(before)}`}`,
+      );
+      const items = field(page, "entries");
+      return { items: Array.isArray(items) ? items : [], next: field(page, "next_before") };
+    },
+    pageBudget(2 * expectedEntries, LEDGER_PAGE_ENTRIES),
+  );
   const entries: EntryCounts = new Map();
-  for (let before: unknown = null; ; ) {
-    const page = await adminCall(
-      run,
-      "GET",
-      `/admin/players/${encodeURIComponent(playerId)}/ledger?limit=500${before === null ? "" : `&before=${String(before)}`}`,
-    );
-    const list = field(page, "entries");
-    for (const entry of Array.isArray(list) ? list : []) countEntry(entries, entry);
-    before = field(page, "next_before");
-    if (before === null || before === undefined) return entries;
+  for (const entry of list) {
+    countEntry(entries, entry);
   }
+  return entries;
 }
 
 function checkLedger(

@@ -39,8 +39,8 @@ import {
 import { ledgerDb, type LedgerDb } from "../ledger/db";
 import { exportPages } from "../ledger/export";
 import { dailyTotals, MS_PER_DAY } from "../ledger/report";
-import type { ArchivedId } from "./archived-ids";
-import { playerWallet } from "./player-wallet";
+import type { ArchivedId } from "../wallet/archived-ids";
+import { playerWallet } from "../wallet/player-wallet";
 
 // The archive job (docs/archive.md): for each closed UTC day older than LEDGER_RETENTION_DAYS,
 // oldest first, (1) write the day's parts and manifest to R2, each read back and checked against
