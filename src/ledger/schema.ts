@@ -236,7 +236,7 @@ export const archivedTotals = sqliteTable("archived_totals", {
 /**
  * The owner of every archived id, for TRANSACTION_ID_RETENTION_DAYS: moved here from
  * `transactions` in the same D1 batch as the id row's delete, so that D1 always knows every id's
- * owner. A trigger (migration 0004) refuses a `transactions` insert of an id held here, as the
+ * owner. A trigger (migration 0005) refuses a `transactions` insert of an id held here, as the
  * primary key refused it before archival: the id can be neither applied for another player nor
  * tombstoned by a cancel without player_id; such a cancel is sent to the owner, whose object holds
  * the rest of what was known of the id (docs/archive.md).
