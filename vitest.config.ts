@@ -21,6 +21,12 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   WALLET_HMAC_SECRET: "test-hmac-secret-0123456789",
+                  // Two brands with their own keys (test/brands.test.ts); the other tests play
+                  // brand1, which is not listed, so the default key above signs for them.
+                  WALLET_HMAC_SECRETS: JSON.stringify({
+                    "brand-a": "test-brand-a-secret-0123456789",
+                    "brand-b": "test-brand-b-secret-0123456789",
+                  }),
                   ADMIN_TOKEN: "test-admin-token-0123456789",
                   // Never set in wrangler.toml: only test and chaos runs may arm faults.
                   FAULT_INJECTION: "enabled",

@@ -10,7 +10,7 @@ import { ledgerEntries } from "../src/ledger/schema";
 import { commitWrites } from "../src/ledger/transactions";
 import { parseJsonBody } from "../src/api/json";
 import { parseWith, TransactionRequest } from "../src/api/schemas";
-import { verifySignature } from "../src/auth/hmac";
+import { signerOf } from "../src/auth/hmac";
 import { decideTransaction, writeOf } from "../src/wallet/decide";
 
 const ITERATIONS = Number(process.env.PROFILE_ITERATIONS ?? 20_000);
@@ -77,7 +77,7 @@ if (!write) throw new Error("the profiled credit should write");
 const rows = [
   await time("readConfig(env) (zod over every setting, once per request)", () => readConfig(env)),
   await time("HMAC verify (crypto.subtle, key cached)", () =>
-    verifySignature(bytes, header, config.hmacSecrets),
+    signerOf(bytes, header, config.hmacKeys),
   ),
   await time("UTF-8 decode + JSON.parse with reviver + duplicate-key scan", () =>
     parseJsonBody(bytes),

@@ -266,6 +266,22 @@ async function attempt(scenario, run) {
   }
 }
 
+// Finding the signing brand: verification against every live key (bench/signature-cost.ts, in
+// Node: no server needed). A short load run (the smoke test) takes fewer calls per round.
+function signatureCost(opts) {
+  const run = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "bench/signature-cost.ts"],
+    {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, SIGNATURE_CALLS: opts.durationS <= 1 ? "100" : "1000" },
+    },
+  );
+  if (run.status !== 0) throw new Error(`bench/signature-cost.ts failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 const round2 = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 100);
 const ratio = (a, b) => (b > 0 ? round2(a / b) : null);
 const measured = (r) => r !== undefined && !r.crashed;
@@ -573,6 +589,16 @@ function printMain(results) {
     console.log(
       `startup (wrangler check startup, local CPU profile): ${results.startup.cpu_ms} ms of script evaluation`,
     );
+  const sig = results.signature;
+  if (sig && !sig.crashed) {
+    console.log(
+      "signature check, median µs per request (Node WebCrypto; the default key is tried first, then each brand's):",
+    );
+    for (const [brands, r] of Object.entries(sig))
+      console.log(
+        `  ${brands.replace("_", " ")} (${r.keys} keys): default key ${r.default_key_us}, last brand ${r.last_brand_us}, bad signature ${r.bad_signature_us}`,
+      );
+  }
   console.log("\ntargets (judged on the median ratio of the pairs):");
   for (const t of results.targets) {
     const verdict = t.met === null ? "n/a" : t.met ? "met" : "NOT met";
@@ -645,6 +671,10 @@ try {
   progress("bundle and startup (wrangler deploy --dry-run, wrangler check startup)");
   results.bundle = await attempt("bundle", () => bundleReport(join(copy, "wrangler.toml")));
   results.startup = await attempt("startup", () => startupReport(join(copy, "wrangler.toml")));
+  if (!opts.curve) {
+    progress("signature check with 1 and 20 brand keys (bench/signature-cost.ts)");
+    results.signature = await attempt("signature", () => signatureCost(opts));
+  }
   if (opts.curve) {
     results.curve = await runCurve(opts, {
       startServer,
@@ -684,7 +714,7 @@ for (const rec of [results.reconcile, results.reconcile_off]) {
   if (rec?.status === "failed")
     results.failures.push(`reconciliation failed: ${JSON.stringify(rec.detail).slice(0, 500)}`);
 }
-for (const part of ["bundle", "startup"])
+for (const part of ["bundle", "startup", "signature"])
   if (results[part]?.crashed) results.failures.push(`${part}: ${results[part].crashed}`);
 
 if (!results.curve && results.targets.length > 0) printMain(results);

@@ -188,6 +188,17 @@ const widths = columns.map((_, i) => Math.max(...lines.map((cells) => cells[i]?.
 console.log();
 for (const cells of lines)
   console.log(cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  "));
+// The status races (issue 25): how often each outcome and each order of the object came up.
+const raceOutcomes = new Map<string, number>();
+for (const report of reports)
+  for (const [key, n] of Object.entries(report.outcomes))
+    if (key.startsWith("race ")) raceOutcomes.set(key, (raceOutcomes.get(key) ?? 0) + n);
+console.log(
+  `\nraces: ${[...raceOutcomes]
+    .sort()
+    .map(([key, n]) => `${key.slice("race ".length)} ×${n}`)
+    .join("; ")}`,
+);
 console.log(
   `\n${reports.length} seeds in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
 );

@@ -16,7 +16,8 @@ const HELP = `npm run thrillgate-config -- --host HOST --operator ID --brand ID 
   --accept-zero-value-credits B      true or false (default: ACCEPT_ZERO_VALUE_CREDITS of wrangler.toml [vars], else true)
   --must-close-gamerounds B          true or false (default: as accept_zero_value_credits)
   --config PATH                      the wrangler.toml to read (default: the repository's)
-  --include-secret                   print WALLET_HMAC_SECRET (from the environment, else .dev.vars) as secret_key
+  --include-secret                   print the brand's key as secret_key: its entry of WALLET_HMAC_SECRETS if
+                                     listed there, else WALLET_HMAC_SECRET (from the environment, else .dev.vars)
 Prints the JSON wallet definition on stdout; exits 2 on bad usage.`;
 
 export function main(argv = process.argv.slice(2)) {
@@ -57,13 +58,7 @@ export function main(argv = process.argv.slice(2)) {
   const acceptZeroValueCredits = parseBoolean(zeroText, "accept_zero_value_credits");
   const closeText = values["must-close-gamerounds"];
   let secretKey;
-  if (values["include-secret"]) {
-    secretKey = process.env.WALLET_HMAC_SECRET ?? readDevVars().WALLET_HMAC_SECRET;
-    if (!secretKey)
-      throw new UsageError(
-        "--include-secret: no WALLET_HMAC_SECRET in the environment or .dev.vars",
-      );
-  }
+  if (values["include-secret"]) secretKey = brandKey(values.brand);
   const definition = walletDefinition({
     host: values.host,
     operatorId: values.operator,
@@ -77,6 +72,32 @@ export function main(argv = process.argv.slice(2)) {
   });
   console.log(JSON.stringify(definition, null, 2));
   return 0;
+}
+
+/**
+ * The key that signs for `brand`, as the wallet reads it (src/config.ts): the brand's entry of
+ * WALLET_HMAC_SECRETS if it is listed there, else the default key WALLET_HMAC_SECRET. Each setting
+ * from the environment, else .dev.vars. An error names the setting, never its value.
+ */
+function brandKey(brand) {
+  const devVars = readDevVars();
+  const setting = (name) => process.env[name] ?? devVars[name];
+  const listed = setting("WALLET_HMAC_SECRETS");
+  if (listed) {
+    let keys;
+    try {
+      keys = JSON.parse(listed);
+    } catch {
+      throw new UsageError("--include-secret: WALLET_HMAC_SECRETS is not JSON");
+    }
+    if (keys === null || typeof keys !== "object" || Array.isArray(keys))
+      throw new UsageError("--include-secret: WALLET_HMAC_SECRETS is not a JSON object");
+    if (Object.hasOwn(keys, brand)) return String(keys[brand]);
+  }
+  const secret = setting("WALLET_HMAC_SECRET");
+  if (!secret)
+    throw new UsageError("--include-secret: no WALLET_HMAC_SECRET in the environment or .dev.vars");
+  return secret;
 }
 
 class UsageError extends Error {}

@@ -40,44 +40,114 @@ export function playerLocationHint(env: {
 
 const secret = z.string().min(16, "secrets must be at least 16 characters");
 
-const ConfigSchema = z.object({
-  WALLET_HMAC_SECRET: secret,
-  WALLET_HMAC_SECRET_PREVIOUS: secret.optional(),
-  WALLET_HMAC_SECRET_PREVIOUS_UNTIL: z.iso.datetime({ offset: true }).optional(),
-  ADMIN_TOKEN: secret,
-  ACCEPT_ZERO_VALUE_CREDITS: z.stringbool().default(true),
-  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  // At most 8 s: a call may still finish the page it started (about 1 s, docs/api.md), and must
-  // answer inside ThrillGate's request_timeout (10 s by default).
-  BATCH_CANCEL_BUDGET_MS: z.coerce.number().int().min(0).max(8000).default(5000),
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(100 * 1024 * 1024)
-    .default(1024 * 1024),
-  TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
-  // Each operation is 2–4 statements of one D1 batch; 1 turns group commit off.
-  GROUP_COMMIT_MAX_OPS: z.coerce.number().int().min(1).max(100).default(50),
-  // A list that does not parse fails closed (500 on every call), never open.
-  ALLOWED_SOURCE_IPS: z
-    .string()
-    .default("")
-    .transform((text, context) => {
-      const entries = text
-        .split(",")
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== "");
-      const cidrs = entries.map(parseCidr);
-      if (cidrs.some((cidr) => cidr === undefined))
-        context.addIssue({ code: "custom", message: "not a list of CIDRs" });
-      return cidrs.filter((cidr) => cidr !== undefined);
-    }),
-  PLAYER_LOCATION_HINT: z.union([z.literal(""), LocationHintSchema]),
-});
+/** The most brands WALLET_HMAC_SECRETS may list: each is one more HMAC a bad signature costs. */
+export const MAX_BRAND_KEYS = 50;
+
+// WALLET_HMAC_SECRETS(_PREVIOUS): a JSON object {"<brand_id>": "<secret>"}. A parse error's text is
+// never kept: it may quote the value. Unset or empty means no brand has its own key.
+const brandSecrets = z
+  .string()
+  .optional()
+  .transform((text, context) => {
+    if (!text) return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: "custom", message: "not JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .record(z.string().min(1), secret)
+      .refine((keys) => Object.keys(keys).length <= MAX_BRAND_KEYS, {
+        message: `at most ${MAX_BRAND_KEYS} brands`,
+      }),
+  );
+
+const ConfigSchema = z
+  .object({
+    WALLET_HMAC_SECRET: secret,
+    WALLET_HMAC_SECRET_PREVIOUS: secret.optional(),
+    WALLET_HMAC_SECRET_PREVIOUS_UNTIL: z.iso.datetime({ offset: true }).optional(),
+    WALLET_HMAC_SECRETS: brandSecrets,
+    WALLET_HMAC_SECRETS_PREVIOUS: brandSecrets,
+    WALLET_HMAC_SECRETS_PREVIOUS_UNTIL: z.iso.datetime({ offset: true }).optional(),
+    ADMIN_TOKEN: secret,
+    ACCEPT_ZERO_VALUE_CREDITS: z.stringbool().default(true),
+    MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+    // At most 8 s: a call may still finish the page it started (about 1 s, docs/api.md), and must
+    // answer inside ThrillGate's request_timeout (10 s by default).
+    BATCH_CANCEL_BUDGET_MS: z.coerce.number().int().min(0).max(8000).default(5000),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(1024 * 1024),
+    TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+    // Each operation is 2–4 statements of one D1 batch; 1 turns group commit off.
+    GROUP_COMMIT_MAX_OPS: z.coerce.number().int().min(1).max(100).default(50),
+    // A list that does not parse fails closed (500 on every call), never open.
+    ALLOWED_SOURCE_IPS: z
+      .string()
+      .default("")
+      .transform((text, context) => {
+        const entries = text
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== "");
+        const cidrs = entries.map(parseCidr);
+        if (cidrs.some((cidr) => cidr === undefined))
+          context.addIssue({ code: "custom", message: "not a list of CIDRs" });
+        return cidrs.filter((cidr) => cidr !== undefined);
+      }),
+    PLAYER_LOCATION_HINT: z.union([z.literal(""), LocationHintSchema]),
+  })
+  .superRefine((c, context) => {
+    // A previous key is of a brand that has a current one.
+    for (const brand of Object.keys(c.WALLET_HMAC_SECRETS_PREVIOUS)) {
+      if (!Object.hasOwn(c.WALLET_HMAC_SECRETS, brand))
+        context.addIssue({
+          code: "custom",
+          path: ["WALLET_HMAC_SECRETS_PREVIOUS"],
+          message: "names a brand WALLET_HMAC_SECRETS does not list",
+        });
+    }
+    // Each secret signs for one owner (a brand, or the default key): else a request signed with it
+    // could not be told apart, and one brand's key would reach another's players.
+    const owners = new Map<string, string>();
+    const own = (owner: string, value: string | undefined, setting: string) => {
+      if (value === undefined) return;
+      const earlier = owners.get(value);
+      if (earlier !== undefined && earlier !== owner)
+        context.addIssue({
+          code: "custom",
+          path: [setting],
+          message: "a secret shared by two brands",
+        });
+      owners.set(value, owner);
+    };
+    own("", c.WALLET_HMAC_SECRET, "WALLET_HMAC_SECRET");
+    own("", c.WALLET_HMAC_SECRET_PREVIOUS, "WALLET_HMAC_SECRET_PREVIOUS");
+    for (const [brand, value] of Object.entries(c.WALLET_HMAC_SECRETS))
+      own(`brand:${brand}`, value, "WALLET_HMAC_SECRETS");
+    for (const [brand, value] of Object.entries(c.WALLET_HMAC_SECRETS_PREVIOUS))
+      own(`brand:${brand}`, value, "WALLET_HMAC_SECRETS_PREVIOUS");
+  });
+
+/** The live secrets of one signer: a brand listed in WALLET_HMAC_SECRETS, or (null) the default key. */
+export interface SigningKeys {
+  brand: string | null;
+  /** The current secret first: during a rotation most requests are signed with it. */
+  secrets: string[];
+}
 
 export interface Config {
-  hmacSecrets: string[];
+  /** The default key first (a single-brand deployment has only it), then each listed brand's. */
+  hmacKeys: SigningKeys[];
+  /** The brands of WALLET_HMAC_SECRETS: the default key signs for every other brand. */
+  listedBrands: string[];
   adminToken: string;
   acceptZeroValueCredits: boolean;
   maxBatchSize: number;
@@ -115,16 +185,37 @@ function parsedSettings(env: Env): Settings {
  */
 export function readConfig(env: Env): Config {
   const c = parsedSettings(env);
-  const previousLive =
-    c.WALLET_HMAC_SECRET_PREVIOUS !== undefined &&
-    (c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL === undefined ||
-      Date.now() < Date.parse(c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL));
+  const nowMs = Date.now();
+  // A previous secret is live until its …_UNTIL, or while it is set if there is none.
+  const live = (until: string | undefined) => until === undefined || nowMs < Date.parse(until);
+  const keysOf = (
+    brand: string | null,
+    current: string,
+    previous: string | undefined,
+    until: string | undefined,
+  ): SigningKeys => ({
+    brand,
+    secrets: previous !== undefined && live(until) ? [current, previous] : [current],
+  });
+  const listedBrands = Object.keys(c.WALLET_HMAC_SECRETS);
   return {
-    // The current secret first: during a rotation most requests are signed with it.
-    hmacSecrets:
-      previousLive && c.WALLET_HMAC_SECRET_PREVIOUS
-        ? [c.WALLET_HMAC_SECRET, c.WALLET_HMAC_SECRET_PREVIOUS]
-        : [c.WALLET_HMAC_SECRET],
+    hmacKeys: [
+      keysOf(
+        null,
+        c.WALLET_HMAC_SECRET,
+        c.WALLET_HMAC_SECRET_PREVIOUS,
+        c.WALLET_HMAC_SECRET_PREVIOUS_UNTIL,
+      ),
+      ...Object.entries(c.WALLET_HMAC_SECRETS).map(([brand, current]) =>
+        keysOf(
+          brand,
+          current,
+          c.WALLET_HMAC_SECRETS_PREVIOUS[brand],
+          c.WALLET_HMAC_SECRETS_PREVIOUS_UNTIL,
+        ),
+      ),
+    ],
+    listedBrands,
     adminToken: c.ADMIN_TOKEN,
     acceptZeroValueCredits: c.ACCEPT_ZERO_VALUE_CREDITS,
     maxBatchSize: c.MAX_BATCH_SIZE,

@@ -27,7 +27,8 @@ import { transfer } from "./api/transfers";
 import { decodedParams, decodedQuery } from "./api/url";
 import { authenticate, balance } from "./api/wallet";
 import { isAdminAuthorization } from "./auth/admin";
-import { verifySignature } from "./auth/hmac";
+import { scopeLabel } from "./auth/brands";
+import { signerOf } from "./auth/hmac";
 import { isAllowedSource } from "./auth/source-ip";
 
 // Middleware returns nothing to pass the request on, or throws an ApiError to answer it.
@@ -70,15 +71,19 @@ function requireAllowedSource(request: ApiRequest): void {
   }
 }
 
-// Invariant 7: the signature is checked over the raw bytes before any JSON is parsed.
+// Invariant 7: the signature is checked over the raw bytes before any JSON is parsed. The key that
+// matches names the signing brand, and the request is held to that brand's players from here on.
 async function requireSignature(request: ApiRequest): Promise<void> {
   const header = request.headers.get("x-server-authorization");
-  if (!(await verifySignature(request.bodyBytes, header, request.config.hmacSecrets))) {
+  const signer = await signerOf(request.bodyBytes, header, request.config.hmacKeys);
+  if (!signer) {
     throw new ApiError(
       "INVALID_SIGNATURE",
       "X-Server-Authorization is missing or is not the HMAC-SHA256 of the body",
     );
   }
+  request.scope = { brand: signer.brand, listed: request.config.listedBrands };
+  request.log.signed_by = scopeLabel(request.scope);
 }
 
 async function requireAdminToken(request: ApiRequest): Promise<void> {

@@ -65,6 +65,10 @@ describe("the bench (smoke run)", () => {
     expect(results.memory.rss_mib_all).toBeGreaterThan(0);
     expect(results.bundle.kib).toBeGreaterThan(0);
     expect(results.startup.cpu_ms).toBeGreaterThan(0);
+    // Finding the signing brand: a bad signature is tried against every key, 21 with 20 brands.
+    expect(results.signature["20_brands"].keys).toBe(21);
+    expect(results.signature["20_brands"].bad_signature_us).toBeGreaterThan(0);
+    expect(results.signature["1_brands"].default_key_us).toBeGreaterThan(0);
     expect(stdout).toContain("D1 round trip modelled 5 ms");
   });
 });

@@ -70,6 +70,33 @@ describe("npm run thrillgate-config", () => {
     expect(JSON.parse(stdout).config.secret_key).toBe(SECRET);
   });
 
+  it("--include-secret prints the brand's own key if WALLET_HMAC_SECRETS lists it, else the default key", async () => {
+    const keys = JSON.stringify({ b1: "brand-one-key-0123456789", b2: "brand-two-key-0123456789" });
+    const env = { WALLET_HMAC_SECRET: SECRET, WALLET_HMAC_SECRETS: keys };
+    const brand = (id: string) => [
+      "--host",
+      "wallet.example.com",
+      "--operator",
+      "thrilltech",
+      "--brand",
+      id,
+      "--include-secret",
+    ];
+    for (const [id, key] of [
+      ["b1", "brand-one-key-0123456789"],
+      ["b2", "brand-two-key-0123456789"],
+      ["brand1", SECRET],
+    ]) {
+      const { code, stdout, stderr } = await run(brand(String(id)), env);
+      expect(code, stderr).toBe(0);
+      expect(JSON.parse(stdout).config.secret_key).toBe(key);
+    }
+    const bad = await run(brand("b1"), { ...env, WALLET_HMAC_SECRETS: `{"b1":"${SECRET}"` });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("WALLET_HMAC_SECRETS");
+    expect(bad.stderr).not.toContain(SECRET);
+  });
+
   it("has a rule for every error code the wallet can answer, keyed <status>:<code>", async () => {
     const rules = JSON.parse((await run(REQUIRED)).stdout).config.error_response_rules;
     const wanted = Object.entries(ERROR_STATUS)

@@ -101,6 +101,8 @@ describe("archive lines", () => {
       refusalCode: "INSUFFICIENT_FUNDS",
       refusalMessage: "the balance is lower than the debit",
       refusalBalanceMinor: 20,
+      brandId: null,
+      everyBrand: 0,
       createdAtMs: 1_790_000_000_000,
     };
     const line = idRowCodec.line(id);

@@ -40,7 +40,7 @@ describe("the pure decisions of the wallet", () => {
 
   it("refuses a transaction whose id is a tombstone", () => {
     const tombstone = knownAfter(
-      { kind: "tombstone", transactionId: "t1", playerId: null, batchId: null },
+      { kind: "tombstone", transactionId: "t1", playerId: null, batchId: null, brandId: null },
       undefined,
     );
     expect(
@@ -104,6 +104,8 @@ describe("the pure decisions of the wallet", () => {
       refusalCode: null,
       refusalMessage: null,
       refusalBalanceMinor: null,
+      brandId: null,
+      everyBrand: 0,
     };
     expect(decideCancel(state, debit, { transactionId: "t2", playerId: "p1" })).toMatchObject({
       kind: "write",
@@ -136,6 +138,8 @@ describe("the pure decisions of the wallet", () => {
       refusalCode: null,
       refusalMessage: null,
       refusalBalanceMinor: null,
+      brandId: null,
+      everyBrand: 0,
     };
     expect(decideCancel(state, theirs, { transactionId: "t3", playerId: "p1" })).toMatchObject({
       kind: "refuse",
@@ -279,7 +283,7 @@ describe("the pure decisions of transfers", () => {
       refusal: { code: "DUPLICATE_TRANSACTION" },
     });
     const tombstone = knownAfter(
-      { kind: "tombstone", transactionId: "tr1", playerId: null, batchId: null },
+      { kind: "tombstone", transactionId: "tr1", playerId: null, batchId: null, brandId: null },
       undefined,
     );
     expect(decideTransfer(state, tombstone, out)).toMatchObject({

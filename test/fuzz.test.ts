@@ -444,10 +444,13 @@ type Signing =
   | { kind: "truncated"; keep: number }
   | { kind: "flipped"; at: number }
   | { kind: "garbage"; value: string }
-  | { kind: "admin-bearer" };
+  | { kind: "admin-bearer" }
+  /** A valid key of the wallet, but another brand's (brand-a's): the fuzz's players are not its. */
+  | { kind: "other-brand" };
 
 const signing: fc.Arbitrary<Signing> = fc.oneof(
   { weight: 90, arbitrary: fc.constant({ kind: "good" as const }) },
+  { weight: 8, arbitrary: fc.constant({ kind: "other-brand" as const }) },
   {
     weight: 10,
     arbitrary: fc.oneof(
@@ -483,8 +486,14 @@ async function signatureHeader(bytes: Uint8Array, how: Signing): Promise<string 
     }
     case "garbage":
       return how.value;
+    case "other-brand":
+      return signBody(bytes, OTHER_BRAND_KEY);
   }
 }
+
+const OTHER_BRAND_KEY = (JSON.parse(env.WALLET_HMAC_SECRETS) as Record<string, string>)[
+  "brand-a"
+] as string;
 
 const contentType = fc.constantFrom(
   null,
@@ -582,7 +591,11 @@ async function sendCase(
   let vars: Partial<Cloudflare.Env> = c.body.vars ?? {};
   // A lone surrogate anywhere (a noise key too) is refused before any other check of the content.
   let expect = holdsIllFormedString(bytes) ? INVALID_REQUEST : c.body.expect;
-  if (c.signing.kind !== "good") expect = { status: 401, code: "INVALID_SIGNATURE" };
+  // Signed with another brand's key: the signature is good, and the request is refused as
+  // invalid, or as 404 PLAYER_NOT_FOUND where the player's object would have judged it (amount
+  // decimals, funds, currency): either way a 4xx in the error format, and D1 as it was.
+  if (c.signing.kind === "other-brand") expect = undefined;
+  else if (c.signing.kind !== "good") expect = { status: 401, code: "INVALID_SIGNATURE" };
   if (c.oversize) {
     bytes = padded(bytes, c.oversize);
     vars = { MAX_BODY_BYTES: String(c.oversize.capBytes) };
@@ -931,9 +944,11 @@ describe(`fuzzing: ${RUNS} invalid requests per wallet endpoint, all refused wit
           if (c.signing.kind === "admin-bearer")
             headers.set("authorization", `Bearer ${env.ADMIN_TOKEN}`);
           const answer = await sendRaw(path, { method: "GET", headers });
+          // Another brand's key is a good signature: the query is judged before the player is, and
+          // a player not of that brand is answered as one that does not exist.
           assertRefused(
             answer,
-            c.signing.kind === "good"
+            c.signing.kind === "good" || c.signing.kind === "other-brand"
               ? c.primary.expect
               : { status: 401, code: "INVALID_SIGNATURE" },
           );

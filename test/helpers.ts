@@ -47,6 +47,8 @@ async function send(
 export interface WalletCallOptions {
   /** Overrides the computed signature; null sends no X-Server-Authorization at all. */
   signature?: string | null;
+  /** The key to sign with (a brand's, from WALLET_HMAC_SECRETS); the default key if absent. */
+  secret?: string;
   headers?: Record<string, string>;
   /** Other settings for this one call, e.g. { ACCEPT_ZERO_VALUE_CREDITS: "false" }. */
   vars?: Partial<Cloudflare.Env>;
@@ -62,7 +64,7 @@ export async function wallet(
   const raw = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
   const signature =
     options.signature === undefined
-      ? await signBody(raw, env.WALLET_HMAC_SECRET)
+      ? await signBody(raw, options.secret ?? env.WALLET_HMAC_SECRET)
       : options.signature;
   const headers: Record<string, string> = {
     "content-type": "application/json",

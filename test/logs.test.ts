@@ -35,6 +35,8 @@ describe("structured logs: one JSON line per request", () => {
         route: "/wallet/transaction",
         player_id: playerId,
         transaction_id: transactionId,
+        // The brand whose key signed (brand1 is not listed: the default key); never the key.
+        signed_by: "(default)",
         outcome: "INSUFFICIENT_FUNDS",
         status: 402,
         duration_ms: expect.any(Number),

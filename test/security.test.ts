@@ -277,6 +277,37 @@ describe("every wallet route refuses what the wallet secret did not sign (invari
   });
 });
 
+describe("every wallet route refuses a key of another brand (issue 24)", () => {
+  const brandKeys = JSON.parse(env.WALLET_HMAC_SECRETS) as Record<string, string>;
+  // Each: the player's brand, the key that signs for it, and the wallet's other keys.
+  const brands = [
+    ["brand1", env.WALLET_HMAC_SECRET, Object.values(brandKeys)],
+    ["brand-a", brandKeys["brand-a"], [env.WALLET_HMAC_SECRET, brandKeys["brand-b"]]],
+  ] as const;
+  for (const [brand, own, others] of brands) {
+    for (const route of WALLET_ROUTES) {
+      it(`${route} for a ${brand} player: another brand's key is refused as an unknown player (or token) and changes nothing; its own key is accepted`, async () => {
+        const player = await newPlayer({ brand_id: brand });
+        const request = validRequests(player)[route];
+        const before = await databaseSnapshot();
+        for (const other of others) {
+          const answer = await send(request, {
+            "x-server-authorization": await signBody(request.body, String(other)),
+          });
+          if (route === "authenticate") expectErrorShape(answer, 401, "INVALID_TOKEN");
+          else expectErrorShape(answer, 404, "PLAYER_NOT_FOUND");
+          expect(answer.text).not.toContain(brand);
+        }
+        expect(await databaseSnapshot()).toEqual(before);
+        const signed = await send(request, {
+          "x-server-authorization": await signBody(request.body, String(own)),
+        });
+        expect(signed.status, signed.text).toBe(200);
+      });
+    }
+  }
+});
+
 describe("admin routes take only the admin token", () => {
   it("refuses the wallet's HMAC signature, or the secret or a signature as a bearer token, on every admin route", async () => {
     const player = await newPlayer();

@@ -25,7 +25,7 @@ export function errorResponseRules() {
 }
 
 export const SECRET_PLACEHOLDER =
-  "<the value of WALLET_HMAC_SECRET (wrangler secret put WALLET_HMAC_SECRET); not printed without --include-secret>";
+  "<the brand's key: its entry of WALLET_HMAC_SECRETS if listed there, else the value of WALLET_HMAC_SECRET (wrangler secret put); not printed without --include-secret>";
 
 const TRUE_TEXT = new Set(["true", "1", "yes", "on", "y", "enabled"]);
 const FALSE_TEXT = new Set(["false", "0", "no", "off", "n", "disabled"]);

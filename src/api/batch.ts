@@ -1,8 +1,13 @@
+import { inScope, reachesEveryBrand, type BrandScope } from "../auth/brands";
+import { ledgerDb } from "../ledger/db";
+import { brandsOfPlayers } from "../ledger/players";
 import { canonicalDecimal, formatMinor, type MinorUnits } from "../money";
 import {
   type BatchTransaction,
   cancelTransaction,
+  isPlayerNotFound,
   itemsOfBatch,
+  ORPHAN_CANCEL,
   ownersOf,
   type CancelAnswer,
 } from "../wallet/cancel";
@@ -52,6 +57,27 @@ function refuseConflictingDuplicates(ops: TransactionOp[]): void {
       );
     }
     seen.set(op.transactionId, { content, currency: earlier?.currency ?? op.currency });
+  }
+}
+
+/**
+ * A batch that names a player of a brand its key may not reach is refused whole, before anything
+ * is applied. (Each player's object checks again: a player created meanwhile is refused there.)
+ * Without brand keys every player is reachable, and no query is made.
+ */
+async function requireReachablePlayers(
+  env: Env,
+  scope: BrandScope,
+  playerIds: string[],
+): Promise<void> {
+  if (reachesEveryBrand(scope) || playerIds.length === 0) return;
+  const brands = await brandsOfPlayers(ledgerDb(env.DB), [...new Set(playerIds)]);
+  for (const [playerId, brandId] of brands) {
+    if (!inScope(scope, brandId))
+      throw new ApiError(
+        "PLAYER_NOT_FOUND",
+        `no player ${playerId}; nothing of the batch was applied`,
+      );
   }
 }
 
@@ -155,9 +181,14 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
   const batchId = body.batch_id ?? undefined;
   const ops = body.transactions.map((item, i) => transactionOp(Object(rawItems[i]), item, batchId));
   refuseConflictingDuplicates(ops);
+  await requireReachablePlayers(
+    env,
+    request.scope,
+    ops.map((op) => op.playerId),
+  );
   const rules = rulesOf(request.config);
   const answers = await byPlayer(ops, (playerId, group) =>
-    playerWallet(env, playerId).transactBatch(group, rules),
+    playerWallet(env, playerId).transactBatch(group, rules, request.scope),
   );
   refuseIfUnavailable(answers);
   const results = ops.map((op, i) => ({
@@ -176,6 +207,7 @@ export async function transactionBatch(request: ApiRequest, env: Env): Promise<R
  */
 async function cancelItems(
   env: Env,
+  scope: BrandScope,
   items: {
     transactionId: string;
     playerId?: string | undefined;
@@ -211,14 +243,26 @@ async function cancelItems(
   const answers: CancelAnswer[] = new Array(items.length);
   const ownedAnswers = await byPlayer(
     owned.map((item) => item.op),
-    (playerId, group) => playerWallet(env, playerId).cancelBatch(group),
+    (playerId, group) => playerWallet(env, playerId).cancelBatch(group, scope),
   );
-  for (const [k, item] of owned.entries()) answers[item.index] = answerAt(ownedAnswers, k);
+  for (const [k, item] of owned.entries()) {
+    const answer = answerAt(ownedAnswers, k);
+    // An id another brand's player owns, found through D1 (the item named no player): answered as
+    // an unknown id is, and nothing of that brand changes.
+    const foreign = items[item.index]?.playerId === undefined && isPlayerNotFound(answer);
+    answers[item.index] = foreign ? ORPHAN_CANCEL : answer;
+  }
   // Ids nobody owns: tombstones, each settled as a single cancel would be (it handles the race).
   await Promise.all(
     resolved.map(async (item, index) => {
       if (!item.playerId)
-        answers[index] = await cancelTransaction(env, item.transactionId, undefined, batchId);
+        answers[index] = await cancelTransaction(
+          env,
+          scope,
+          item.transactionId,
+          undefined,
+          batchId,
+        );
     }),
   );
   refuseIfUnavailable(answers);
@@ -243,7 +287,7 @@ const stillApplied = (item: BatchTransaction) => item.status === "applied";
 async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) {
   const startedMs = Date.now();
   const { maxBatchSize, batchCancelBudgetMs } = request.config;
-  const items = await itemsOfBatch(env, batchId);
+  const items = await itemsOfBatch(env, request.scope, batchId);
   const answers: CancelAnswer[] = [];
   let reversed = 0;
   for (let start = 0; start < items.length; start += maxBatchSize) {
@@ -258,6 +302,7 @@ async function cancelWholeBatch(request: ApiRequest, env: Env, batchId: string) 
     const page = items.slice(start, start + maxBatchSize);
     const pageAnswers = await cancelItems(
       env,
+      request.scope,
       page.map((item) => ({ ...item, settled: stillApplied(item) ? undefined : item })),
       batchId,
     );
@@ -291,7 +336,12 @@ export async function cancelBatch(request: ApiRequest, env: Env): Promise<Respon
     })) ?? [];
   if (listed.length === 0) return cancelWholeBatch(request, env, batchId ?? "");
   requireBatchSize(listed.length, request.config.maxBatchSize);
-  const answers = await cancelItems(env, listed, batchId);
+  await requireReachablePlayers(
+    env,
+    request.scope,
+    listed.flatMap((item) => (item.playerId ? [item.playerId] : [])),
+  );
+  const answers = await cancelItems(env, request.scope, listed, batchId);
   const results = listed.map((item, i) => ({
     transaction_id: item.transactionId,
     ...itemOutcome(answerAt(answers, i), formatMinor),

@@ -230,6 +230,9 @@ export function openApiDocument() {
           ok(TransactionBatchResponse),
           {
             ...walletErrors,
+            "404": error(
+              "PLAYER_NOT_FOUND: an item's player is not of the signing brand; nothing was applied",
+            ),
             "409": error("DUPLICATE_TRANSACTION: one id twice with different content"),
           },
         ),
@@ -241,6 +244,9 @@ export function openApiDocument() {
           ok(CancelBatchResponse),
           {
             ...walletErrors,
+            "404": error(
+              "PLAYER_NOT_FOUND: an item names a player not of the signing brand; nothing was cancelled",
+            ),
             "503": error(
               "UNAVAILABLE: safe to retry. With batch_id alone also when the call's time budget (BATCH_CANCEL_BUDGET_MS) ran out with items still applied: what it reversed is committed, the message says how many items remain, and the retry goes on from there",
             ),

@@ -1,4 +1,5 @@
 import type { IRequest } from "itty-router";
+import type { BrandScope } from "../auth/brands";
 import type { Config } from "../config";
 
 /**
@@ -6,6 +7,8 @@ import type { Config } from "../config";
  * ids they learn; never a secret, token, signature or body.
  */
 export interface RequestLog {
+  /** The brand whose key signed a wallet call, or "(default)" for WALLET_HMAC_SECRET; never the key. */
+  signed_by?: string;
   player_id?: string;
   transaction_id?: string;
   batch_id?: string;
@@ -17,5 +20,13 @@ export interface RequestLog {
   outcome?: string;
 }
 
-/** A request after the router's middleware: raw body bytes read (capped), settings parsed, log attached. */
-export type ApiRequest = IRequest & { bodyBytes: Uint8Array; config: Config; log: RequestLog };
+/**
+ * A request after the router's middleware: raw body bytes read (capped), settings parsed, log
+ * attached; for a wallet call also the brands its key may reach (set once the signature checked).
+ */
+export type ApiRequest = IRequest & {
+  bodyBytes: Uint8Array;
+  config: Config;
+  log: RequestLog;
+  scope: BrandScope;
+};

@@ -12,7 +12,11 @@ export async function transaction(request: ApiRequest, env: Env): Promise<Respon
   const item = moneyText(parseJsonBody(request.bodyBytes), "amount");
   const op = transactionOp(Object(item), parseWith(TransactionRequest, item));
   Object.assign(request.log, { player_id: op.playerId, transaction_id: op.transactionId });
-  const answer = await playerWallet(env, op.playerId).transact(op, rulesOf(request.config));
+  const answer = await playerWallet(env, op.playerId).transact(
+    op,
+    rulesOf(request.config),
+    request.scope,
+  );
   const { balanceMinor, currency } = settled(answer);
   return jsonResponse(200, {
     transaction_id: op.transactionId,
@@ -28,6 +32,11 @@ export async function cancel(request: ApiRequest, env: Env): Promise<Response> {
     transaction_id: body.transaction_id,
     player_id: body.player_id ?? undefined,
   });
-  const answer = await cancelTransaction(env, body.transaction_id, body.player_id ?? undefined);
+  const answer = await cancelTransaction(
+    env,
+    request.scope,
+    body.transaction_id,
+    body.player_id ?? undefined,
+  );
   return jsonResponse(200, { balance: cancelBalanceText(answer) });
 }

@@ -90,6 +90,12 @@ export const transactions = sqliteTable(
     refusalCode: text("refusal_code"),
     refusalMessage: text("refusal_message"),
     refusalBalanceMinor: integer("refusal_balance_minor"),
+    // For a tombstone: the brand whose key signed the cancel; null for the default key (and for
+    // tombstones from before brands had keys). It blocks the late original of that brand's players
+    // only: another brand's original replaces it (wallet/player-wallet.ts). Once a second brand
+    // cancelled the same id, every_brand is 1 and it blocks every original of it.
+    brandId: text("brand_id"),
+    everyBrand: integer("every_brand").notNull().default(0),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [
@@ -236,7 +242,7 @@ export const archivedTotals = sqliteTable("archived_totals", {
 /**
  * The owner of every archived id, for TRANSACTION_ID_RETENTION_DAYS: moved here from
  * `transactions` in the same D1 batch as the id row's delete, so that D1 always knows every id's
- * owner. A trigger (migration 0005) refuses a `transactions` insert of an id held here, as the
+ * owner. A trigger (migration 0006) refuses a `transactions` insert of an id held here, as the
  * primary key refused it before archival: the id can be neither applied for another player nor
  * tombstoned by a cancel without player_id; such a cancel is sent to the owner, whose object holds
  * the rest of what was known of the id (docs/archive.md).

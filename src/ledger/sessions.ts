@@ -1,6 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { LedgerDb } from "./db";
-import { players, sessions, type PlayerRow, type SessionRow } from "./schema";
+import { players, sessions, type PlayerRow } from "./schema";
 
 export type NewSession = typeof sessions.$inferInsert;
 
@@ -8,34 +8,84 @@ export async function insertSession(db: LedgerDb, session: NewSession): Promise<
   await db.insert(sessions).values(session).run();
 }
 
+/** What authenticate asks for: a new session token in exchange for `presentedToken`. */
+export interface TokenTrade {
+  presentedToken: string;
+  newToken: string;
+  operatorId: string;
+  brandId: string;
+  currency: string;
+  sourceId: string | null;
+  nowMs: number;
+  expiresAtMs: number;
+}
+
+/** The presented token's row and its player, as D1 held them when the trade was decided. */
+export interface PresentedToken {
+  expiresAtMs: number | null;
+  operatorId: string;
+  brandId: string;
+  player: PlayerRow;
+}
+
 /**
- * Inserts `session` only if the token it is traded for still exists, in one statement: a revoke
- * (revokeSessions) that ran since the token was read leaves nothing behind, and one that runs
- * after deletes the new token with the others. False if the token was revoked meanwhile.
+ * Trades `presentedToken` for a new session in one statement, which inserts it only if the
+ * presented token exists, is live at `nowMs` and was issued for this operator and brand, and its
+ * player is of that brand, active and plays in `currency`. So a revoke (revokeSessions) that ran before leaves no
+ * new session and one that runs after deletes it with the others; a suspend or close the player's
+ * object committed before leaves no new session either. There is no read before the decision,
+ * so no window for either to land in.
+ *
+ * The presented token and its player are read in the same D1 batch (one transaction, one round
+ * trip): the profile to answer when the trade was made, and otherwise the reason it was not. That
+ * read only chooses the answer; it never hands out a session.
  */
 export async function tradeToken(
   db: LedgerDb,
-  presentedToken: string,
-  session: Required<NewSession>,
-): Promise<boolean> {
-  const s = session;
-  const result = await db.run(sql`
-    INSERT INTO ${sessions} (token, player_id, operator_id, brand_id, currency, source_id, expires_at_ms, created_at_ms)
-    SELECT ${s.token}, ${s.playerId}, ${s.operatorId}, ${s.brandId}, ${s.currency}, ${s.sourceId}, ${s.expiresAtMs}, ${s.createdAtMs}
-    WHERE EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.token} = ${presentedToken})`);
-  return result.meta.changes === 1;
-}
-
-export async function findSessionWithPlayer(
-  db: LedgerDb,
-  token: string,
-): Promise<{ session: SessionRow; player: PlayerRow } | undefined> {
-  return db
-    .select({ session: sessions, player: players })
-    .from(sessions)
-    .innerJoin(players, eq(players.id, sessions.playerId))
-    .where(eq(sessions.token, token))
-    .get();
+  trade: TokenTrade,
+): Promise<{ issued: boolean; presented: PresentedToken | undefined }> {
+  const t = trade;
+  const [inserted, rows] = await db.batch([
+    db.insert(sessions).select(
+      db
+        .select({
+          token: sql`${t.newToken}`.as("token"),
+          playerId: players.id,
+          operatorId: sql`${t.operatorId}`.as("operator_id"),
+          brandId: sql`${t.brandId}`.as("brand_id"),
+          currency: players.currency,
+          sourceId: sql`${t.sourceId}`.as("source_id"),
+          expiresAtMs: sql`${t.expiresAtMs}`.as("expires_at_ms"),
+          createdAtMs: sql`${t.nowMs}`.as("created_at_ms"),
+        })
+        .from(sessions)
+        .innerJoin(players, eq(players.id, sessions.playerId))
+        .where(
+          and(
+            eq(sessions.token, t.presentedToken),
+            or(isNull(sessions.expiresAtMs), gt(sessions.expiresAtMs, t.nowMs)),
+            eq(sessions.operatorId, t.operatorId),
+            eq(sessions.brandId, t.brandId),
+            eq(players.brandId, t.brandId),
+            eq(players.status, "active"),
+            eq(players.currency, t.currency),
+          ),
+        ),
+    ),
+    db
+      // Aliased: in a D1 batch drizzle maps rows by column name, and the player's operator_id,
+      // brand_id and created_at_ms would overwrite the session's.
+      .select({
+        player: players,
+        expiresAtMs: sql<number | null>`${sessions.expiresAtMs}`.as("session_expires_at_ms"),
+        operatorId: sql<string>`${sessions.operatorId}`.as("session_operator_id"),
+        brandId: sql<string>`${sessions.brandId}`.as("session_brand_id"),
+      })
+      .from(sessions)
+      .innerJoin(players, eq(players.id, sessions.playerId))
+      .where(eq(sessions.token, t.presentedToken)),
+  ]);
+  return { issued: inserted.meta.changes === 1, presented: rows[0] };
 }
 
 /**

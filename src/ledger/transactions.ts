@@ -10,6 +10,7 @@ import {
   type Placeholder,
   sql,
 } from "drizzle-orm";
+import { reachesEveryBrand, type BrandScope } from "../auth/brands";
 import type { LedgerDb } from "./db";
 import { archivedIdOwners, cancellations, ledgerEntries, players, transactions } from "./schema";
 import {
@@ -114,6 +115,7 @@ export async function findReversed(db: LedgerDb, transactionIds: string[]): Prom
 export async function transactionsOfBatch(
   db: LedgerDb,
   batchId: string,
+  scope: BrandScope,
 ): Promise<BatchTransaction[]> {
   const rows = await db
     .select(KNOWN_COLUMNS)
@@ -125,10 +127,25 @@ export async function transactionsOfBatch(
         eq(ledgerEntries.effect, "apply"),
       ),
     )
-    .where(and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId)))
+    .where(
+      and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId), ofPlayersIn(scope)),
+    )
     .orderBy(sql`${ledgerEntries.id} DESC NULLS LAST`, transactions.transactionId)
     .all();
   return rows.flatMap((row) => (row.playerId ? [{ ...row, playerId: row.playerId }] : []));
+}
+
+/** Rows of players a key of `scope` may reach (no condition at all without brand keys). */
+function ofPlayersIn(scope: BrandScope) {
+  if (reachesEveryBrand(scope)) return undefined;
+  const brands =
+    scope.brand === null
+      ? sql`${players.brandId} NOT IN (${sql.join(
+          scope.listed.map((brand) => sql`${brand}`),
+          sql`, `,
+        )})`
+      : sql`${players.brandId} = ${scope.brand}`;
+  return sql`${transactions.playerId} IN (SELECT ${players.id} FROM ${players} WHERE ${brands})`;
 }
 
 const $ = sql.placeholder;
@@ -196,6 +213,41 @@ function writeStatements(db: LedgerDb) {
         and(eq(transactions.transactionId, $("transactionId")), eq(transactions.status, "applied")),
       )
       .toSQL(),
+    // A tombstone another brand's id replaces (wallet/player-wallet.ts): its cancellation row
+    // first, while the id row still says whose tombstone it is, then the id row. If the id row is
+    // no longer that tombstone, both delete nothing and the insert after them fails on the key.
+    dropTombstoneCancellation: db
+      .delete(cancellations)
+      .where(
+        and(
+          eq(cancellations.transactionId, $("transactionId")),
+          eq(cancellations.outcome, "tombstone"),
+          sql`EXISTS (SELECT 1 FROM ${transactions} WHERE ${transactions.transactionId} = ${$("transactionId")} AND ${transactions.status} = 'tombstone' AND ${transactions.everyBrand} = 0 AND ${transactions.brandId} IS ${$("brandId")})`,
+        ),
+      )
+      .toSQL(),
+    dropTombstone: db
+      .delete(transactions)
+      .where(
+        and(
+          eq(transactions.transactionId, $("transactionId")),
+          eq(transactions.status, "tombstone"),
+          eq(transactions.everyBrand, 0),
+          sql`${transactions.brandId} IS ${$("brandId")}`,
+        ),
+      )
+      .toSQL(),
+    // A second brand's cancel of a tombstone: from now on it blocks every brand's original.
+    widenTombstone: db
+      .update(transactions)
+      .set({ everyBrand: 1 })
+      .where(
+        and(
+          eq(transactions.transactionId, $("transactionId")),
+          eq(transactions.status, "tombstone"),
+        ),
+      )
+      .toSQL(),
     setStatus: db
       .update(players)
       .set({ status: sql`${$("status")}`, balanceMinor: checkedBalanceAfter })
@@ -246,6 +298,15 @@ function idRow(write: IdWrite, createdAtMs: number): Bound {
 }
 
 function statementsFor(write: LedgerWrite, createdAtMs: number): Bound[] {
+  if (write.kind !== "status" && write.kind !== "reverse" && write.replacesTombstoneOf) {
+    const { transactionId } = write;
+    const { brandId } = write.replacesTombstoneOf;
+    return [
+      ["dropTombstoneCancellation", { transactionId, brandId }],
+      ["dropTombstone", { transactionId, brandId }],
+      ...statementsFor({ ...write, replacesTombstoneOf: undefined }, createdAtMs),
+    ];
+  }
   switch (write.kind) {
     case "apply":
       return [
@@ -266,6 +327,7 @@ function statementsFor(write: LedgerWrite, createdAtMs: number): Bound[] {
     case "refusal":
       return [idRow(write, createdAtMs)];
     case "tombstone": {
+      if (write.widens) return [["widenTombstone", { transactionId: write.transactionId }]];
       const { transactionId, playerId, batchId } = write;
       return [
         idRow(write, createdAtMs),

@@ -21,8 +21,17 @@ export interface RecordedRefusal {
   balanceMinor?: MinorUnits;
 }
 
+/**
+ * Set on the first write of an id that D1 holds as another brand's tombstone: the tombstone (of
+ * this brand, null for the default key) is deleted in the same batch, and only if it is still there.
+ */
+export interface ReplacesTombstone {
+  replacesTombstoneOf?: { brandId: string | null };
+}
+
 /** A refused transaction, recorded so that a later copy of it gets the same answer. */
-export interface RefusalWrite<Refusal extends RecordedRefusal = RecordedRefusal> {
+export interface RefusalWrite<Refusal extends RecordedRefusal = RecordedRefusal>
+  extends ReplacesTombstone {
   kind: "refusal";
   transactionId: string;
   playerId: string;
@@ -35,7 +44,7 @@ export interface RefusalWrite<Refusal extends RecordedRefusal = RecordedRefusal>
 
 /** A change to what D1 knows of one id (a ThrillGate transaction or an operator transfer). */
 export type IdWrite =
-  | {
+  | (ReplacesTombstone & {
       kind: "apply";
       transactionId: string;
       playerId: string;
@@ -46,7 +55,7 @@ export type IdWrite =
       batchId: string | null;
       metadata: string;
       balanceAfterMinor: MinorUnits;
-    }
+    })
   | {
       kind: "reverse";
       transactionId: string;
@@ -57,7 +66,16 @@ export type IdWrite =
       batchId: string | null;
       balanceAfterMinor: MinorUnits;
     }
-  | { kind: "tombstone"; transactionId: string; playerId: string | null; batchId: string | null }
+  | (ReplacesTombstone & {
+      kind: "tombstone";
+      transactionId: string;
+      playerId: string | null;
+      batchId: string | null;
+      /** The brand whose key signed the cancel; null for the default key. */
+      brandId: string | null;
+      /** A cancel of another brand's tombstone: the tombstone then blocks every brand. */
+      widens?: true;
+    })
   | RefusalWrite;
 
 /**
@@ -91,7 +109,7 @@ const NOTHING_KNOWN = Object.fromEntries(
  * reverses nothing: what the id's row said to another player before archival.
  */
 export function archivedElsewhere(transactionId: string, ownerId: string): KnownTransaction {
-  return { ...NOTHING_KNOWN, transactionId, playerId: ownerId, status: "refused" };
+  return { ...NOTHING_KNOWN, transactionId, playerId: ownerId, status: "refused", everyBrand: 0 };
 }
 
 /** What D1 will know of the id once `write` has committed. */
@@ -108,6 +126,7 @@ export function knownAfter(
         transactionId,
         playerId,
         status: "applied",
+        everyBrand: 0,
         type,
         amountMinor,
         currency,
@@ -122,6 +141,7 @@ export function knownAfter(
         transactionId,
         playerId,
         status: "refused",
+        everyBrand: 0,
         type,
         amountMinor,
         currency,
@@ -135,8 +155,20 @@ export function knownAfter(
       if (!previous) throw new Error(`reversal of ${write.transactionId} without its transaction`);
       return { ...previous, status: "cancelled" };
     case "tombstone": {
-      const { transactionId, playerId, batchId } = write;
-      return { ...NOTHING_KNOWN, transactionId, playerId, status: "tombstone", batchId };
+      if (write.widens) {
+        if (!previous) throw new Error(`widening of ${write.transactionId} without its tombstone`);
+        return { ...previous, everyBrand: 1 };
+      }
+      const { transactionId, playerId, batchId, brandId } = write;
+      return {
+        ...NOTHING_KNOWN,
+        transactionId,
+        playerId,
+        status: "tombstone",
+        batchId,
+        brandId,
+        everyBrand: 0,
+      };
     }
   }
 }

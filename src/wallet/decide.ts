@@ -40,6 +40,8 @@ export interface CancelOp {
   transactionId: string;
   playerId: string;
   batchId?: string;
+  /** The brand whose key signed the cancel (null or absent: the default key), kept on a tombstone. */
+  brandId?: string | null;
 }
 
 export const TRANSFER_DIRECTIONS = ["in", "out"] as const;
@@ -267,6 +269,7 @@ export function decideCancel(
         transactionId: op.transactionId,
         playerId: op.playerId,
         batchId: op.batchId ?? null,
+        brandId: op.brandId ?? null,
       },
     };
   }

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { inScope, type BrandScope } from "../auth/brands";
 import { playerLocationHint, readConfig } from "../config";
 import { d1Of } from "../ledger/d1-round-trip";
 import { ledgerDb } from "../ledger/db";
@@ -46,8 +47,11 @@ export type WalletAnswer =
   /** D1 did not confirm the write: the caller may retry, and gets the same answer if it had committed. */
   | { kind: "unavailable"; message: string };
 
-/** The one-at-a-time path tries twice: once on what it knows, once after asking D1 (#runAlone). */
-const RUN_ALONE_ATTEMPTS = 2;
+/**
+ * The one-at-a-time path tries twice: once on what it knows, once after asking D1 (#runAlone); a
+ * third time only after its write lost the race for another brand's tombstone (see there).
+ */
+const RUN_ALONE_ATTEMPTS = 3;
 
 /** A bug, not a fault of D1: answered as an error, never as "unavailable, retry". */
 class BrokenInvariant extends Error {}
@@ -57,7 +61,9 @@ interface Work {
   playerId: string;
   /** The id whose history the decision needs; none for a balance read or a status change. */
   transactionId?: string;
-  decide: (state: PlayerState, known: KnownTransaction | undefined) => Decision;
+  /** For a wallet call: the brands its key may reach. The operator's calls (admin API) have none. */
+  scope?: BrandScope;
+  decide: (state: PlayerState, known: KnownTransaction | undefined, brandId: string) => Decision;
   /**
    * Shared by the items of one batch call. Once one of them could not be written, the later ones
    * are not decided either: deciding them without it would apply the batch out of request order.
@@ -100,6 +106,8 @@ export class PlayerWallet extends DurableObject<Env> {
   readonly #queue: Queued[] = [];
   #draining = false;
   #state: PlayerState | undefined;
+  /** The player's brand, read with #state; a player's brand never changes. */
+  #brandId = "";
   readonly #known = new Map<string, KnownTransaction>();
   /** Ids whose rows the archive moved out of D1: this object is then their only judge. */
   readonly #archived = new ArchivedIds(this.ctx.storage.sql);
@@ -111,37 +119,45 @@ export class PlayerWallet extends DurableObject<Env> {
     this.#faults = { ...NO_FAULTS, ...plan };
   }
 
-  balance(playerId: string): Promise<WalletAnswer> {
+  // The wallet's calls name the brands their key may reach: a player of another brand is answered
+  // PLAYER_NOT_FOUND, as a player that does not exist, and nothing is decided or written.
+
+  balance(playerId: string, scope: BrandScope): Promise<WalletAnswer> {
     return this.#submit({
       playerId,
+      scope,
       decide: (state) => ({ kind: "answer", balanceMinor: state.balanceMinor }),
     });
   }
 
-  transact(op: TransactionOp, rules: Rules): Promise<WalletAnswer> {
-    return this.#submit(transactionWork(op, rules));
+  transact(op: TransactionOp, rules: Rules, scope: BrandScope): Promise<WalletAnswer> {
+    return this.#submit(transactionWork(op, rules, scope));
   }
 
-  cancel(op: CancelOp): Promise<WalletAnswer> {
-    return this.#submit(cancelWork(op));
+  cancel(op: CancelOp, scope: BrandScope): Promise<WalletAnswer> {
+    return this.#submit(cancelWork(op, scope));
   }
 
   /** A batch's items for this player, decided in request order against the running balance. */
-  transactBatch(ops: TransactionOp[], rules: Rules): Promise<WalletAnswer[]> {
+  transactBatch(ops: TransactionOp[], rules: Rules, scope: BrandScope): Promise<WalletAnswer[]> {
     const batch = { failed: false };
-    return Promise.all(ops.map((op) => this.#submit({ ...transactionWork(op, rules), batch })));
+    return Promise.all(
+      ops.map((op) => this.#submit({ ...transactionWork(op, rules, scope), batch })),
+    );
   }
 
   /**
    * A batch's cancels for this player, decided in request order against the running balance. An
    * op may carry what its caller read of the id from D1 (`settled`): if that says the id is no
-   * longer applied (cancelled, refused, a tombstone: none of these ever changes again), the read
-   * is still true and the cancel is decided on it without reading D1 again. A retried cancel of a
+   * longer applied (cancelled or refused: neither ever changes again), the read is still true and the cancel is decided on it without reading D1 again. A retried cancel of a
    * large batch then passes over what it already undid in memory, not in round trips.
    */
-  cancelBatch(ops: (CancelOp & { settled?: KnownTransaction })[]): Promise<WalletAnswer[]> {
+  cancelBatch(
+    ops: (CancelOp & { settled?: KnownTransaction })[],
+    scope: BrandScope,
+  ): Promise<WalletAnswer[]> {
     const batch = { failed: false };
-    return Promise.all(ops.map((op) => this.#submit({ ...cancelWork(op), batch })));
+    return Promise.all(ops.map((op) => this.#submit({ ...cancelWork(op, scope), batch })));
   }
 
   /** The operator's transfer in or out: queued and committed like a transaction. */
@@ -239,10 +255,14 @@ export class PlayerWallet extends DurableObject<Env> {
         answers.push({ work, answer: UNAVAILABLE });
         continue;
       }
+      if (!this.#reaches(work)) {
+        answers.push({ work, answer: PLAYER_NOT_FOUND(work.playerId) });
+        continue;
+      }
       const known = work.transactionId
         ? (written.get(work.transactionId) ?? this.#knownOf(work.transactionId))
         : undefined;
-      const decision = work.decide(running, known);
+      const decision = work.decide(running, known, this.#brandId);
       const write = writeOf(decision);
       if (write) {
         writes.push(write);
@@ -285,21 +305,32 @@ export class PlayerWallet extends DurableObject<Env> {
    */
   async #runAlone(work: Work): Promise<WalletAnswer> {
     if (work.batch?.failed) return UNAVAILABLE;
-    // The second attempt always returns: it either answers or reports the ledger unavailable.
+    // The second attempt returns, unless its write replaced another brand's tombstone and lost;
+    // the third always returns: it either answers or reports the ledger unavailable.
+    let replacing = false;
     for (let attempt = 1; attempt <= RUN_ALONE_ATTEMPTS; attempt++) {
       try {
+        replacing = false;
         const state = await this.#load(work.playerId);
-        if (!state) return PLAYER_NOT_FOUND(work.playerId);
+        if (!state || !this.#reaches(work)) return PLAYER_NOT_FOUND(work.playerId);
         let known = this.#cached(work);
-        let decision = work.decide(state, known);
-        // After an attempt failed, or for a decision that writes nothing, ask D1 what it knows.
-        if (known === undefined && work.transactionId && (attempt > 1 || !writeOf(decision))) {
+        let decision = work.decide(state, known, this.#brandId);
+        // After an attempt failed, or for a decision that writes nothing, ask D1 what it knows. An
+        // id known only from the archive is asked about too after a failed attempt: a cancel of it
+        // may have committed in D1 without this object hearing of it (its cancellations row says so).
+        const inMemory = work.transactionId !== undefined && this.#known.has(work.transactionId);
+        if (
+          work.transactionId &&
+          !inMemory &&
+          (attempt > 1 || (known === undefined && !writeOf(decision)))
+        ) {
           await this.#prefetch([work]);
           known = this.#cached(work);
-          decision = work.decide(state, known);
+          decision = work.decide(state, known, this.#brandId);
         }
         const write = writeOf(decision);
         if (write) {
+          replacing = "replacesTombstoneOf" in write && write.replacesTombstoneOf !== undefined;
           await this.#commit([write]);
           this.#state = stateAfter(state, decision);
           if (write.kind !== "status") this.#remember(knownAfter(write, known));
@@ -310,7 +341,12 @@ export class PlayerWallet extends DurableObject<Env> {
         // normal path of a replay the cache did not hold. The write rolled back whole, so only
         // what is known of that id is read again; no log line. Anything else (a balance that was
         // not as cached, D1 failing) drops all memory and is logged.
-        if (attempt === 1 && isIdTakenError(error)) {
+        // So is an id taken after D1 said it was another brand's tombstone: another original
+        // replaced it first, and what it holds now is read once more.
+        if (
+          isIdTakenError(error) &&
+          (attempt === 1 || (replacing && attempt < RUN_ALONE_ATTEMPTS))
+        ) {
           if (work.transactionId) this.#known.delete(work.transactionId);
           continue;
         }
@@ -352,8 +388,14 @@ export class PlayerWallet extends DurableObject<Env> {
     if (row) {
       const { id, currency, balanceMinor, status } = row;
       this.#state = { playerId: id, currency, balanceMinor, status };
+      this.#brandId = row.brandId;
     }
     return this.#state;
+  }
+
+  /** May this work touch the loaded player? Only once #load found it. */
+  #reaches(work: Work): boolean {
+    return work.scope === undefined || inScope(work.scope, this.#brandId);
   }
 
   #cached(work: Work): KnownTransaction | undefined {
@@ -417,23 +459,72 @@ export class PlayerWallet extends DurableObject<Env> {
   }
 }
 
-function transactionWork(op: TransactionOp, rules: Rules): Work {
+function transactionWork(op: TransactionOp, rules: Rules, scope: BrandScope): Work {
   return {
     playerId: op.playerId,
     transactionId: op.transactionId,
-    decide: (state, known) => decideTransaction(state, known, op, rules),
+    scope,
+    decide: (state, known, brandId) =>
+      overTombstoneOfOtherBrand(scope, brandId, known, (visible) =>
+        decideTransaction(state, visible, op, rules),
+      ),
   };
 }
 
-function cancelWork(op: CancelOp & { settled?: KnownTransaction }): Work {
+function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandScope): Work {
   const { settled, ...cancel } = op;
-  if (settled && settled.status !== "applied" && settled.transactionId === op.transactionId)
-    return { playerId: op.playerId, decide: (state) => decideCancel(state, settled, cancel) };
+  const decide: Work["decide"] = (state, known, brandId) =>
+    overTombstoneOfOtherBrand(scope, brandId, known, (visible) =>
+      decideCancel(state, visible, { ...cancel, brandId: scope.brand }),
+    );
+  // A tombstone is not final (another brand's original may replace it): only cancelled and
+  // refused ids are decided on the caller's read.
+  if (
+    (settled?.status === "cancelled" || settled?.status === "refused") &&
+    settled.transactionId === op.transactionId
+  )
+    return {
+      playerId: op.playerId,
+      scope,
+      decide: (state, _known, brandId) => decide(state, settled, brandId),
+    };
+  return { playerId: op.playerId, transactionId: op.transactionId, scope, decide };
+}
+
+/**
+ * A tombstone blocks only the brands its cancel's key could reach: another brand's cancel of an id
+ * must not stop this brand's late original. Such a tombstone is decided on as an id D1 never saw:
+ * an original's write replaces it (deleted in the same D1 batch, and only if it is still that
+ * tombstone), and a cancel of this brand widens it to block every brand, so that neither brand's
+ * cancel is lost.
+ */
+function overTombstoneOfOtherBrand(
+  scope: BrandScope,
+  playerBrandId: string,
+  known: KnownTransaction | undefined,
+  decide: (known: KnownTransaction | undefined) => Decision,
+): Decision {
+  if (known?.status !== "tombstone" || blocksBrand(known, scope.listed, playerBrandId))
+    return decide(known);
+  const decision = decide(undefined);
+  if (decision.kind === "answer") return decision;
+  const write = decision.write;
+  if (!write || write.kind === "status" || write.kind === "reverse") return decision;
+  if (write.kind === "tombstone")
+    return { ...decision, write: { ...write, widens: true } } as Decision;
   return {
-    playerId: op.playerId,
-    transactionId: op.transactionId,
-    decide: (state, known) => decideCancel(state, known, cancel),
-  };
+    ...decision,
+    write: { ...write, replacesTombstoneOf: { brandId: known.brandId } },
+  } as Decision;
+}
+
+/** Does this tombstone stop a late original of a player of `brandId`? */
+export function blocksBrand(
+  tombstone: KnownTransaction,
+  listed: string[],
+  brandId: string,
+): boolean {
+  return tombstone.everyBrand === 1 || inScope({ brand: tombstone.brandId, listed }, brandId);
 }
 
 function answerOf(decision: Decision, currency: string): WalletAnswer {

@@ -167,6 +167,8 @@ const OPERATOR_KINDS = [
   // A transfer taking an id ThrillGate sent (applied, refused or a cancel's tombstone).
   ["transferOnTxId", 1],
   ["status", 6],
+  // A suspend or an activation sent at the same time as the player's Debit, Credit and authenticates.
+  ["race", 5],
 ] as const;
 type OperatorKind = (typeof OPERATOR_KINDS)[number][0];
 type ThrillGateKind = (typeof THRILLGATE_KINDS)[number][0];
@@ -198,6 +200,7 @@ class OpGenerator {
     if (op.kind === "transaction") this.sent.push(op.item);
     if (op.kind === "batch") this.sent.push(...op.items);
     if (op.kind === "transfer") this.transfersSent.push(op.item);
+    if (op.kind === "race") this.sent.push(op.debit, op.credit);
     execute(this.model, op);
   }
 
@@ -280,7 +283,28 @@ class OpGenerator {
         return this.transferOnTxId();
       case "status":
         return this.statusChange();
+      case "race":
+        return this.race();
     }
+  }
+
+  /** Suspend an active player or reactivate a suspended one, racing its Debit and Credit. */
+  private race(): Op | undefined {
+    const { draw } = this;
+    const withStatus = (status: PlayerStatus) =>
+      this.playerIds.filter((p) => this.model.status(p) === status);
+    const suspended = withStatus("suspended");
+    const active = withStatus("active");
+    const reactivate = suspended.length > 0 && (active.length === 0 || draw.chance(0.5));
+    if (!reactivate && active.length === 0) return undefined;
+    const playerId = draw.pick(reactivate ? suspended : active);
+    return {
+      kind: "race",
+      playerId,
+      status: reactivate ? "active" : "suspended",
+      debit: this.newItem("Debit", playerId),
+      credit: this.newItem("Credit", playerId),
+    };
   }
 
   // ---- The operator's side: transfers and status changes -----------------------------------
@@ -627,6 +651,10 @@ class KeyTracker {
     switch (op.kind) {
       case "balance":
       case "status":
+        playersOf.add(op.playerId);
+        break;
+      case "race":
+        idsOf.push(op.debit.transactionId, op.credit.transactionId);
         playersOf.add(op.playerId);
         break;
       case "transfer":

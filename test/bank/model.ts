@@ -8,7 +8,8 @@
 
 // The operator's side (issue 13) is modelled from the issue's words the same way: transfers in and
 // out share the one id space with ThrillGate's transactions, and a player's status (suspended,
-// closed) refuses Debits and, when closed, transfers in.
+// closed) refuses Debits and, when closed, transfers in. A status change raced against the
+// player's calls (issue 25) is played in every order the player's object may give it (RaceOp).
 
 // The model assumes wrangler.toml's ACCEPT_ZERO_VALUE_CREDITS = "true" (a Credit of 0 is applied).
 export const CURRENCY = "EUR"; // every bank player's currency: 2 decimals
@@ -59,7 +60,83 @@ export type Op =
   | { kind: "balance"; playerId: string }
   | { kind: "transfer"; item: TransferItem }
   /** PATCH /admin/players/{id} with this status. */
-  | { kind: "status"; playerId: string; status: PlayerStatus };
+  | { kind: "status"; playerId: string; status: PlayerStatus }
+  /**
+   * A status change raced against the player's own calls, all sent at once: the PATCH, a Debit,
+   * a Credit and authenticates (see RaceOp).
+   */
+  | RaceOp;
+
+/**
+ * A suspend of an active player, or an activation of a suspended one, sent at the same time as
+ * a Debit, a Credit and authenticates of that player. The player's object serialises the status
+ * change, the Debit and the Credit in an order of its own; an authenticate is decided by D1
+ * between two of the object's writes. Any order is legal, so the bank finds the one the answers
+ * show (raceOrders, executeRace) and holds every answer to it.
+ */
+export interface RaceOp {
+  kind: "race";
+  playerId: string;
+  status: "active" | "suspended";
+  debit: TxItem;
+  credit: TxItem;
+}
+
+/** The parts of a race the player's object orders. */
+export type RacePart = "status" | "debit" | "credit";
+export const RACE_PARTS: readonly RacePart[] = ["status", "debit", "credit"];
+
+/** Every order the player's object may give a race's parts. */
+export function raceOrders(): RacePart[][] {
+  const orders: RacePart[][] = [];
+  const grow = (prefix: RacePart[]) => {
+    if (prefix.length === RACE_PARTS.length) orders.push(prefix);
+    for (const part of RACE_PARTS) if (!prefix.includes(part)) grow([...prefix, part]);
+  };
+  grow([]);
+  return orders;
+}
+
+/** What the player's D1 row shows between the object's writes, as authenticate sees it. */
+export interface PlayerPoint {
+  status: PlayerStatus;
+  balanceMinor: number;
+}
+
+/** A race played in one order: each part's answer, and the player before and after each part. */
+export interface RacePlay {
+  order: RacePart[];
+  answers: Record<RacePart, string>;
+  /** points[0] before the first part, points[i] after the i-th. */
+  points: PlayerPoint[];
+}
+
+/** Plays a race's parts on `ledger` (changing it) in `order`. */
+export function executeRace(ledger: Ledger, op: RaceOp, order: RacePart[]): RacePlay {
+  const point = (): PlayerPoint => ({
+    status: ledger.status(op.playerId),
+    balanceMinor: ledger.balance(op.playerId),
+  });
+  const points = [point()];
+  const answers: Record<RacePart, string> = { status: "", debit: "", credit: "" };
+  for (const part of order) {
+    const sub: Op =
+      part === "status"
+        ? { kind: "status", playerId: op.playerId, status: op.status }
+        : { kind: "transaction", item: part === "debit" ? op.debit : op.credit };
+    answers[part] = execute(ledger, sub).header;
+    points.push(point());
+  }
+  return { order, answers, points };
+}
+
+/**
+ * What /wallet/authenticate answers at `point`: a session and the balance while the player is
+ * active, 403 PLAYER_SUSPENDED otherwise.
+ */
+export function authenticateLine(point: PlayerPoint): string {
+  return point.status === "active" ? `200 ${money(point.balanceMinor)}` : "403 PLAYER_SUSPENDED";
+}
 
 /** What one execution of an op answers: a header line, and one line per item with its "part". */
 export interface Expected {
@@ -421,6 +498,11 @@ export function execute(ledger: Ledger, op: Op): Expected {
           ? `200 ${transferId} ${direction} ${number(outcome.balanceMinor ?? 0)} ${CURRENCY}`
           : errorLine(outcome, number, true),
       );
+    }
+    case "race": {
+      // The generator's guess; the bank plays the order the answers show (see RaceOp).
+      const play = executeRace(ledger, op, [...RACE_PARTS]);
+      return single(`race ${play.order.map((part) => play.answers[part]).join(" | ")}`);
     }
     case "status": {
       const outcome = decideStatus(ledger, op.playerId, op.status);

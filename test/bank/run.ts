@@ -4,25 +4,40 @@
 // test/bank.test.ts and over HTTP by scripts/chaos.ts.
 import { parseSourceText } from "../../scripts/lib/source-text";
 import { collectPages, pageBudget } from "../pages";
-import { generate, type PlannedOp } from "./generate";
+import { generate, prng, type PlannedOp } from "./generate";
 import {
+  authenticateLine,
   CURRENCY,
   deltaMinor,
   execute,
+  executeRace,
   Ledger,
   money,
+  RACE_PARTS,
+  raceOrders,
   type CancelItem,
   type Expected,
   type Op,
+  type RaceOp,
+  type RacePart,
+  type RacePlay,
   type TransferItem,
   type TxItem,
 } from "./model";
 
-/** One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0: no answer. */
+/** An op sent as one request (a race is several, see runRace). */
+type SingleOp = Exclude<Op, RaceOp>;
+
+/**
+ * One HTTP exchange: /wallet/* signed as ThrillGate signs, /admin/* with the admin token. Status 0:
+ * no answer. With `otherBrand`, a wallet call is signed with the key of a brand that is not the
+ * bank players' (a brand of WALLET_HMAC_SECRETS; the bank's players are of an unlisted brand).
+ */
 export type Send = (
   method: string,
   path: string,
   body?: unknown,
+  options?: { otherBrand?: boolean },
 ) => Promise<{ status: number; text: string }>;
 
 export interface BankOptions {
@@ -37,6 +52,11 @@ export interface BankOptions {
   maxInFlight?: number;
   /** Unique per run, so runs can share one wallet; defaults to the seed and the clock. */
   runId?: string;
+  /**
+   * Share of wallet ops first sent signed with another brand's key (`send` must support
+   * `otherBrand`): see otherBrandCopies. 0 (the default) sends none.
+   */
+  otherBrandShare?: number;
   /**
    * Archival between rounds (docs/archive.md): the ops are played in `rounds` consecutive parts, and
    * `before(k)` runs before part k and once more after the last (k = rounds), where the test moves
@@ -54,6 +74,8 @@ export interface BankReport {
   faultsArmed: number;
   /** Ops whose repeat would change the wallet (see runOp): sent once, without faults. */
   sentOnce: number;
+  /** Requests signed with another brand's key (otherBrandCopies): each must change nothing. */
+  otherBrandRequests: number;
   /**
    * How often the model expected each outcome, by op kind ("transfer ok", "transaction
    * PLAYER_SUSPENDED", batch items as "batch item …"): what the run exercised.
@@ -65,6 +87,8 @@ export interface BankReport {
   reconciliationProblems: number;
   /** The first few disagreements, readable. */
   problems: string[];
+  /** With archival: cancels by batch_id alone of an archived batch, not sent (a documented limit). */
+  skippedArchivedBatchCancels: number;
   durationMs: number;
 }
 
@@ -115,7 +139,7 @@ function wireCancel(item: CancelItem, absentIfNull: boolean): Record<string, unk
     : { transaction_id: item.transactionId, player_id: item.playerId };
 }
 
-function requestOf(op: Op): { method: string; path: string; body?: unknown } {
+function requestOf(op: SingleOp): { method: string; path: string; body?: unknown } {
   switch (op.kind) {
     case "balance":
       return {
@@ -192,7 +216,7 @@ interface Seen {
   items: { id: string; line: string }[];
 }
 
-function observed(op: Op, status: number, text: string): Seen {
+function observed(op: SingleOp, status: number, text: string): Seen {
   let body: unknown;
   try {
     body = parseSourceText(text);
@@ -256,6 +280,8 @@ interface BankRun {
   /** Requests in a row without any answer, and whether the wallet is taken to be gone for good. */
   noAnswers: number;
   gone: boolean;
+  /** The ops (by index) first sent signed with another brand's key. */
+  otherBrandOps: Set<number>;
 }
 
 export async function runBank(options: BankOptions): Promise<BankReport> {
@@ -280,15 +306,32 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     ledger: base.fork(),
     noAnswers: 0,
     gone: false,
+    otherBrandOps: pickOtherBrandOps(seed, plan.ops, options.otherBrandShare ?? 0),
   };
 
   await createPlayers(run, plan.players);
   const { archival } = options;
   if (archival) {
     const size = Math.ceil(plan.ops.length / archival.rounds);
+    // A cancel by batch_id alone does not find archived items (docs/archive.md, "Limits"): such a
+    // cancel of an earlier round's batch is left out of the run (and of the model), and counted.
+    const earlierBatches = new Set<string>();
     for (let round = 0; round < archival.rounds; round++) {
       await archival.before(round);
-      await scheduleOps(run, plan.ops.slice(round * size, (round + 1) * size), maxInFlight);
+      const ops = plan.ops.slice(round * size, (round + 1) * size);
+      const playable = ops.filter(
+        ({ op }) =>
+          !(
+            op.kind === "cancelBatch" &&
+            op.items === null &&
+            op.batchId !== null &&
+            earlierBatches.has(op.batchId)
+          ),
+      );
+      run.report.skippedArchivedBatchCancels += ops.length - playable.length;
+      await scheduleOps(run, playable, maxInFlight);
+      for (const { op } of ops)
+        if (op.kind === "batch" && op.batchId) earlierBatches.add(op.batchId);
     }
     await archival.before(archival.rounds);
   } else await scheduleOps(run, plan.ops, maxInFlight);
@@ -308,12 +351,14 @@ function emptyReport(seed: number, operations: number): BankReport {
     requests: 0,
     faultsArmed: 0,
     sentOnce: 0,
+    otherBrandRequests: 0,
     outcomes: {},
     disagreements: 0,
     doubleApplies: 0,
     negativeBalances: 0,
     reconciliationProblems: 0,
     problems: [],
+    skippedArchivedBatchCancels: 0,
     durationMs: 0,
   };
 }
@@ -367,6 +412,7 @@ async function createPlayers(
 async function sendResending(
   run: BankRun,
   request: ReturnType<typeof requestOf>,
+  options: { otherBrand?: boolean } = {},
 ): Promise<{ status: number; text: string; failed: boolean }> {
   let failed = false;
   for (let attempt = 1; ; attempt++) {
@@ -376,7 +422,7 @@ async function sendResending(
       );
     run.report.requests += 1;
     const answer = await run
-      .send(request.method, request.path, request.body)
+      .send(request.method, request.path, request.body, options)
       .catch((error: unknown) => ({ status: 0, text: String(error) }));
     run.noAnswers = answer.status === 0 ? run.noAnswers + 1 : 0;
     run.gone ||= run.noAnswers >= GONE_AFTER_NO_ANSWERS; // for good: the rest of this run stops too
@@ -406,6 +452,7 @@ async function scheduleOps(run: BankRun, ops: PlannedOp[], maxInFlight: number):
 
 async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const { op, index } = planned;
+  if (op.kind === "race") return runRace(run, op, index);
   const { report } = run;
   // Play the op twice on the model: what its first execution answers, and what a repeat
   // answers (a resend, or a copy that lost the race). A repeat of a single call answers the
@@ -424,6 +471,7 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
   const copies = stable ? planned.copies : 1;
   const fault = stable ? planned.fault : null;
 
+  if (run.otherBrandOps.has(index)) await otherBrandCopies(run, op, index, once);
   if (fault) {
     report.faultsArmed += 1;
     await adminCall(run, "POST", "/admin/faults", { player_id: fault.playerId, ...fault.plan });
@@ -449,17 +497,258 @@ async function runOp(run: BankRun, planned: PlannedOp): Promise<void> {
     disagree(run, `${label}: ${problem}; request ${JSON.stringify(request.body ?? request.path)}`);
 }
 
-/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
+// ---------------------------------------------------------------------------------------------
+// Races (issue 25, part 3): a status change sent at the same time as the player's own calls.
+
+/** Authenticates sent at the same time as the race's status change, Debit and Credit. */
+const RACING_AUTHENTICATES = 2;
+/** How long a race's status change waits before it is sent, by op index. */
+const RACE_STATUS_HOLD_MS = [0, 2, 0, 5, 10];
+
+/** An authenticate's answer as the model writes it (authenticateLine): "200 12.30" or an error. */
+function authenticateSeen(answer: { status: number; text: string }): string {
+  let body: unknown;
+  try {
+    body = parseSourceText(answer.text);
+  } catch {
+    return `${answer.status} (not JSON) ${answer.text.slice(0, 120)}`;
+  }
+  return answer.status === 200
+    ? `200 ${shown(body, "balance")}`
+    : errorOf(body, String(answer.status), field(body, "code"));
+}
+
+/**
+ * Sends a race's status change, Debit, Credit and RACING_AUTHENTICATES authenticates at once, one
+ * more authenticate as soon as the status change is answered, and a last one once all are
+ * answered; then holds the answers to one order of the object's:
+ * - the status change, the Debit and the Credit answer as the model does in one of the orders
+ *   the object may give them (a Debit ordered after a suspend is refused 403, a Credit is always
+ *   paid, every balance is that order's);
+ * - each racing authenticate answers as D1 stood at some point of that order: a session and
+ *   that point's balance while active, 403 PLAYER_SUSPENDED while not. A session handed out
+ *   after a suspend committed would show a balance of no active point, or answer in a race
+ *   whose order has none;
+ * - an authenticate started after the status change was answered sees a point after it: after
+ *   a suspend, 403; after an activation, a session.
+ * The model then goes on from that order.
+ */
+async function runRace(run: BankRun, op: RaceOp, index: number): Promise<void> {
+  const { report } = run;
+  const label = `op #${index} race (${op.status} ${op.playerId})`;
+  const issued = await adminCall(
+    run,
+    "POST",
+    `/admin/players/${encodeURIComponent(op.playerId)}/sessions`,
+    {},
+  );
+  const authenticateBody = {
+    operator_id: "thrilltech",
+    brand_id: "bank",
+    player_token: String(field(issued, "player_token")),
+    source_id: "bank",
+    currency: CURRENCY,
+  };
+  const authenticate = () =>
+    sendResending(run, { method: "POST", path: "/wallet/authenticate", body: authenticateBody });
+  const statusOp: SingleOp = { kind: "status", playerId: op.playerId, status: op.status };
+  const debitOp: SingleOp = { kind: "transaction", item: op.debit };
+  const creditOp: SingleOp = { kind: "transaction", item: op.credit };
+
+  // All at once, each race starting another of the three first, so that the object's order varies.
+  const parts: Record<RacePart, SingleOp> = { status: statusOp, debit: debitOp, credit: creditOp };
+  const sent = new Map<RacePart, ReturnType<typeof sendResending>>();
+  const start = index % RACE_PARTS.length;
+  // The status change reaches the object sooner than a signed wallet call, so it is also held
+  // back a little in some races.
+  const holdMs = RACE_STATUS_HOLD_MS[index % RACE_STATUS_HOLD_MS.length] ?? 0;
+  for (const part of [...RACE_PARTS.slice(start), ...RACE_PARTS.slice(0, start)]) {
+    const request = requestOf(parts[part]);
+    const held = part === "status" && holdMs > 0;
+    sent.set(
+      part,
+      held ? sleep(holdMs).then(() => sendResending(run, request)) : sendResending(run, request),
+    );
+  }
+  const answerOf = (part: RacePart) => sent.get(part) ?? Promise.reject(new Error(part));
+  const [status, debit, credit, afterStatus, ...racing] = await Promise.all([
+    answerOf("status"),
+    answerOf("debit"),
+    answerOf("credit"),
+    answerOf("status").then(authenticate),
+    ...Array.from({ length: RACING_AUTHENTICATES }, authenticate),
+  ]);
+  const last = await authenticate();
+
+  const seen = {
+    status: observed(statusOp, status.status, status.text).header,
+    debit: observed(debitOp, debit.status, debit.text).header,
+    credit: observed(creditOp, credit.status, credit.text).header,
+  };
+  const racingSeen = racing.map(authenticateSeen);
+  const [afterSeen, lastSeen] = [authenticateSeen(afterStatus), authenticateSeen(last)];
+  // Counted per kind of race: "race suspend authenticate ok" is a session ordered before a suspend.
+  const kind = op.status === "suspended" ? "suspend" : "activation";
+  const count = (key: string, line: string) => {
+    const name = `race ${kind} ${key} ${key === "order" ? line : outcomeOf(line)}`;
+    report.outcomes[name] = (report.outcomes[name] ?? 0) + 1;
+  };
+  for (const [part, line] of Object.entries(seen)) count(part, line);
+  for (const line of racingSeen) count("authenticate", line);
+  count("authenticate-after-status", afterSeen);
+  for (const line of [...Object.values(seen), ...racingSeen, afterSeen, lastSeen])
+    if (NEGATIVE.test(line)) report.negativeBalances += 1;
+
+  const plays = raceOrders().map((order) => {
+    const ledger = run.ledger.fork();
+    return { ledger, play: executeRace(ledger, op, order) };
+  });
+  const byObject = plays.filter(({ play }) =>
+    (["status", "debit", "credit"] as const).every((part) => play.answers[part] === seen[part]),
+  );
+  const at = (play: RacePlay, from: number) => play.points.slice(from).map(authenticateLine);
+  const afterStatusIn = (play: RacePlay) => play.order.indexOf("status") + 1;
+  const lastPoint = (play: RacePlay) => at(play, play.points.length - 1)[0];
+  const fits = ({ play }: { play: RacePlay }) =>
+    racingSeen.every((line) => at(play, 0).includes(line)) &&
+    at(play, afterStatusIn(play)).includes(afterSeen) &&
+    lastPoint(play) === lastSeen;
+  const chosen = byObject.find(fits);
+  (chosen ?? byObject[0] ?? plays[0])?.ledger.commit();
+  if (chosen) {
+    // Which order the object gave (several may fit the answers alike: the first is counted).
+    count("order", chosen.play.order.join(","));
+    return;
+  }
+
+  const answered = `status "${seen.status}", debit "${seen.debit}", credit "${seen.credit}"`;
+  if (!credit.failed && seen.credit.startsWith("4"))
+    disagree(run, `${label}: the win was refused: credit "${seen.credit}"`);
+  if (byObject.length === 0) {
+    const model = plays
+      .map(
+        ({ play }) =>
+          `${play.order.join(",")}: ${play.order.map((p) => play.answers[p]).join(" / ")}`,
+      )
+      .join("; ");
+    disagree(run, `${label}: answered ${answered}; no order of the object gives these (${model})`);
+    return;
+  }
+  for (const { play } of byObject) {
+    const order = `in the object's order ${play.order.join(",")} (answered ${answered}), D1 stood at [${at(play, 0).join(" / ")}]`;
+    const stray = racingSeen.filter((line) => !at(play, 0).includes(line));
+    if (stray.length > 0)
+      disagree(run, `${label}: racing authenticates answered ${stray.join(", ")}; ${order}`);
+    if (!at(play, afterStatusIn(play)).includes(afterSeen))
+      disagree(
+        run,
+        `${label}: an authenticate started after the status change was answered got "${afterSeen}"; ${order}`,
+      );
+    if (lastPoint(play) !== lastSeen)
+      disagree(
+        run,
+        `${label}: the authenticate after the race got "${lastSeen}", not "${lastPoint(play)}"`,
+      );
+  }
+}
+
+/** The wallet ops of the plan sent first with another brand's key: a seeded share, its own draws. */
+function pickOtherBrandOps(seed: number, ops: PlannedOp[], share: number): Set<number> {
+  const draw = prng(seed ^ 0x0b5a4d);
+  // Operator calls, and races (a status change with the player's calls at once), are not copied.
+  const admin = new Set(["transfer", "status", "race"]);
+  return new Set(
+    ops.flatMap((planned) =>
+      share > 0 && !admin.has(planned.op.kind) && draw() < share ? [planned.index] : [],
+    ),
+  );
+}
+
+/**
+ * What a wallet op signed with another brand's key answers (api.md, "Brands kept apart"): a player
+ * of the bank is unknown to that key, and an id of the bank's is answered as an unknown id. The
+ * whole-batch 409 of one id twice with other content comes before the players are looked at.
+ */
+function otherBrandExpected(op: SingleOp, once: Expected): Seen {
+  const notFound = { header: "404 PLAYER_NOT_FOUND", items: [] };
+  switch (op.kind) {
+    case "balance":
+    case "transaction":
+      return notFound;
+    case "cancel":
+      return op.item.playerId === null ? { header: '200 "0"', items: [] } : notFound;
+    case "batch":
+      return once.header.startsWith("409") ? { header: once.header, items: [] } : notFound;
+    case "cancelBatch": {
+      const header = `200 batch=${op.batchId ?? "-"}`;
+      if (!op.items) return { header, items: [] }; // by batch_id: none of the bank's ids
+      if (op.items.some((item) => item.playerId !== null)) return notFound;
+      return {
+        header,
+        items: op.items.map((item) => ({
+          id: item.transactionId,
+          line: `${item.transactionId} OK "0"`,
+        })),
+      };
+    }
+    case "transfer":
+    case "status":
+      throw new Error(`${op.kind} is an operator call: no brand signs it`);
+  }
+}
+
+/**
+ * Before an op, sends it once signed with another brand's key, and then (for a transaction or a
+ * batch) a cancel without a player of each of its ids with that key too. Each must answer as
+ * api.md says and change nothing: the model does not play them, so the op itself and every later
+ * one must still answer as the model says. The cancels leave the other brand's tombstones on ids
+ * the bank's originals are yet to use, which must not block them.
+ */
+async function otherBrandCopies(
+  run: BankRun,
+  op: SingleOp,
+  index: number,
+  once: Expected,
+): Promise<void> {
+  const sends: { request: ReturnType<typeof requestOf>; want: Seen; as: SingleOp }[] = [
+    { request: requestOf(op), want: otherBrandExpected(op, once), as: op },
+  ];
+  const ids =
+    op.kind === "transaction"
+      ? [op.item.transactionId]
+      : op.kind === "batch"
+        ? op.items.map((item) => item.transactionId)
+        : [];
+  for (const transactionId of new Set(ids)) {
+    const cancel: SingleOp = { kind: "cancel", item: { transactionId, playerId: null } };
+    sends.push({ request: requestOf(cancel), want: { header: '200 "0"', items: [] }, as: cancel });
+  }
+  for (const { request, want, as } of sends) {
+    run.report.otherBrandRequests += 1;
+    const answer = await sendResending(run, request, { otherBrand: true });
+    const got = observed(as, answer.status, answer.text);
+    const lines = (seen: Seen) => [seen.header, ...seen.items.map((item) => item.line)].join(" | ");
+    if (lines(got) !== lines(want))
+      disagree(
+        run,
+        `op #${index} ${op.kind} signed with another brand's key: answered "${lines(got)}", expected "${lines(want)}"; request ${JSON.stringify(request.body ?? request.path)}`,
+      );
+  }
+}
+
+/** The outcome of an answer line: "ok", or the error code. */
+const outcomeOf = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
+
 /** The outcome of each line the model expects: "ok", or the error code. */
 function countOutcomes(report: BankReport, op: Op, expected: Expected): void {
-  const outcome = (line: string) => /\b(?:[0-9]{3}|ERROR) ([A-Z_]{3,})/.exec(line)?.[1] ?? "ok";
   const keys = [
-    `${op.kind} ${outcome(expected.header)}`,
-    ...expected.items.map((line) => `${op.kind} item ${outcome(line)}`),
+    `${op.kind} ${outcomeOf(expected.header)}`,
+    ...expected.items.map((line) => `${op.kind} item ${outcomeOf(line)}`),
   ];
   for (const key of keys) report.outcomes[key] = (report.outcomes[key] ?? 0) + 1;
 }
 
+/** Per id: its applying and reversing entries, and the type and amount its applying entry shows. */
 type EntryCounts = Map<string, { apply: number; reverse: number; applied: string }>;
 
 /** An applying entry as the checks compare it; a transfer's with the fields it keeps (reason, ticket). */
