@@ -393,6 +393,31 @@ describe("archiving a closed day", () => {
   });
 });
 
+describe("a cancel of an archived transaction whose answer was lost", () => {
+  it("is answered as done on the retry, from the cancellations row, and reverses once", async () => {
+    const dayMs = clockAt("2025-06-10T09:00:00Z");
+    const { playerId } = await newPlayer();
+    const debit = { transaction_id: uniqueId("lost"), amount: "6.00" };
+    expect((await transact(playerId, debit)).status).toBe(200);
+    expect((await archiveAfter(dayMs)).error).toBeNull();
+    await evictDurableObject(playerWallet(env, playerId));
+
+    // The reversal commits in D1, then its answer is lost before the object records it.
+    const armed = await admin("POST", "/admin/faults", {
+      player_id: playerId,
+      lose_next_answers: 1,
+    });
+    expect(armed.status).toBe(200);
+    expect((await cancel(debit.transaction_id, playerId)).status).toBe(503);
+    expect(await storedBalanceMinor(playerId)).toBe(100_000);
+    const retry = await cancel(debit.transaction_id, playerId);
+    expect(same(retry)).toEqual({ status: 200, body: { balance: "1000.00" } });
+    expect(same(await cancel(debit.transaction_id, null))).toEqual(same(retry));
+    expect(await storedBalanceMinor(playerId)).toBe(100_000);
+    await expectReconciled();
+  });
+});
+
 describe("a crash between any two steps, then a rerun", () => {
   for (const [n, crashAt] of ARCHIVE_CRASH_POINTS.entries()) {
     it(`after ${crashAt}: nothing lost, nothing archived twice`, async () => {
