@@ -1,7 +1,9 @@
-// `node bench/capacity.mjs [transactions]`: the bytes one transaction costs in D1. Starts the
-// wallet (wrangler dev, fresh local D1), sends that many signed transactions (Credit/Debit over
-// 100 players), then reads the local D1 file with sqlite3's dbstat: bytes of every table and
-// index, per transaction. The figures docs/capacity.md is built on.
+// `node bench/capacity.mjs [transactions] [--archive]`: the bytes one transaction costs in D1.
+// Starts the wallet (wrangler dev, fresh local D1), sends that many signed transactions
+// (Credit/Debit over 100 players), then reads the local D1 file with sqlite3's dbstat: bytes of
+// every table and index, per transaction. The figures docs/capacity.md is built on. With
+// --archive, the Cron Trigger is fired first as of 37 days later (Miniflare's scheduled endpoint),
+// so the day is archived: what stays in D1 per archived id (archived_id_owners, docs/archive.md).
 import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +11,8 @@ import { join } from "node:path";
 import { startLocalWallet } from "../scripts/lib/local-wallet.mjs";
 import { createPlayers, playerId, runLoad, spread } from "./scenarios.mjs";
 
-const TRANSACTIONS = Number(process.argv[2] ?? 5000);
+const TRANSACTIONS = Number(process.argv.slice(2).find((arg) => /^[0-9]+$/.test(arg)) ?? 5000);
+const ARCHIVE = process.argv.includes("--archive");
 const PLAYERS = 100;
 
 function sqliteFiles(dir) {
@@ -37,6 +40,13 @@ try {
   });
   if (run.errors + run.non_2xx > 0)
     throw new Error(`transactions failed: ${run.failures.join(" | ")}`);
+  if (ARCHIVE) {
+    const timeMs = Date.now() + 37 * 86_400_000;
+    const fired = await fetch(
+      `${wallet.url}/cdn-cgi/handler/scheduled?cron=15+0+*+*+*&time=${timeMs}`,
+    );
+    if (!fired.ok) throw new Error(`the Cron Trigger answered ${fired.status}`);
+  }
   const [file] = sqliteFiles(wallet.persistDir).sort((a, b) => statSync(b).size - statSync(a).size);
   if (!file) throw new Error(`no D1 file under ${wallet.persistDir}`);
   // VACUUM INTO: a consistent, compact copy (the live file may hold free pages and a WAL).
@@ -49,7 +59,7 @@ try {
   );
   const counts = JSON.parse(
     query(
-      "SELECT (SELECT COUNT(*) FROM ledger_entries) AS ledger_entries, (SELECT COUNT(*) FROM transactions) AS transaction_ids, (SELECT COUNT(*) FROM players) AS players",
+      "SELECT (SELECT COUNT(*) FROM ledger_entries) AS ledger_entries, (SELECT COUNT(*) FROM transactions) AS transaction_ids, (SELECT COUNT(*) FROM archived_id_owners) AS archived_ids, (SELECT COUNT(*) FROM players) AS players",
     ) || "[{}]",
   )[0];
   const pageSize = Number(
@@ -58,17 +68,18 @@ try {
   const total = sizes.reduce((sum, row) => sum + row.bytes, 0);
   // What grows with transactions: their tables and every index on them (not players, sessions, schema).
   const perTransaction = sizes
-    .filter((row) => /ledger_entries|transactions|cancellations/.test(row.name))
+    .filter((row) => /ledger_entries|transactions|cancellations|archived_id_owners/.test(row.name))
     .reduce((sum, row) => sum + row.bytes, 0);
+  const ids = counts.transaction_ids + counts.archived_ids;
   const result = {
     transactions: run.requests,
     counts,
     page_size: pageSize,
     file_bytes: total,
-    bytes_per_transaction: Math.round(perTransaction / counts.transaction_ids),
+    bytes_per_transaction: Math.round(perTransaction / ids),
     by_table_or_index: sizes.map((row) => ({
       ...row,
-      bytes_per_transaction: Math.round((row.bytes / counts.transaction_ids) * 10) / 10,
+      bytes_per_transaction: Math.round((row.bytes / ids) * 10) / 10,
     })),
   };
   console.log(JSON.stringify(result, null, 2));

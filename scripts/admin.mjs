@@ -22,9 +22,11 @@ const USAGE = `usage: npm run -s admin -- <command> [options]
                                               the daily report (UTC days)
   export --from <ISO 8601> --to <ISO 8601> [--format ndjson|csv] [--out <file>]
                                               the ledger entries of a time range
-  reconcile                                   balance = opening + ledger, for every player
+  reconcile                                   balance = opening + archived + ledger, for every player
   reconcile-run                               the same, recorded as a manual run
   reconcile-last                              the last recorded run (the nightly one, or manual)
+  archive                                     run the archive job now (what the Cron Trigger runs)
+  archive-status                              days archived to R2, rows, bytes, last run, last error
 
   --url <url>           the wallet (default http://127.0.0.1:8787)
   --admin-token <token> default: ADMIN_TOKEN, or .dev.vars`;
@@ -96,6 +98,11 @@ const COMMANDS = {
   reconcile: { words: [], request: () => ({ path: "/admin/reconcile" }) },
   "reconcile-run": { words: [], request: () => ({ method: "POST", path: "/admin/reconcile/run" }) },
   "reconcile-last": { words: [], request: () => ({ path: "/admin/reconcile/last" }) },
+  archive: {
+    words: [],
+    request: () => ({ method: "POST", path: "/admin/archive/run", body: {} }),
+  },
+  "archive-status": { words: [], request: () => ({ path: "/admin/archive" }) },
 };
 
 const enc = encodeURIComponent;

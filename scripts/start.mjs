@@ -109,6 +109,8 @@ console.log(
   `Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`,
 );
 
+// --test-scheduled: GET /__scheduled?cron=…&time=<epoch ms> runs the Cron Trigger's handler (the
+// archive job) as of that time, locally only.
 const dev = spawnWrangler(
   [
     "dev",

@@ -2,6 +2,8 @@ import { Router } from "itty-router";
 import { readConfig } from "./config";
 import {
   createPlayer,
+  getArchiveStatus,
+  runArchiveNow,
   createSession,
   getPlayer,
   injectFaults,
@@ -137,6 +139,8 @@ router
   .get("/admin/transactions/:transaction_id", lookupTransaction)
   .get("/admin/reports/daily", dailyReport)
   .get("/admin/ledger/export", ledgerExport)
+  .get("/admin/archive", getArchiveStatus)
+  .post("/admin/archive/run", runArchiveNow)
   .post("/admin/faults", injectFaults)
   .all("*", () => {
     throw new ApiError("NOT_FOUND", "no such route");

@@ -131,6 +131,15 @@ describe("npm run admin", () => {
     expect(JSON.parse((await admin("reconcile-last")).stdout)).toEqual(JSON.parse(manual.stdout));
   });
 
+  it("runs the archive job and shows its last run (today's rows stay: they are in the window)", async () => {
+    const run = await admin("archive");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ran: true, rows_deleted: 0, error: null });
+    const status = await admin("archive-status");
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).last_run).toMatchObject({ trigger: "manual", error: null });
+  });
+
   it("refuses what it cannot send: exit 2 with the usage", async () => {
     for (const args of [
       ["transfer", PLAYER, "sideways", "1"],

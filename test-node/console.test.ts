@@ -457,6 +457,39 @@ describe.skipIf(!HAVE_BROWSER && !IN_CI)("the operator console in a real browser
     expect(dialogs).toEqual([]);
   });
 
+  it("after the archive job moved the day to R2, shows where the live ledger starts and an id's archived day", async () => {
+    // The Cron Trigger as of 37 days from now (Miniflare's scheduled endpoint takes a time): every
+    // row written so far is then archived (docs/archive.md).
+    const timeMs = Date.now() + 37 * 86_400_000;
+    const fired = await fetch(
+      `${wallet.url}/cdn-cgi/handler/scheduled?cron=15+0+*+*+*&time=${timeMs}`,
+    );
+    expect(fired.status).toBe(200);
+    const today = new Date().toISOString().slice(0, 10);
+
+    await page.click("nav a[data-page=player]");
+    await page.fill("#player-id-input", "player_00001");
+    await page.click("#player-form button");
+    await page.locator("#player-result").waitFor();
+    await page.locator("#ledger-archived").waitFor();
+    expect(await page.locator("#ledger tbody tr").count()).toBe(0);
+    expect(await text("#ledger-archived")).toMatch(
+      new RegExp(`^Older: [0-9]+ entries archived, through ${today} \\(UTC\\)`),
+    );
+
+    await page.click("nav a[data-page=transaction]");
+    await page.fill("#transaction-id-input", "debit-0001");
+    await page.click("#transaction-form button");
+    await expect.poll(() => text("#transaction-fields")).toContain(`with the day ${today} (UTC)`);
+    expect(await text("#transaction-status")).toBe("applied");
+    const entry = await page
+      .locator("#transaction-entries tbody tr")
+      .nth(0)
+      .locator("td")
+      .allTextContents();
+    expect(entry.slice(2, 6)).toEqual(["apply", "Debit", "-2.50", "1023.50"]);
+  });
+
   it("raised no script error and no CSP violation on any page", () => {
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);

@@ -14,7 +14,7 @@ import {
   parseEntryLine,
   parseManifest,
   partKey,
-  playerTotals,
+  PlayerTotals,
   sha256Hex,
   splitParts,
   type Manifest,
@@ -149,12 +149,14 @@ describe("archive parts", () => {
   });
 
   it("sums deltas per player and currency", () => {
-    const totals = playerTotals([
-      entry(1),
-      entry(2, { playerId: "p0", deltaMinor: 300 }),
-      entry(3),
-      entry(4, { effect: "reverse", deltaMinor: 150 }),
-    ]);
+    const totals = new PlayerTotals()
+      .add([
+        entry(1),
+        entry(2, { playerId: "p0", deltaMinor: 300 }),
+        entry(3),
+        entry(4, { effect: "reverse", deltaMinor: 150 }),
+      ])
+      .list();
     expect(totals).toEqual([
       { player_id: "p0", currency: "EUR", entries: 1, delta_minor: 300 },
       { player_id: "p1", currency: "EUR", entries: 3, delta_minor: -150 },
@@ -188,7 +190,7 @@ describe("archive manifest and R2", () => {
       parts: [
         { key, kind: "entries", rows: 2, bytes: packed.length, sha256: await sha256Hex(packed) },
       ],
-      players: playerTotals([entry(1), entry(2)]),
+      players: new PlayerTotals().add([entry(1), entry(2)]).list(),
       daily_report: [],
     };
     expect(parseManifest(manifestText(manifest))).toEqual(manifest);

@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { MS_PER_DAY } from "../src/ledger/report";
+import { runArchive } from "../src/jobs/archive";
 import { runBank, type Send } from "./bank/run";
 import { admin, wallet } from "./helpers";
 
@@ -191,3 +193,49 @@ function duringSuspendRaces(type: "Debit" | "Credit", instead: Send): Send {
     return send(method, path, body);
   };
 }
+
+describe("the bank across the archive: the job runs between rounds, with time moved forward", () => {
+  it("every answer, balance and ledger entry as the model says, with earlier rounds archived", async () => {
+    // Each round writes on a day 40 days after the one before; before each round (and after the
+    // last) the job runs as of that round's day, so every earlier round is archived by then.
+    const baseMs = Date.UTC(2024, 0, 15, 10);
+    const archived: number[] = [];
+    try {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      const report = await runBank({
+        seed: 5,
+        operations: 240,
+        send,
+        faultRate: 0.1,
+        backoffMs: 1,
+        archival: {
+          rounds: 3,
+          before: async (round) => {
+            const nowMs = baseMs + round * 40 * MS_PER_DAY;
+            vi.setSystemTime(nowMs);
+            if (round === 0) return;
+            const run = await runArchive(env, nowMs, "cron");
+            expect(run.error).toBeNull();
+            archived.push(run.daysArchived);
+          },
+        },
+      });
+      expect(report.problems).toEqual([]);
+      expect(report).toMatchObject({
+        disagreements: 0,
+        doubleApplies: 0,
+        negativeBalances: 0,
+        reconciliationProblems: 0,
+      });
+      // Each run archived the round before it: the checks crossed the boundary.
+      expect(archived).toEqual([1, 1, 1]);
+      console.log(
+        `bank across the archive: ${report.skippedArchivedBatchCancels} cancels by batch_id of an archived batch left out (docs/archive.md, Limits)`,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+    const withArchive = await admin("GET", "/admin/reconcile?archive=true");
+    expect(withArchive.body.ok).toBe(true);
+  });
+});

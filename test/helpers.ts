@@ -206,10 +206,12 @@ export async function storedBalanceMinor(playerId: string): Promise<number> {
   return row.balance_minor;
 }
 
-/** Invariant 5 for one player: balance = opening balance + the sum of its ledger deltas. */
+/** Invariant 5 for one player: balance = opening balance + archived deltas + the sum of its live ledger deltas. */
 export async function ledgerAddsUp(playerId: string): Promise<boolean> {
   const row = await env.DB.prepare(
-    `SELECT p.balance_minor AS balance, p.opening_balance_minor + COALESCE((SELECT SUM(delta_minor) FROM ledger_entries WHERE player_id = p.id), 0) AS expected
+    `SELECT p.balance_minor AS balance, p.opening_balance_minor
+       + COALESCE((SELECT delta_minor FROM archived_totals WHERE player_id = p.id), 0)
+       + COALESCE((SELECT SUM(delta_minor) FROM ledger_entries WHERE player_id = p.id), 0) AS expected
      FROM players p WHERE p.id = ?`,
   )
     .bind(playerId)

@@ -238,6 +238,12 @@ async function showLedgerPage(before) {
   ledgerState.nextBefore = page.next_before === null ? null : String(page.next_before);
   byId("ledger-older").disabled = ledgerState.nextBefore === null;
   byId("ledger-newest").disabled = before === undefined;
+  // Where the live ledger starts: older entries are in the archive (docs/archive.md).
+  const archived = page.archived;
+  byId("ledger-archived").hidden = !archived || ledgerState.nextBefore !== null;
+  byId("ledger-archived").textContent = archived
+    ? `Older: ${display(archived.entries)} entries archived, through ${display(archived.through_day)} (UTC); the ledger export reads them.`
+    : "";
 }
 
 const STATUS_BADGE = { active: "good", suspended: "warn", closed: "bad" };
@@ -400,6 +406,7 @@ async function lookUpTransaction(transactionId) {
       ]);
       if (found.cancel.batch_id !== null) pairs.push(["Cancel batch", found.cancel.batch_id]);
     }
+    if (found.archived_day) pairs.push(["Archived", `with the day ${found.archived_day} (UTC)`]);
     fillFields(byId("transaction-fields"), pairs);
     const rows = found.entries.map((entry) =>
       el(

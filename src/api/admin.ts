@@ -3,15 +3,24 @@ import { findPlayer, insertPlayer } from "../ledger/players";
 import type { PlayerRow } from "../ledger/schema";
 import { insertSession, newToken, revokeSessions } from "../ledger/sessions";
 import { ledgerPage, type LedgerPageEntry } from "../ledger/transactions";
-import { transactionHistory } from "../ledger/lookup";
+import { type TransactionHistory, transactionHistory } from "../ledger/lookup";
 import { reconcile, type ReconcileReport } from "../ledger/reconcile";
 import { lastRun, type ReconcileRun } from "../ledger/reconcile-runs";
+import { archivedTotalsOf, archiveStatus, type ArchiveRunRow } from "../ledger/archive";
+import { dayText } from "../ledger/archive-format";
+import {
+  archivedTransactionHistory,
+  type ArchiveCheck,
+  checkArchive,
+} from "../ledger/archive-read";
+import { runArchive } from "../jobs/archive";
 import { logDisagreement, runReconciliation } from "../jobs/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, moneyText, parseJsonBody } from "./json";
 import type { ApiRequest } from "./request";
 import {
+  ArchiveRunRequest,
   CreatePlayerRequest,
   CreateSessionRequest,
   FaultRequest,
@@ -19,6 +28,7 @@ import {
   parseWith,
   PlayerPath,
   PlayerStatusRequest,
+  ReconcileQuery,
 } from "./schemas";
 import { faultsEnabled } from "../wallet/faults";
 import { playerWallet } from "../wallet/player-wallet";
@@ -149,12 +159,18 @@ export async function playerLedger(request: ApiRequest, env: Env): Promise<Respo
     before: request.query.before,
   });
   const player = await existingPlayer(request, env);
-  const entries = await ledgerPage(ledgerDb(env.DB), player.id, query.limit, query.before);
+  const db = ledgerDb(env.DB);
+  const entries = await ledgerPage(db, player.id, query.limit, query.before);
+  const archived = await archivedTotalsOf(db, player.id);
   const last = entries.at(-1);
   return jsonResponse(200, {
     player_id: player.id,
     entries: entries.map(ledgerEntryBody),
     next_before: entries.length === query.limit && last ? last.id : null,
+    // Where the live ledger starts: older entries are in the archive (docs/archive.md).
+    archived: archived
+      ? { entries: archived.entries, through_day: dayText(archived.throughDay) }
+      : null,
   });
 }
 
@@ -167,7 +183,11 @@ export async function playerLedger(request: ApiRequest, env: Env): Promise<Respo
 export async function lookupTransaction(request: ApiRequest, env: Env): Promise<Response> {
   const transactionId = request.params.transaction_id ?? "";
   request.log.transaction_id = transactionId;
-  const history = await transactionHistory(ledgerDb(env.DB), transactionId);
+  const db = ledgerDb(env.DB);
+  // An id of an archived day: its owner is in D1, the rest in R2 (docs/archive.md).
+  const history: TransactionHistory | undefined =
+    (await transactionHistory(db, transactionId)) ??
+    (await archivedTransactionHistory(db, env.LEDGER_ARCHIVE, transactionId));
   if (!history)
     throw new ApiError("NOT_FOUND", `the wallet has never seen transaction ${transactionId}`);
   const { transaction, playerCurrency, cancellation, entries } = history;
@@ -199,12 +219,13 @@ export async function lookupTransaction(request: ApiRequest, env: Env): Promise<
         }
       : null,
     entries: entries.map(ledgerEntryBody),
+    archived_day: history.archivedDay === undefined ? null : dayText(history.archivedDay),
   });
 }
 
-function reportBody(report: ReconcileReport) {
+function reportBody(report: ReconcileReport, archive?: ArchiveCheck) {
   return {
-    ok: report.ok,
+    ok: report.ok && (archive?.problems.length ?? 0) === 0,
     players_checked: report.playersChecked,
     transactions_checked: report.transactionsChecked,
     transfers_checked: report.transfersChecked,
@@ -219,6 +240,14 @@ function reportBody(report: ReconcileReport) {
       applying_entries: p.applies,
       reversing_entries: p.reverses,
     })),
+    archive: archive
+      ? {
+          days_checked: archive.daysChecked,
+          parts_checked: archive.partsChecked,
+          entries_checked: archive.entriesChecked,
+          problems: archive.problems,
+        }
+      : null,
   };
 }
 
@@ -237,11 +266,17 @@ function runBody(run: ReconcileRun) {
  * GET /admin/reconcile: invariant 5 for every player; `ok` is false if anything disagrees. A read:
  * it records nothing (POST /admin/reconcile/run does), but a disagreement is logged all the same.
  */
-export async function reconcileLedger(_request: ApiRequest, env: Env): Promise<Response> {
+export async function reconcileLedger(request: ApiRequest, env: Env): Promise<Response> {
+  const query = parseWith(ReconcileQuery, { archive: request.query.archive });
   const startedAtMs = Date.now();
-  const report = await reconcile(ledgerDb(env.DB));
+  const db = ledgerDb(env.DB);
+  const report = await reconcile(db);
   logDisagreement(report, "manual", startedAtMs);
-  return jsonResponse(200, reportBody(report));
+  // ?archive=true: also re-read every archived part in R2 (docs/archive.md).
+  const archive = query.archive ? await checkArchive(db, env.LEDGER_ARCHIVE) : undefined;
+  if (archive && archive.problems.length > 0)
+    console.error(JSON.stringify({ event: "archive_check_failed", problems: archive.problems }));
+  return jsonResponse(200, reportBody(report, archive));
 }
 
 /** POST /admin/reconcile/run: reconciles as the nightly job does, and records the run as manual. */
@@ -267,4 +302,58 @@ export async function injectFaults(request: ApiRequest, env: Env): Promise<Respo
     restart: body.restart ?? false,
   });
   return jsonResponse(200, { armed: body });
+}
+
+function archiveRunBody(run: ArchiveRunRow) {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    now: new Date(run.nowMs).toISOString(),
+    started_at: new Date(run.startedAtMs).toISOString(),
+    duration_ms: run.durationMs,
+    days_archived: run.daysArchived,
+    rows_deleted: run.rowsDeleted,
+    error: run.error,
+  };
+}
+
+/** GET /admin/archive: the days archived (or on their way), the last run and the last failed one. */
+export async function getArchiveStatus(_request: ApiRequest, env: Env): Promise<Response> {
+  const { days, lastRun, lastError } = await archiveStatus(ledgerDb(env.DB));
+  return jsonResponse(200, {
+    days: days.map((day) => ({
+      date: dayText(day.day),
+      status: day.status,
+      parts: day.parts,
+      entry_rows: day.entryRows,
+      id_rows: day.idRows,
+      cancellation_rows: day.cancellationRows,
+      bytes: day.bytes,
+      manifest_sha256: day.manifestSha256,
+    })),
+    last_run: lastRun ? archiveRunBody(lastRun) : null,
+    last_error: lastError ? archiveRunBody(lastError) : null,
+  });
+}
+
+/**
+ * POST /admin/archive/run: the archive job, now, as the Cron Trigger runs it. Its "now" is the
+ * clock: a time of the caller's choosing (and a crash point) is taken only where faults may be
+ * injected, so no request can move a deployment's archive clock.
+ */
+export async function runArchiveNow(request: ApiRequest, env: Env): Promise<Response> {
+  const body = parseWith(ArchiveRunRequest, parseJsonBody(request.bodyBytes));
+  if ((body.now !== undefined || body.crash_at !== undefined) && !faultsEnabled(env))
+    throw new ApiError(
+      "INVALID_REQUEST",
+      "now and crash_at are accepted only with FAULT_INJECTION",
+    );
+  const nowMs = body.now === undefined ? Date.now() : Date.parse(body.now);
+  const result = await runArchive(env, nowMs, "manual", { crashAt: body.crash_at });
+  return jsonResponse(200, {
+    ran: result.ran,
+    days_archived: result.daysArchived,
+    rows_deleted: result.rowsDeleted,
+    error: result.error,
+  });
 }

@@ -15,6 +15,9 @@ import {
   DailyReportResponse,
   decimal,
   ErrorResponse,
+  ArchiveRunRequest,
+  ArchiveRunResponse,
+  ArchiveStatusResponse,
   FaultRequest,
   FaultResponse,
   HealthResponse,
@@ -391,12 +394,47 @@ export function openApiDocument() {
         },
       },
       "/admin/reconcile": {
+        get: {
+          ...operation(
+            "reconcile",
+            "Invariant 5 for every player: balance = opening + archived totals + live entries",
+            admin,
+            undefined,
+            ok(ReconcileResponse),
+            adminErrors,
+          ),
+          parameters: [
+            parameter(
+              "archive",
+              "query",
+              {
+                type: "string",
+                enum: ["true", "false"],
+                default: "false",
+                description: "also re-read every archived part in R2",
+              },
+              false,
+            ),
+          ],
+        },
+      },
+      "/admin/archive": {
         get: operation(
-          "reconcile",
-          "Invariant 5 for every player: balance = opening + entries",
+          "archiveStatus",
+          "The ledger archive: days archived to R2, rows, bytes, the last run and the last error",
           admin,
           undefined,
-          ok(ReconcileResponse),
+          ok(ArchiveStatusResponse),
+          adminErrors,
+        ),
+      },
+      "/admin/archive/run": {
+        post: operation(
+          "runArchive",
+          "Run the archive job now (what the Cron Trigger runs); send {}",
+          admin,
+          jsonSchema(ArchiveRunRequest),
+          ok(ArchiveRunResponse),
           adminErrors,
         ),
       },

@@ -1,6 +1,12 @@
 import { ledgerDb } from "../ledger/db";
-import { type ExportEntry, exportPages } from "../ledger/export";
-import { type DailyTotals, dailyTotals, MS_PER_DAY, type Tally } from "../ledger/report";
+import { exportPagesAcrossArchive } from "../ledger/archive-read";
+import type { ExportEntry } from "../ledger/export";
+import {
+  type DailyTotals,
+  dailyTotalsAcrossArchive,
+  MS_PER_DAY,
+  type Tally,
+} from "../ledger/report";
 import { formatMinor } from "../money";
 import { csvRow } from "./csv";
 import { jsonResponse } from "./json";
@@ -32,14 +38,17 @@ function dayBody(totals: DailyTotals) {
   };
 }
 
-/** GET /admin/reports/daily?from=&to=[&brand_id=]: totals per UTC day, operator, brand, currency. */
+/**
+ * GET /admin/reports/daily?from=&to=[&brand_id=]: totals per UTC day, operator, brand, currency;
+ * archived days from the rows stored when they were archived (docs/archive.md).
+ */
 export async function dailyReport(request: ApiRequest, env: Env): Promise<Response> {
   const query = parseWith(DailyReportQuery, {
     from: request.query.from,
     to: request.query.to,
     brand_id: request.query.brand_id,
   });
-  const totals = await dailyTotals(
+  const totals = await dailyTotalsAcrossArchive(
     ledgerDb(env.DB),
     query.from * MS_PER_DAY,
     (query.to + 1) * MS_PER_DAY,
@@ -104,7 +113,13 @@ export async function ledgerExport(request: ApiRequest, env: Env): Promise<Respo
     format: request.query.format,
   });
   const format = FORMATS[query.format];
-  const pages = exportPages(ledgerDb(env.DB), query.from, query.to);
+  // Archived days stream from their R2 parts, the others from D1 (docs/archive.md).
+  const pages = exportPagesAcrossArchive(
+    ledgerDb(env.DB),
+    env.LEDGER_ARCHIVE,
+    query.from,
+    query.to,
+  );
   let next: IteratorResult<ExportEntry[]> | undefined = await pages.next();
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({

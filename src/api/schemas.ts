@@ -317,6 +317,13 @@ export const LedgerResponse = z.object({
     }),
   ),
   next_before: z.number().int().nullable(),
+  archived: z.object({ entries: z.number().int(), through_day: z.iso.date() }).nullable().meta({
+    description:
+      "where the live ledger starts: this many older entries, through this UTC day, are in the archive (docs/archive.md; GET /admin/ledger/export reads them); null if none",
+  }),
+});
+export const ReconcileQuery = z.object({
+  archive: z.stringbool().default(false),
 });
 export const ReconcileResponse = z.object({
   ok: z.boolean(),
@@ -338,6 +345,18 @@ export const ReconcileResponse = z.object({
       reversing_entries: z.number().int(),
     }),
   ),
+  archive: z
+    .object({
+      days_checked: z.number().int(),
+      parts_checked: z.number().int(),
+      entries_checked: z.number().int(),
+      problems: z.array(z.string()),
+    })
+    .nullable()
+    .meta({
+      description:
+        "with ?archive=true: every archived part re-read from R2, its digest and rows against its manifest, and the sums against the archived totals; null otherwise",
+    }),
 });
 /** One recorded reconciliation run: the report it made, and when, how and how fast it ran. */
 export const ReconcileRunResponse = ReconcileResponse.extend({
@@ -352,6 +371,50 @@ export const ReconcileRunResponse = ReconcileResponse.extend({
   }),
 });
 export const FaultResponse = z.object({ armed: FaultRequest });
+
+/** POST /admin/archive/run. `now` and `crash_at` exist for tests and local runs only (FAULT_INJECTION). */
+export const ArchiveRunRequest = z.strictObject({
+  now: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: "the run's now (FAULT_INJECTION=enabled only); default: the clock" }),
+  crash_at: z
+    .enum(["put", "verify", "copy", "delete"])
+    .optional()
+    .meta({ description: "stop the run at this step (FAULT_INJECTION=enabled only)" }),
+});
+const ArchiveRunBody = z.object({
+  id: z.number().int(),
+  trigger: z.enum(["cron", "manual"]),
+  now: z.iso.datetime(),
+  started_at: z.iso.datetime(),
+  duration_ms: z.number().int(),
+  days_archived: z.number().int(),
+  rows_deleted: z.number().int(),
+  error: z.string().nullable(),
+});
+export const ArchiveRunResponse = z.object({
+  ran: z.boolean().meta({ description: "false if another run held the job's lease" }),
+  days_archived: z.number().int(),
+  rows_deleted: z.number().int(),
+  error: z.string().nullable(),
+});
+export const ArchiveStatusResponse = z.object({
+  days: z.array(
+    z.object({
+      date: z.iso.date(),
+      status: z.enum(["written", "ids_copied", "archived"]),
+      parts: z.number().int(),
+      entry_rows: z.number().int(),
+      id_rows: z.number().int(),
+      cancellation_rows: z.number().int(),
+      bytes: z.number().int(),
+      manifest_sha256: z.string(),
+    }),
+  ),
+  last_run: ArchiveRunBody.nullable(),
+  last_error: ArchiveRunBody.nullable(),
+});
 export const HealthResponse = z.object({ status: z.literal("ok") });
 
 const LedgerEntryResponse = z.object({
@@ -389,6 +452,10 @@ export const TransactionLookupResponse = z.object({
     .nullable(),
   entries: z.array(LedgerEntryResponse).meta({
     description: "oldest first: the entry that applied the id, then the one that reversed it",
+  }),
+  archived_day: z.iso.date().nullable().meta({
+    description:
+      "the UTC day whose archive in R2 holds the id's row (docs/archive.md); null while D1 holds it",
   }),
 });
 

@@ -1,3 +1,4 @@
+import { runArchive } from "./archive";
 import { runReconciliation } from "./reconcile";
 
 // What the Cron Trigger of wrangler.toml (`15 0 * * *`: 00:15 UTC, once the UTC day has closed)
@@ -8,7 +9,10 @@ export interface NightlyJob {
   run: (env: Env, scheduledTimeMs: number) => Promise<unknown>;
 }
 
+// The archive first (docs/archive.md), as of the event's scheduled time: the reconciliation that
+// follows then checks balances against the archived totals the run just moved.
 export const NIGHTLY_JOBS: readonly NightlyJob[] = [
+  { name: "archive", run: (env, scheduledTimeMs) => runArchive(env, scheduledTimeMs, "cron") },
   { name: "reconcile", run: (env) => runReconciliation(env, "cron") },
 ];
 

@@ -279,24 +279,32 @@ export function reportRow(totals: DailyTotals): z.infer<typeof ReportRow> {
   };
 }
 
-/** Per player and currency, the count and the sum of deltas of these entries, ordered by player. */
-export function playerTotals(entries: Iterable<ExportEntry>): PlayerTotal[] {
-  const totals = new Map<string, PlayerTotal>();
-  for (const entry of entries) {
-    const key = JSON.stringify([entry.playerId, entry.currency]);
-    const total = totals.get(key) ?? {
-      player_id: entry.playerId,
-      currency: entry.currency,
-      entries: 0,
-      delta_minor: 0,
-    };
-    total.entries += 1;
-    total.delta_minor += entry.deltaMinor;
-    totals.set(key, total);
+/** Per player and currency, the count and the sum of deltas of the entries added, a page at a time. */
+export class PlayerTotals {
+  readonly #totals = new Map<string, PlayerTotal>();
+
+  add(entries: Iterable<ExportEntry>): this {
+    for (const entry of entries) {
+      const key = JSON.stringify([entry.playerId, entry.currency]);
+      const total = this.#totals.get(key) ?? {
+        player_id: entry.playerId,
+        currency: entry.currency,
+        entries: 0,
+        delta_minor: 0,
+      };
+      total.entries += 1;
+      total.delta_minor += entry.deltaMinor;
+      this.#totals.set(key, total);
+    }
+    return this;
   }
-  return [...totals.values()].sort(
-    (a, b) => compareText(a.player_id, b.player_id) || compareText(a.currency, b.currency),
-  );
+
+  /** Ordered by player, then currency. */
+  list(): PlayerTotal[] {
+    return [...this.#totals.values()].sort(
+      (a, b) => compareText(a.player_id, b.player_id) || compareText(a.currency, b.currency),
+    );
+  }
 }
 
 function compareText(a: string, b: string): number {

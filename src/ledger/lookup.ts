@@ -14,6 +14,8 @@ export interface TransactionHistory {
   cancellation: typeof cancellations.$inferSelect | undefined;
   /** Oldest first: the entry that applied the id, then the one that reversed it. */
   entries: LedgerPageEntry[];
+  /** Set when the id's row was read from the archive: the UTC day (days since 1970-01-01) holding it. */
+  archivedDay?: number;
 }
 
 /** What D1 knows of `transactionId`, or undefined if it has never seen it. One round trip. */
@@ -47,4 +49,33 @@ export async function transactionHistory(
     cancellation: cancelled[0],
     entries,
   };
+}
+
+/** The player's currency, or null for an unknown player. */
+export async function playerCurrencyOf(db: LedgerDb, playerId: string): Promise<string | null> {
+  const row = await db
+    .select({ currency: players.currency })
+    .from(players)
+    .where(eq(players.id, playerId))
+    .get();
+  return row?.currency ?? null;
+}
+
+/**
+ * What D1 still holds of an id whose own row the archive moved out (docs/archive.md): a cancel of it
+ * and its ledger entries, if their day is still live. One round trip.
+ */
+export async function transactionHistoryParts(
+  db: LedgerDb,
+  transactionId: string,
+): Promise<Pick<TransactionHistory, "cancellation" | "entries"> & { playerCurrency: null }> {
+  const [cancelled, entries] = await db.batch([
+    db.select().from(cancellations).where(eq(cancellations.transactionId, transactionId)),
+    db
+      .select()
+      .from(ledgerEntries)
+      .where(eq(ledgerEntries.transactionId, transactionId))
+      .orderBy(asc(ledgerEntries.id)),
+  ]);
+  return { cancellation: cancelled[0], entries, playerCurrency: null };
 }

@@ -1,7 +1,7 @@
-import { type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { MinorUnits } from "../money";
 import type { LedgerDb } from "./db";
-import type { EntryType } from "./schema";
+import { archiveDays, archivedReportRows, type EntryType } from "./schema";
 
 // The daily report: totals per UTC day, operator, brand and currency, summed by D1 (GROUP BY) over
 // the entries of a time range, so the Worker receives one row per group, never the entries.
@@ -125,5 +125,68 @@ export async function dailyTotals(
       transfersOut: tally("transfersOut"),
       ggrMinor: row.ggrMinor,
     };
+  });
+}
+
+/**
+ * The report across the archive's boundary (docs/archive.md): a day the archive has written is
+ * answered from the rows stored when it was written (archived_report_rows, the same rows as its
+ * manifest), since its entries leave D1 batch by batch after that; every other day from the live
+ * entries. A closed day's rows never change: a later cancel's reversal counts on the day of the
+ * cancel.
+ */
+export async function dailyTotalsAcrossArchive(
+  db: LedgerDb,
+  fromMs: number,
+  toMs: number,
+  brandId?: string,
+): Promise<DailyTotals[]> {
+  const fromDay = Math.floor(fromMs / MS_PER_DAY);
+  const toDay = Math.ceil(toMs / MS_PER_DAY);
+  const [written, stored] = await db.batch([
+    db
+      .select({ day: archiveDays.day })
+      .from(archiveDays)
+      .where(and(gte(archiveDays.day, fromDay), lt(archiveDays.day, toDay))),
+    db
+      .select()
+      .from(archivedReportRows)
+      .innerJoin(archiveDays, eq(archiveDays.day, archivedReportRows.day))
+      .where(
+        and(
+          gte(archivedReportRows.day, fromDay),
+          lt(archivedReportRows.day, toDay),
+          brandId === undefined ? undefined : eq(archivedReportRows.brandId, brandId),
+        ),
+      )
+      .orderBy(asc(archivedReportRows.day)),
+  ]);
+  const archived = new Set(written.map((row) => row.day));
+  if (archived.size === 0) return dailyTotals(db, fromMs, toMs, brandId);
+  const live = (await dailyTotals(db, fromMs, toMs, brandId)).filter(
+    (row) => !archived.has(row.day),
+  );
+  const fromArchive: DailyTotals[] = stored.map(({ archived_report_rows: r }) => ({
+    day: r.day,
+    operatorId: r.operatorId,
+    brandId: r.brandId,
+    currency: r.currency,
+    debits: { count: r.debitsCount, amountMinor: r.debitsMinor },
+    credits: { count: r.creditsCount, amountMinor: r.creditsMinor },
+    cancelledDebits: { count: r.cancelledDebitsCount, amountMinor: r.cancelledDebitsMinor },
+    cancelledCredits: { count: r.cancelledCreditsCount, amountMinor: r.cancelledCreditsMinor },
+    transfersIn: { count: r.transfersInCount, amountMinor: r.transfersInMinor },
+    transfersOut: { count: r.transfersOutCount, amountMinor: r.transfersOutMinor },
+    ggrMinor: r.ggrMinor,
+  }));
+  const key = (t: DailyTotals) => [t.day, t.operatorId, t.brandId, t.currency] as const;
+  return [...live, ...fromArchive].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    for (let n = 0; n < x.length; n++) {
+      const p = x[n] ?? "";
+      const q = y[n] ?? "";
+      if (p !== q) return p < q ? -1 : 1;
+    }
+    return 0;
   });
 }

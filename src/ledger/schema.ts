@@ -241,6 +241,25 @@ export const archivedTotals = sqliteTable("archived_totals", {
 });
 
 /**
+ * The owner of every archived id, for TRANSACTION_ID_RETENTION_DAYS: moved here from
+ * `transactions` in the same D1 batch as the id row's delete, so that D1 always knows every id's
+ * owner. A trigger (migration 0006) refuses a `transactions` insert of an id held here, as the
+ * primary key refused it before archival: the id can be neither applied for another player nor
+ * tombstoned by a cancel without player_id; such a cancel is sent to the owner, whose object holds
+ * the rest of what was known of the id (docs/archive.md).
+ */
+export const archivedIdOwners = sqliteTable(
+  "archived_id_owners",
+  {
+    transactionId: text("transaction_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    /** The UTC day of the id row archived (days since 1970-01-01): the id window counts from it. */
+    day: integer("day").notNull(),
+  },
+  (t) => [index("archived_id_owners_day_idx").on(t.day)],
+);
+
+/**
  * The daily report's rows of archived days, as the report computed them before the entries left
  * D1 (the same rows are in the day's manifest). One row per day, operator, brand and currency.
  */

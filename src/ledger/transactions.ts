@@ -13,7 +13,7 @@ import {
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { reachesEveryBrand, type BrandScope } from "../auth/brands";
 import type { LedgerDb } from "./db";
-import { cancellations, ledgerEntries, players, transactions } from "./schema";
+import { archivedIdOwners, cancellations, ledgerEntries, players, transactions } from "./schema";
 import {
   KNOWN_COLUMNS,
   knownAfter,
@@ -57,6 +57,53 @@ export async function findTransactions(
 
 /** One transaction of a batch, as a cancel by batch_id takes it: what D1 knows of it. */
 export type BatchTransaction = KnownTransaction & { playerId: string };
+
+/**
+ * The owner of each of these ids the archive moved out of `transactions` (docs/archive.md): the
+ * owner's object holds what was known of it; D1 keeps only who owns it, for the id window.
+ */
+export async function findArchivedOwners(
+  db: LedgerDb,
+  transactionIds: string[],
+): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
+    const rows = await db
+      .select({
+        transactionId: archivedIdOwners.transactionId,
+        playerId: archivedIdOwners.playerId,
+      })
+      .from(archivedIdOwners)
+      .where(
+        inArray(archivedIdOwners.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)),
+      )
+      .all();
+    for (const row of rows) owners.set(row.transactionId, row.playerId);
+  }
+  return owners;
+}
+
+/**
+ * Which of these ids a cancel reversed, by their cancellations rows: for ids whose own row the
+ * archive already moved out of D1, the cancellation (written later, so archived later) may still be here.
+ */
+export async function findReversed(db: LedgerDb, transactionIds: string[]): Promise<Set<string>> {
+  const reversed = new Set<string>();
+  for (let start = 0; start < transactionIds.length; start += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ transactionId: cancellations.transactionId })
+      .from(cancellations)
+      .where(
+        and(
+          inArray(cancellations.transactionId, transactionIds.slice(start, start + IDS_PER_QUERY)),
+          eq(cancellations.outcome, "reversed"),
+        ),
+      )
+      .all();
+    for (const row of rows) reversed.add(row.transactionId);
+  }
+  return reversed;
+}
 
 /**
  * Every transaction recorded with `batchId` that belongs to a player, the last applied first:

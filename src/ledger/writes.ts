@@ -120,6 +120,16 @@ const NOTHING_KNOWN = Object.fromEntries(
   // The entries are built from the same columns the type names; TypeScript cannot follow that.
 ) as { [K in NullableColumn]: null };
 
+/**
+ * What the object of a player that does not own an archived id may know of it: that another player
+ * owns it, and nothing else (D1 keeps only the owner; the owner's object keeps the rest). Said as a
+ * refusal without a code, so a copy is refused (DUPLICATE_TRANSACTION), never applied, and a cancel
+ * reverses nothing: what the id's row said to another player before archival.
+ */
+export function archivedElsewhere(transactionId: string, ownerId: string): KnownTransaction {
+  return { ...NOTHING_KNOWN, transactionId, playerId: ownerId, status: "refused", everyBrand: 0 };
+}
+
 /** What D1 will know of the id once `write` has committed. */
 export function knownAfter(
   write: IdWrite,

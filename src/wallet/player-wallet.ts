@@ -6,11 +6,14 @@ import { ledgerDb } from "../ledger/db";
 import { findPlayer } from "../ledger/players";
 import {
   commitWrites,
+  findArchivedOwners,
+  findReversed,
   findTransactions,
   isConstraintError,
   isIdTakenError,
 } from "../ledger/transactions";
 import {
+  archivedElsewhere,
   knownAfter,
   tombstoneBlocks,
   type KnownTransaction,
@@ -32,6 +35,7 @@ import {
   type TransactionOp,
   type TransferOp,
 } from "./decide";
+import { type ArchivedId, ArchivedIds } from "./archived-ids";
 import { faultsEnabled, NO_FAULTS, type FaultPlan } from "./faults";
 import type { Refusal } from "./refusals";
 
@@ -106,6 +110,8 @@ export class PlayerWallet extends DurableObject<Env> {
   /** The player's brand, read with #state; a player's brand never changes. */
   #brandId = "";
   readonly #known = new Map<string, KnownTransaction>();
+  /** Ids whose rows the archive moved out of D1: this object is then their only judge. */
+  readonly #archived = new ArchivedIds(this.ctx.storage.sql);
   #faults: FaultPlan = NO_FAULTS;
 
   /** Arms faults for the next operations (local and test runs only). */
@@ -170,6 +176,22 @@ export class PlayerWallet extends DurableObject<Env> {
    */
   setStatus(op: StatusOp): Promise<WalletAnswer> {
     return this.#submit({ playerId: op.playerId, decide: (state) => decideStatus(state, op) });
+  }
+
+  /**
+   * The archive job hands over the ids of a day before it deletes them from D1 (docs/archive.md),
+   * and forgets those older than the id window. Synchronous storage writes only: no operation of
+   * the queue interleaves with it. Returns how many ids the object holds.
+   */
+  archiveIds(ids: ArchivedId[], forgetBeforeMs: number): number {
+    this.#archived.put(ids);
+    this.#archived.prune(forgetBeforeMs);
+    return this.#archived.count();
+  }
+
+  /** The archive job hands over a day's cancellations of ids this object holds as archived. */
+  archiveCancellations(transactionIds: string[]): void {
+    this.#archived.markCancelled(transactionIds);
   }
 
   #submit(work: Work): Promise<WalletAnswer> {
@@ -239,7 +261,7 @@ export class PlayerWallet extends DurableObject<Env> {
         continue;
       }
       const known = work.transactionId
-        ? (written.get(work.transactionId) ?? this.#known.get(work.transactionId))
+        ? (written.get(work.transactionId) ?? this.#knownOf(work.transactionId))
         : undefined;
       const decision = work.decide(running, known, this.#brandId);
       const write = writeOf(decision);
@@ -294,8 +316,15 @@ export class PlayerWallet extends DurableObject<Env> {
         if (!state || !this.#reaches(work)) return PLAYER_NOT_FOUND(work.playerId);
         let known = this.#cached(work);
         let decision = work.decide(state, known, this.#brandId);
-        // After an attempt failed, or for a decision that writes nothing, ask D1 what it knows.
-        if (known === undefined && work.transactionId && (attempt > 1 || !writeOf(decision))) {
+        // After an attempt failed, or for a decision that writes nothing, ask D1 what it knows. An
+        // id known only from the archive is asked about too after a failed attempt: a cancel of it
+        // may have committed in D1 without this object hearing of it (its cancellations row says so).
+        const inMemory = work.transactionId !== undefined && this.#known.has(work.transactionId);
+        if (
+          work.transactionId &&
+          !inMemory &&
+          (attempt > 1 || (known === undefined && !writeOf(decision)))
+        ) {
           await this.#prefetch([work]);
           known = this.#cached(work);
           decision = work.decide(state, known, this.#brandId);
@@ -371,7 +400,16 @@ export class PlayerWallet extends DurableObject<Env> {
   }
 
   #cached(work: Work): KnownTransaction | undefined {
-    return work.transactionId ? this.#known.get(work.transactionId) : undefined;
+    return work.transactionId ? this.#knownOf(work.transactionId) : undefined;
+  }
+
+  /**
+   * What this object knows of an id: from D1 (its cache), else from its archived ids. Read before
+   * an id it does not know is applied, so an archived id is never applied again, with no R2 read
+   * and no D1 read on the path of a new id.
+   */
+  #knownOf(transactionId: string): KnownTransaction | undefined {
+    return this.#known.get(transactionId) ?? this.#archived.get(transactionId);
   }
 
   /** Reads from D1, in one query, what is known of the ids the cache does not hold. */
@@ -386,11 +424,27 @@ export class PlayerWallet extends DurableObject<Env> {
     }
     const missing = [...ids].filter((id) => !this.#known.has(id));
     if (missing.length === 0) return;
-    for (const known of (await findTransactions(this.#db, missing)).values()) this.#remember(known);
+    const found = await findTransactions(this.#db, missing);
+    for (const known of found.values()) this.#remember(known);
+    // An archived id whose cancel committed in D1 but not here (the object stopped in between):
+    // its cancellation row, written after its id row, says so until it is archived too.
+    const archivedApplied = missing.filter(
+      (id) => !found.has(id) && this.#archived.get(id)?.status === "applied",
+    );
+    if (archivedApplied.length > 0)
+      this.#archived.markCancelled([...(await findReversed(this.#db, archivedApplied))]);
+    // An id archived for another player: D1 keeps its owner, and refuses to take it again.
+    const unknown = missing.filter((id) => !found.has(id) && this.#archived.get(id) === undefined);
+    if (unknown.length > 0) {
+      for (const [id, owner] of await findArchivedOwners(this.#db, unknown))
+        this.#remember(archivedElsewhere(id, owner));
+    }
   }
 
   // D1 is the authority on ids; the cache only saves reads of ids this object wrote or read.
   #remember(known: KnownTransaction): void {
+    // An archived id's record follows what D1 committed (a cancel of it); a no-op for other ids.
+    this.#archived.update(known);
     this.#known.delete(known.transactionId);
     this.#known.set(known.transactionId, known);
     if (this.#known.size > ID_CACHE_ENTRIES) {
