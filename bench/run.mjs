@@ -100,7 +100,7 @@ function options() {
                      at the start; either way a copy, so edits during the run change nothing)
   --var NAME=VALUE   a [vars] setting for the wallet, repeatable (e.g. GROUP_COMMIT_MAX_OPS=1)
   --out FILE         where the results go (bench/results.json)
-  --print FILE       print the table, targets and bounds of an earlier results file, run nothing`);
+  --print FILE       print the table, targets and bounds of an earlier results file (or soak), run nothing`);
     process.exit(0);
   }
   const chosen = {};
@@ -648,7 +648,9 @@ function bounds(results) {
 
 const opts = options();
 if (opts.print) {
-  printMain(JSON.parse(readFileSync(opts.print, "utf8")));
+  const earlier = JSON.parse(readFileSync(opts.print, "utf8"));
+  if (earlier.soak) printSoak(earlier.soak, earlier.options);
+  else printMain(earlier);
   process.exit(0);
 }
 const results = {
