@@ -5,7 +5,8 @@
 // both sides of a ratio alike. `--d1-rtt-ms N` models a D1 round trip of N ms on every D1 call
 // (src/ledger/d1-round-trip.ts). Prints a table, writes bench/results.json, and exits non-zero on
 // any non-2xx answer, failed item or failed reconciliation. `--curve` measures the cost curve
-// instead (bench/curve.mjs). Options: `npm run bench -- --help`.
+// instead (bench/curve.mjs), `--soak` the archive soak (bench/soak.mjs). Options:
+// `npm run bench -- --help`.
 import { spawnSync } from "node:child_process";
 import {
   cpSync,
@@ -22,6 +23,7 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT, startLocalWallet } from "../scripts/lib/local-wallet.mjs";
 import { bundleReport, startupReport } from "./bundle.mjs";
 import { runCurve } from "./curve.mjs";
+import { printSoak, runSoak } from "./soak.mjs";
 import {
   createPlayers,
   HOT_PLAYER,
@@ -51,13 +53,18 @@ const NUMBERS = {
   "batch-players": ["BENCH_BATCH_PLAYERS", 1000, 1, 100_000],
   "batch-size": ["BENCH_BATCH_SIZE", 1000, 1, 1000], // the wallet's MAX_BATCH_SIZE
   "d1-rtt-ms": ["BENCH_D1_RTT_MS", 0, 0, 1000],
+  cycles: ["BENCH_CYCLES", 4, 1, 100],
+  "cycle-transactions": ["BENCH_CYCLE_TRANSACTIONS", 3000, 1, 1_000_000],
 };
+/** The soak's own defaults (a few minutes on 2 cores), where the option is not given. */
+const SOAK_DEFAULTS = { players: 100, connections: 16 };
 
 function options() {
   const { values } = parseArgs({
     options: {
       ...Object.fromEntries(Object.keys(NUMBERS).map((name) => [name, { type: "string" }])),
       curve: { type: "boolean" },
+      soak: { type: "boolean" },
       label: { type: "string" },
       ref: { type: "string" },
       var: { type: "string", multiple: true },
@@ -80,17 +87,26 @@ function options() {
   --batch-players N  players one batch spreads over, at most --players (BENCH_BATCH_PLAYERS, 1000)
   --curve            measure the cost curve instead (P3 batch sizes 10/100/1000, P1 at 1/8/64
                      connections, at RTT 0 and 25 ms); writes bench/results/curve.{json,svg}
+  --soak             the archive soak instead: --cycles "days", each a load of --cycle-transactions
+                     signed transactions then the archive job at 00:15 of the next day
+                     (LEDGER_RETENTION_DAYS=1); prints live D1 bytes after every cycle (target:
+                     within 10% of the first), R2 bytes per transaction and the job's time per
+                     100,000 rows; writes bench/results-soak.json. Players default to 100,
+                     connections to 16
+  --cycles N         soak cycles (BENCH_CYCLES, 4)
+  --cycle-transactions N  transactions per soak cycle (BENCH_CYCLE_TRANSACTIONS, 3000)
   --label TEXT       a name for this run, kept in the results (BENCH_LABEL)
   --ref REF          bench the wallet as of a git commit (default: the working tree as it is
                      at the start; either way a copy, so edits during the run change nothing)
   --var NAME=VALUE   a [vars] setting for the wallet, repeatable (e.g. GROUP_COMMIT_MAX_OPS=1)
   --out FILE         where the results go (bench/results.json)
-  --print FILE       print the table, targets and bounds of an earlier results file, run nothing`);
+  --print FILE       print the table, targets and bounds of an earlier results file (or soak), run nothing`);
     process.exit(0);
   }
   const chosen = {};
   for (const [name, [envName, fallback, low, high]] of Object.entries(NUMBERS)) {
-    const value = Number(values[name] ?? process.env[envName] ?? fallback);
+    const soakDefault = values.soak ? SOAK_DEFAULTS[name] : undefined;
+    const value = Number(values[name] ?? process.env[envName] ?? soakDefault ?? fallback);
     if (!Number.isInteger(value) || value < low || value > high)
       throw new Error(`--${name} must be an integer in ${low}..${high}`);
     chosen[name] = value;
@@ -107,6 +123,9 @@ function options() {
     batchSize: chosen["batch-size"],
     batchPlayers: Math.min(chosen["batch-players"], chosen.players),
     curve: values.curve ?? false,
+    soak: values.soak ?? false,
+    cycles: chosen.cycles,
+    cycleTransactions: chosen["cycle-transactions"],
     label: values.label ?? process.env.BENCH_LABEL ?? null,
     ref: values.ref ?? null,
     vars: Object.fromEntries(
@@ -116,7 +135,12 @@ function options() {
       ]),
     ),
     out:
-      values.out ?? join(REPO_ROOT, "bench", values.curve ? "results-curve.json" : "results.json"),
+      values.out ??
+      join(
+        REPO_ROOT,
+        "bench",
+        values.curve ? "results-curve.json" : values.soak ? "results-soak.json" : "results.json",
+      ),
     print: values.print ?? null,
   };
 }
@@ -650,7 +674,9 @@ function bounds(results) {
 
 const opts = options();
 if (opts.print) {
-  printMain(JSON.parse(readFileSync(opts.print, "utf8")));
+  const earlier = JSON.parse(readFileSync(opts.print, "utf8"));
+  if (earlier.soak) printSoak(earlier.soak, earlier.options);
+  else printMain(earlier);
   process.exit(0);
 }
 const results = {
@@ -668,14 +694,23 @@ try {
   results.wallet_source = opts.ref
     ? `${opts.ref} (${spawnSync("git", ["rev-parse", "--short", opts.ref], { cwd: REPO_ROOT, encoding: "utf8" }).stdout.trim()})`
     : "working tree";
-  progress("bundle and startup (wrangler deploy --dry-run, wrangler check startup)");
-  results.bundle = await attempt("bundle", () => bundleReport(join(copy, "wrangler.toml")));
-  results.startup = await attempt("startup", () => startupReport(join(copy, "wrangler.toml")));
-  if (!opts.curve) {
+  if (!opts.soak) {
+    progress("bundle and startup (wrangler deploy --dry-run, wrangler check startup)");
+    results.bundle = await attempt("bundle", () => bundleReport(join(copy, "wrangler.toml")));
+    results.startup = await attempt("startup", () => startupReport(join(copy, "wrangler.toml")));
+  }
+  if (!opts.curve && !opts.soak) {
     progress("signature check with 1 and 20 brand keys (bench/signature-cost.ts)");
     results.signature = await attempt("signature", () => signatureCost(opts));
   }
-  if (opts.curve) {
+  if (opts.soak) {
+    results.soak = await runSoak(opts, {
+      copy,
+      progress,
+      track: (server) => running.add(server),
+    });
+    results.failures.push(...results.soak.failures);
+  } else if (opts.curve) {
     results.curve = await runCurve(opts, {
       startServer,
       stopAll,
@@ -718,6 +753,7 @@ for (const part of ["bundle", "startup", "signature"])
   if (results[part]?.crashed) results.failures.push(`${part}: ${results[part].crashed}`);
 
 if (!results.curve && results.targets.length > 0) printMain(results);
+if (results.soak?.cycles?.length > 0) printSoak(results.soak, opts);
 writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`results: ${opts.out}`);
 if (results.failures.length > 0) {

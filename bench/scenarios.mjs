@@ -19,10 +19,10 @@ export function sign(body, secret) {
   return createHmac("sha256", secret).update(body).digest("hex");
 }
 
-function transaction(scenario, n, player, type) {
+function transaction(scenario, n, player, type, idOf) {
   return {
     player_id: player,
-    transaction_id: `${RUN_TAG}-${scenario.replace(/\W+/g, "_")}-${n}`,
+    transaction_id: idOf ? idOf(n) : `${RUN_TAG}-${scenario.replace(/\W+/g, "_")}-${n}`,
     transaction_type: type,
     provider_id: "bench",
     amount: AMOUNT,
@@ -142,7 +142,8 @@ function failureLog() {
 
 /**
  * `connections` clients send signed POST /wallet/transaction for `durationS` seconds, or until
- * `maxRequests` answers if that comes first.
+ * `maxRequests` answers if that comes first. `idOf(n)` names request n's transaction (default: the
+ * run's tag, the scenario and n).
  */
 export async function runLoad({
   url,
@@ -153,6 +154,7 @@ export async function runLoad({
   connections,
   durationS,
   maxRequests,
+  idOf,
 }) {
   let n = 0;
   let answered = 0;
@@ -170,7 +172,7 @@ export async function runLoad({
         // Called for every request: a fresh id, and the signature of exactly these bytes.
         setupRequest: (request) => {
           const { player, type } = pick(n);
-          const body = JSON.stringify(transaction(scenario, n++, player, type));
+          const body = JSON.stringify(transaction(scenario, n++, player, type, idOf));
           return {
             ...request,
             body,

@@ -109,8 +109,9 @@ console.log(
   `Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`,
 );
 
-// --test-scheduled: GET /__scheduled?cron=…&time=<epoch ms> runs the Cron Trigger's handler (the
-// archive job) as of that time, locally only.
+// --test-scheduled: GET /__scheduled?cron=… runs the Cron Trigger's handler (the archive job, then
+// the reconciliation) now; wrangler drops its time=, so a run as of another time goes through
+// Miniflare's /cdn-cgi/handler/scheduled?cron=…&time=<epoch ms> (docs/archive.md). Local only.
 const dev = spawnWrangler(
   [
     "dev",
