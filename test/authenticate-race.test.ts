@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { aroundD1Calls } from "../src/ledger/d1-round-trip";
 import {
   admin,
   countRows,
@@ -20,46 +21,7 @@ import {
 /** `d1` with `before(n)` awaited before the nth call (from 0) that reaches D1. */
 function withHookBeforeCalls(d1: D1Database, before: (call: number) => Promise<void>): D1Database {
   let calls = 0;
-  const next = () => before(calls++);
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const statement = (inner: D1PreparedStatement): D1PreparedStatement => {
-    const outer = new Proxy(inner, {
-      get(target, key) {
-        if (key === "bind") return (...values: unknown[]) => statement(target.bind(...values));
-        const value: unknown = Reflect.get(target, key);
-        if (typeof value !== "function") return value;
-        if (key === "run" || key === "all" || key === "first" || key === "raw") {
-          return async (...args: unknown[]) => {
-            await next();
-            return Reflect.apply(value, target, args);
-          };
-        }
-        return value.bind(target);
-      },
-    });
-    real.set(outer, inner);
-    return outer;
-  };
-  return new Proxy(d1, {
-    get(target, key) {
-      if (key === "prepare") return (query: string) => statement(target.prepare(query));
-      if (key === "batch") {
-        return async <T>(statements: D1PreparedStatement[]) => {
-          await next();
-          return target.batch<T>(statements.map((s) => real.get(s) ?? s));
-        };
-      }
-      const value: unknown = Reflect.get(target, key);
-      if (typeof value !== "function") return value;
-      if (key === "exec" || key === "dump") {
-        return async (...args: unknown[]) => {
-          await next();
-          return Reflect.apply(value, target, args);
-        };
-      }
-      return value.bind(target);
-    },
-  });
+  return aroundD1Calls(d1, { before: () => before(calls++) });
 }
 
 function authenticate(player: TestPlayer, db: D1Database = env.DB): Promise<Answer> {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { aroundD1Calls } from "../src/ledger/d1-round-trip";
 import {
   admin,
   batchItem,
@@ -27,29 +28,11 @@ function withHookAfterBatchReads(
   after: (read: number) => Promise<void>,
 ): D1Database {
   let reads = 0;
-  const statement = (inner: D1PreparedStatement, query: string): D1PreparedStatement =>
-    new Proxy(inner, {
-      get(target, key) {
-        if (key === "bind")
-          return (...values: unknown[]) => statement(target.bind(...values), query);
-        const value: unknown = Reflect.get(target, key);
-        if (typeof value !== "function") return value;
-        if (readsBatchItems(query) && (key === "all" || key === "raw" || key === "first")) {
-          return async (...args: unknown[]) => {
-            const result: unknown = await Reflect.apply(value, target, args);
-            await after(reads++);
-            return result;
-          };
-        }
-        return value.bind(target);
-      },
-    });
-  return new Proxy(d1, {
-    get(target, key) {
-      if (key === "prepare") return (query: string) => statement(target.prepare(query), query);
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
+  return aroundD1Calls(d1, {
+    after: (call) =>
+      call.kind === "statement" && readsBatchItems(call.queries[0] ?? "")
+        ? after(reads++)
+        : undefined,
   });
 }
 

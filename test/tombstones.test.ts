@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { aroundD1Calls } from "../src/ledger/d1-round-trip";
 import { ledgerDb } from "../src/ledger/db";
 import { commitWrites, isIdTakenError } from "../src/ledger/transactions";
 import {
@@ -65,17 +66,8 @@ function withHookBeforeBatches(
   before: (call: number) => Promise<void>,
 ): D1Database {
   let calls = 0;
-  return new Proxy(d1, {
-    get(target, key) {
-      if (key === "batch") {
-        return async <T>(statements: D1PreparedStatement[]) => {
-          await before(calls++);
-          return target.batch<T>(statements);
-        };
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
+  return aroundD1Calls(d1, {
+    before: (call) => (call.kind === "batch" ? before(calls++) : undefined),
   });
 }
 

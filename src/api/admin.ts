@@ -14,7 +14,7 @@ import {
   checkArchive,
 } from "../ledger/archive-read";
 import { runArchive } from "../jobs/archive";
-import { logDisagreement, runReconciliation } from "../jobs/reconcile";
+import { disagreementsBody, logDisagreement, runReconciliation } from "../jobs/reconcile";
 import { parseAmount } from "../money";
 import { ApiError } from "./errors";
 import { jsonResponse, moneyText, parseJsonBody } from "./json";
@@ -229,17 +229,7 @@ function reportBody(report: ReconcileReport, archive?: ArchiveCheck) {
     players_checked: report.playersChecked,
     transactions_checked: report.transactionsChecked,
     transfers_checked: report.transfersChecked,
-    balance_mismatches: report.balanceMismatches.map((m) => ({
-      player_id: m.playerId,
-      balance_minor: m.balanceMinor,
-      expected_minor: m.expectedMinor,
-    })),
-    transaction_problems: report.transactionProblems.map((p) => ({
-      transaction_id: p.transactionId,
-      status: p.status,
-      applying_entries: p.applies,
-      reversing_entries: p.reverses,
-    })),
+    ...disagreementsBody(report),
     archive: archive
       ? {
           days_checked: archive.daysChecked,

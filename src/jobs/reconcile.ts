@@ -15,6 +15,23 @@ import type { ReconcileReport } from "../ledger/reconcile";
 /** The event name of the alert line (docs/operations.md, "Alerting on a disagreement"). */
 export const DISAGREEMENT_EVENT = "reconcile_failed";
 
+/** What disagrees, as the alert line and the admin API say it (minor units, the API's names). */
+export function disagreementsBody(report: ReconcileReport) {
+  return {
+    balance_mismatches: report.balanceMismatches.map((m) => ({
+      player_id: m.playerId,
+      balance_minor: m.balanceMinor,
+      expected_minor: m.expectedMinor,
+    })),
+    transaction_problems: report.transactionProblems.map((p) => ({
+      transaction_id: p.transactionId,
+      status: p.status,
+      applying_entries: p.applies,
+      reversing_entries: p.reverses,
+    })),
+  };
+}
+
 /**
  * The alert line: which players' balances disagree with their ledger (balance against opening +
  * entries, in minor units) and which transaction ids have other entries than their status says.
@@ -33,17 +50,7 @@ export function logDisagreement(
       players_checked: report.playersChecked,
       transactions_checked: report.transactionsChecked,
       disagreements: disagreementsOf(report),
-      balance_mismatches: report.balanceMismatches.map((m) => ({
-        player_id: m.playerId,
-        balance_minor: m.balanceMinor,
-        expected_minor: m.expectedMinor,
-      })),
-      transaction_problems: report.transactionProblems.map((p) => ({
-        transaction_id: p.transactionId,
-        status: p.status,
-        applying_entries: p.applies,
-        reversing_entries: p.reverses,
-      })),
+      ...disagreementsBody(report),
     }),
   );
 }

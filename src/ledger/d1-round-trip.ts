@@ -44,47 +44,77 @@ export function d1Of(env: RoundTripEnv): D1Database {
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** `target[key]`, a method that reaches D1, called only after `ms` have passed. */
-function delayed(target: object, key: string, ms: number) {
-  const method = Reflect.get(target, key) as (...args: unknown[]) => Promise<unknown>;
-  return async (...args: unknown[]) => {
-    await wait(ms);
-    return method.apply(target, args);
-  };
+/** One call that reaches D1: a statement's run/all/first/raw, a batch, exec or dump. */
+export interface D1Call {
+  kind: "statement" | "batch" | "exec" | "dump";
+  /** The SQL of the statements it runs (none for exec's script or a dump). */
+  queries: string[];
+}
+
+export interface D1CallHooks {
+  before?: (call: D1Call) => Promise<void> | void;
+  after?: (call: D1Call) => Promise<void> | void;
 }
 
 /**
- * `d1` with every call that reaches D1 (a statement's run/all/first/raw, batch, exec, dump)
- * delayed by `ms` before it runs. prepare() and bind() stay local, as they are in production.
+ * `d1` with `hooks` awaited around every call that reaches D1; prepare() and bind() stay local,
+ * as they are in production. The bench's round trip waits before each call; tests use it to
+ * commit something between two of the wallet's D1 calls.
  */
-export function withRoundTrip(d1: D1Database, ms: number): D1Database {
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const statement = (inner: D1PreparedStatement): D1PreparedStatement => {
+export function aroundD1Calls(d1: D1Database, hooks: D1CallHooks): D1Database {
+  const around = async <T>(call: D1Call, run: () => Promise<T>): Promise<T> => {
+    await hooks.before?.(call);
+    const result = await run();
+    await hooks.after?.(call);
+    return result;
+  };
+  // The binding's own statement behind each wrapped one, and its SQL: batch() takes only the
+  // binding's own statements.
+  const real = new WeakMap<object, { inner: D1PreparedStatement; query: string }>();
+  const statement = (inner: D1PreparedStatement, query: string): D1PreparedStatement => {
     const outer = new Proxy(inner, {
       get(target, key) {
-        if (key === "bind") return (...values: unknown[]) => statement(target.bind(...values));
-        if (key === "run" || key === "all" || key === "first" || key === "raw") {
-          return delayed(target, key, ms);
-        }
+        if (key === "bind")
+          return (...values: unknown[]) => statement(target.bind(...values), query);
         const value: unknown = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
+        if (typeof value !== "function") return value;
+        if (key === "run" || key === "all" || key === "first" || key === "raw") {
+          return (...args: unknown[]) =>
+            around({ kind: "statement", queries: [query] }, () =>
+              Promise.resolve(Reflect.apply(value, target, args)),
+            );
+        }
+        return value.bind(target);
       },
     });
-    real.set(outer, inner);
+    real.set(outer, { inner, query });
     return outer;
   };
   return new Proxy(d1, {
     get(target, key) {
-      if (key === "prepare") return (query: string) => statement(target.prepare(query));
+      if (key === "prepare") return (query: string) => statement(target.prepare(query), query);
       if (key === "batch") {
-        return async <T>(statements: D1PreparedStatement[]) => {
-          await wait(ms);
-          return target.batch<T>(statements.map((s) => real.get(s) ?? s));
+        return <T>(statements: D1PreparedStatement[]) => {
+          const known = statements.map((s) => real.get(s));
+          return around({ kind: "batch", queries: known.map((k) => k?.query ?? "") }, () =>
+            target.batch<T>(statements.map((s, i) => known[i]?.inner ?? s)),
+          );
         };
       }
-      if (key === "exec" || key === "dump") return delayed(target, key, ms);
       const value: unknown = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
+      if (typeof value !== "function") return value;
+      if (key === "exec" || key === "dump") {
+        return (...args: unknown[]) =>
+          around({ kind: key, queries: [] }, () =>
+            Promise.resolve(Reflect.apply(value, target, args)),
+          );
+      }
+      return value.bind(target);
     },
   });
+}
+
+/** `d1` with every call that reaches D1 delayed by `ms` before it runs. */
+export function withRoundTrip(d1: D1Database, ms: number): D1Database {
+  return aroundD1Calls(d1, { before: () => wait(ms) });
 }
