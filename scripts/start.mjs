@@ -93,7 +93,7 @@ Balance of player_00001 (the signature of the empty body):
   curl -sS '${origin}/wallet/balance?player_id=player_00001' \\
     -H 'X-Server-Authorization: ${await signBody("", secret)}'
 
-Run the Cron Trigger's nightly jobs now (reconciliation), then read the run it recorded:
+Run the Cron Trigger's nightly jobs now (the archive, then reconciliation), then read the run it recorded:
   curl -sS '${origin}/__scheduled?cron=15+0+*+*+*'
   npm run -s admin -- reconcile-last --url ${origin}
 `);
