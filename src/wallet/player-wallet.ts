@@ -15,6 +15,7 @@ import {
 import {
   archivedElsewhere,
   knownAfter,
+  listedBrandsOf,
   tombstoneBlocks,
   type KnownTransaction,
   type LedgerWrite,
@@ -476,7 +477,11 @@ function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandS
   const { settled, ...cancel } = op;
   const decide: Work["decide"] = (state, known, brandId) =>
     overTombstoneOfOtherBrand(brandId, known, (visible) =>
-      decideCancel(state, visible, { ...cancel, brandId: scope.brand }),
+      decideCancel(state, visible, {
+        ...cancel,
+        brandId: scope.brand,
+        listedBrands: listedBrandsOf(scope),
+      }),
     );
   // A tombstone is not final (another brand's original may replace it): only cancelled and
   // refused ids are decided on the caller's read.
