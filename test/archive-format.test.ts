@@ -102,6 +102,7 @@ describe("archive lines", () => {
       refusalMessage: "the balance is lower than the debit",
       refusalBalanceMinor: 20,
       brandId: null,
+      listedBrands: null,
       everyBrand: 0,
       createdAtMs: 1_790_000_000_000,
     };
@@ -121,6 +122,13 @@ describe("archive lines", () => {
     expect(() =>
       idRowCodec.parse(line.replace('"amount_minor":500', '"amount_minor":"500"')),
     ).toThrow();
+    // A line written before migration 0007 lacks listed_brands: it reads as NULL. A missing NOT
+    // NULL column, or a column the table does not have, is still damage.
+    const { listed_brands: _listed, ...before0007 } = JSON.parse(line) as Record<string, unknown>;
+    expect(idRowCodec.parse(JSON.stringify(before0007))).toEqual(id);
+    const { every_brand: _every, ...noEveryBrand } = before0007;
+    expect(() => idRowCodec.parse(JSON.stringify(noEveryBrand))).toThrow();
+    expect(() => idRowCodec.parse(JSON.stringify({ ...before0007, extra: 1 }))).toThrow();
   });
 });
 

@@ -69,7 +69,7 @@ async function unknownPlayerAnswer(
 
 async function idRow(transactionId: string) {
   return env.DB.prepare(
-    "SELECT player_id, status, brand_id, every_brand FROM transactions WHERE transaction_id = ?",
+    "SELECT player_id, status, brand_id, every_brand, listed_brands FROM transactions WHERE transaction_id = ?",
   )
     .bind(transactionId)
     .first<{
@@ -77,6 +77,7 @@ async function idRow(transactionId: string) {
       status: string;
       brand_id: string | null;
       every_brand: number;
+      listed_brands: string | null;
     }>();
 }
 
@@ -344,6 +345,7 @@ describe("brands kept apart: tombstones", () => {
       status: "tombstone",
       brand_id: "brand-a",
       every_brand: 0,
+      listed_brands: null,
     });
     // A's own late original is refused.
     expectErrorShape(
@@ -378,24 +380,42 @@ describe("brands kept apart: tombstones", () => {
     expect(await entriesOf(id)).toEqual({ applies: 1, reverses: 0, cancellations: 0 });
   });
 
-  it("the default key's tombstone (brand_id NULL) blocks every brand's original, a listed brand's too", async () => {
+  it("the default key's tombstone blocks every unlisted brand's original, and gives way to a listed brand's", async () => {
     const b = await playerOf("brand-b");
     const brand1 = await playerOf("brand1");
     const id = uniqueId("early-cancel");
     expect((await cancelAs(KEY_DEFAULT, id)).body).toEqual({ balance: "0" });
-    expect(await idRow(id)).toMatchObject({ status: "tombstone", brand_id: null, every_brand: 0 });
+    // It records the brands listed now: the default key could reach none of them.
+    expect(await idRow(id)).toMatchObject({
+      status: "tombstone",
+      brand_id: null,
+      every_brand: 0,
+      listed_brands: '["brand-a","brand-b"]',
+    });
     expectErrorShape(
       await transact(brand1.playerId, { transaction_id: id }),
       409,
       "TRANSACTION_CANCELLED",
     );
-    // The cancel may have been of a brand listed since: a NULL tombstone never gives way.
-    expectErrorShape(
-      await transact(b.playerId, { transaction_id: id }, as(KEY_B)),
-      409,
-      "TRANSACTION_CANCELLED",
-    );
-    expect(await storedBalanceMinor(b.playerId)).toBe(1000);
+    // A listed brand's original replaces it, whole: the default key could not have cancelled it.
+    const original = await transact(b.playerId, { transaction_id: id }, as(KEY_B));
+    expect(original.status, original.text).toBe(200);
+    expect(await storedBalanceMinor(b.playerId)).toBe(900);
+    expect(await storedBalanceMinor(brand1.playerId)).toBe(1000);
+    expect(await idRow(id)).toMatchObject({ player_id: b.playerId, status: "applied" });
+    expect(await entriesOf(id)).toEqual({ applies: 1, reverses: 0, cancellations: 0 });
+    // The same through a default-key cancel that named its (unlisted) player.
+    const id2 = uniqueId("early-cancel");
+    expect((await cancelAs(KEY_DEFAULT, id2, brand1.playerId)).body).toEqual({ balance: "10.00" });
+    expect(await idRow(id2)).toMatchObject({
+      player_id: brand1.playerId,
+      brand_id: null,
+      listed_brands: '["brand-a","brand-b"]',
+    });
+    const batch = await batchAs(KEY_B, [batchItem(b.playerId, { transaction_id: id2 })]);
+    expect(batch.body.results[0].status).toBe("OK");
+    expect(await storedBalanceMinor(b.playerId)).toBe(800);
+    expect(await entriesOf(id2)).toEqual({ applies: 1, reverses: 0, cancellations: 0 });
   });
 
   it("when both brands cancelled the id first, neither brand's original is ever applied", async () => {

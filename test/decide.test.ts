@@ -40,7 +40,14 @@ describe("the pure decisions of the wallet", () => {
 
   it("refuses a transaction whose id is a tombstone", () => {
     const tombstone = knownAfter(
-      { kind: "tombstone", transactionId: "t1", playerId: null, batchId: null, brandId: null },
+      {
+        kind: "tombstone",
+        transactionId: "t1",
+        playerId: null,
+        batchId: null,
+        brandId: null,
+        listedBrands: null,
+      },
       undefined,
     );
     expect(
@@ -105,6 +112,7 @@ describe("the pure decisions of the wallet", () => {
       refusalMessage: null,
       refusalBalanceMinor: null,
       brandId: null,
+      listedBrands: null,
       everyBrand: 0,
     };
     expect(decideCancel(state, debit, { transactionId: "t2", playerId: "p1" })).toMatchObject({
@@ -139,6 +147,7 @@ describe("the pure decisions of the wallet", () => {
       refusalMessage: null,
       refusalBalanceMinor: null,
       brandId: null,
+      listedBrands: null,
       everyBrand: 0,
     };
     expect(decideCancel(state, theirs, { transactionId: "t3", playerId: "p1" })).toMatchObject({
@@ -283,7 +292,14 @@ describe("the pure decisions of transfers", () => {
       refusal: { code: "DUPLICATE_TRANSACTION" },
     });
     const tombstone = knownAfter(
-      { kind: "tombstone", transactionId: "tr1", playerId: null, batchId: null, brandId: null },
+      {
+        kind: "tombstone",
+        transactionId: "tr1",
+        playerId: null,
+        batchId: null,
+        brandId: null,
+        listedBrands: null,
+      },
       undefined,
     );
     expect(decideTransfer(state, tombstone, out)).toMatchObject({

@@ -132,11 +132,16 @@ function rowCodec<Row extends Record<string, unknown>>(
       const value: unknown = JSON.parse(line);
       if (typeof value !== "object" || value === null) throw new Error("not an object");
       const names = Object.keys(value);
-      if (names.length !== columns.length || columns.some((c) => !names.includes(c.name)))
+      // A nullable column may be absent: it was added after the line was written (listed_brands,
+      // migration 0007), and such a row held NULL there. Any other difference is damage.
+      if (
+        names.some((name) => !columns.some((c) => c.name === name)) ||
+        columns.some((c) => c.notNull && !names.includes(c.name))
+      )
         throw new Error(`a line has the columns ${names.join(", ")}`);
       const row: Record<string, unknown> = {};
       for (const c of columns) {
-        const cell: unknown = Reflect.get(value, c.name);
+        const cell: unknown = names.includes(c.name) ? Reflect.get(value, c.name) : null;
         const ok =
           (cell === null && !c.notNull) ||
           (c.kind === "number" ? Number.isInteger(cell) : typeof cell === "string");

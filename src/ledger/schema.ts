@@ -91,12 +91,18 @@ export const transactions = sqliteTable(
     refusalMessage: text("refusal_message"),
     refusalBalanceMinor: integer("refusal_balance_minor"),
     // For a tombstone: the brand whose own key signed the cancel; null for the default key (and
-    // for tombstones from before brands had keys), which blocks every brand. A brand's tombstone
-    // blocks the late original of that brand's players only: another brand's original replaces it
-    // (wallet/player-wallet.ts). Once a second brand cancelled the same id, every_brand is 1 and it
-    // blocks every original of it. The rule: tombstoneBlocks (writes.ts).
+    // for tombstones from before brands had keys). A brand's tombstone blocks the late original of
+    // that brand's players only: another brand's original replaces it (wallet/player-wallet.ts).
+    // Once a second brand cancelled the same id, every_brand is 1 and it blocks every original of
+    // it. The rule: tombstoneBlocks (writes.ts).
     brandId: text("brand_id"),
     everyBrand: integer("every_brand").notNull().default(0),
+    // For the default key's tombstone: the brands listed in WALLET_HMAC_SECRETS when it was written
+    // (a JSON array of brand ids), which the default key could not reach. It blocks every other
+    // brand, a brand listed since too (the cancel may have been of its players). Null with a null
+    // brand_id: a tombstone from before this column, which blocks every brand. Plain text, not
+    // drizzle's json mode: a bound null must stay SQL NULL, and the SQL reads it with json_each.
+    listedBrands: text("listed_brands"),
     createdAtMs: integer("created_at_ms").notNull(),
   },
   (t) => [

@@ -153,9 +153,10 @@ const $ = sql.placeholder;
 
 /**
  * The id row `transactionId` is a tombstone that blocks no original of `brandId`'s players: the
- * negation of tombstoneBlocks (writes.ts), read by D1 at the moment of the write.
+ * negation of tombstoneBlocks (writes.ts), read by D1 at the moment of the write. Exported for the
+ * test that holds the two to the same cases (test/tombstones.test.ts).
  */
-const tombstoneGivesWay = sql`EXISTS (SELECT 1 FROM ${transactions} WHERE ${transactions.transactionId} = ${$("transactionId")} AND ${transactions.status} = 'tombstone' AND ${transactions.everyBrand} = 0 AND ${transactions.brandId} IS NOT NULL AND ${transactions.brandId} <> ${$("brandId")})`;
+export const tombstoneGivesWay = sql`EXISTS (SELECT 1 FROM ${transactions} WHERE ${transactions.transactionId} = ${$("transactionId")} AND ${transactions.status} = 'tombstone' AND ${transactions.everyBrand} = 0 AND ((${transactions.brandId} IS NOT NULL AND ${transactions.brandId} <> ${$("brandId")}) OR (${transactions.brandId} IS NULL AND ${transactions.listedBrands} IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(${transactions.listedBrands}) AS listed WHERE listed.value = ${$("brandId")}))))`;
 
 /**
  * Fails on the primary key unless the id row is still a tombstone: put before a widen, so that a

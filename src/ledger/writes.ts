@@ -1,4 +1,5 @@
 import { getTableColumns } from "drizzle-orm";
+import type { BrandScope } from "../auth/brands";
 import type { MinorUnits } from "../money";
 import { transactions, type EntryType, type PlayerStatus, type TransactionType } from "./schema";
 
@@ -24,15 +25,34 @@ export interface RecordedRefusal {
 /**
  * Does this tombstone stop a late original of a player of `brandId` (or, for a cancel, does it
  * already stop what a cancel signed by `brandId`'s key would: null is the default key)? The one
- * rule; `tombstoneGivesWay` in transactions.ts is its negation in SQL. A tombstone with brand_id
- * NULL blocks every brand: every tombstone from before brands had keys, and the default key's,
- * whose cancel may be of a brand that gets its own key later.
+ * rule; `tombstoneGivesWay` in transactions.ts is its negation in SQL, and test/tombstones.test.ts
+ * holds the two to the same table of cases.
+ * - every_brand 1 (two brands cancelled the id): every brand.
+ * - A brand's own key's tombstone: that brand only.
+ * - The default key's (brand_id NULL, listed_brands set): every brand not listed when it was
+ *   written, since its cancel may have been of any of them, a brand listed since included; a
+ *   listed brand's original replaces it. It covers a later cancel of the default key too.
+ * - brand_id and listed_brands NULL (written before migration 0007): every brand, since nothing
+ *   says which brands its key could reach.
  */
 export function tombstoneBlocks(
-  tombstone: Pick<KnownTransaction, "brandId" | "everyBrand">,
+  tombstone: Pick<KnownTransaction, "brandId" | "everyBrand" | "listedBrands">,
   brandId: string | null,
 ): boolean {
-  return tombstone.everyBrand === 1 || tombstone.brandId === null || tombstone.brandId === brandId;
+  if (tombstone.everyBrand === 1) return true;
+  if (tombstone.brandId !== null) return tombstone.brandId === brandId;
+  // `?? null`: a KnownTransaction kept as JSON before the column existed (wallet/archived-ids.ts).
+  const listedBrands = tombstone.listedBrands ?? null;
+  if (listedBrands === null || brandId === null) return true;
+  return !(JSON.parse(listedBrands) as string[]).includes(brandId);
+}
+
+/**
+ * What a tombstone of a cancel signed by `scope` records besides its brand: for the default key,
+ * the brands listed now (it cannot reach them); null for a brand's own key.
+ */
+export function listedBrandsOf(scope: BrandScope): string | null {
+  return scope.brand === null ? JSON.stringify([...scope.listed].sort()) : null;
 }
 
 /**
@@ -88,6 +108,8 @@ export type IdWrite =
       batchId: string | null;
       /** The brand whose key signed the cancel; null for the default key. */
       brandId: string | null;
+      /** For the default key: the brands listed when it signed (listedBrandsOf); else null. */
+      listedBrands: string | null;
       /**
        * A cancel of a tombstone that does not block its brand: the tombstone then blocks every
        * brand. Fails on the key, whole, if the id is no longer a tombstone (an original replaced it).
@@ -177,7 +199,7 @@ export function knownAfter(
         if (!previous) throw new Error(`widening of ${write.transactionId} without its tombstone`);
         return { ...previous, everyBrand: 1 };
       }
-      const { transactionId, playerId, batchId, brandId } = write;
+      const { transactionId, playerId, batchId, brandId, listedBrands } = write;
       return {
         ...NOTHING_KNOWN,
         transactionId,
@@ -185,6 +207,7 @@ export function knownAfter(
         status: "tombstone",
         batchId,
         brandId,
+        listedBrands: brandId === null ? listedBrands : null,
         everyBrand: 0,
       };
     }

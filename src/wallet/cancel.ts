@@ -9,7 +9,7 @@ import {
   isConstraintError,
   transactionsOfBatch,
 } from "../ledger/transactions";
-import { tombstoneBlocks } from "../ledger/writes";
+import { listedBrandsOf, tombstoneBlocks } from "../ledger/writes";
 import { playerWallet, type WalletAnswer } from "./player-wallet";
 
 // Cancels that start before a player's object can take them: the id's owner is read from D1, an
@@ -53,6 +53,7 @@ export async function cancelTransaction(
             playerId: known.playerId,
             batchId: known.batchId,
             brandId: scope.brand,
+            listedBrands: listedBrandsOf(scope),
             widens: true,
           },
         ]);
@@ -88,6 +89,7 @@ export async function cancelTransaction(
           playerId: null,
           batchId: batchId ?? null,
           brandId: scope.brand,
+          listedBrands: listedBrandsOf(scope),
         },
       ]);
       return ORPHAN_CANCEL;

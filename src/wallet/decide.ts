@@ -42,6 +42,8 @@ export interface CancelOp {
   batchId?: string;
   /** The brand whose key signed the cancel (null or absent: the default key), kept on a tombstone. */
   brandId?: string | null;
+  /** For the default key: the brands listed when it signed (listedBrandsOf), kept on a tombstone. */
+  listedBrands?: string | null;
 }
 
 export const TRANSFER_DIRECTIONS = ["in", "out"] as const;
@@ -270,6 +272,7 @@ export function decideCancel(
         playerId: op.playerId,
         batchId: op.batchId ?? null,
         brandId: op.brandId ?? null,
+        listedBrands: op.listedBrands ?? null,
       },
     };
   }

@@ -15,6 +15,7 @@ import {
 import {
   archivedElsewhere,
   knownAfter,
+  listedBrandsOf,
   tombstoneBlocks,
   type KnownTransaction,
   type LedgerWrite,
@@ -306,8 +307,9 @@ export class PlayerWallet extends DurableObject<Env> {
    */
   async #runAlone(work: Work): Promise<WalletAnswer> {
     if (work.batch?.failed) return UNAVAILABLE;
-    // The second attempt returns, unless its write replaced another brand's tombstone and lost;
-    // the third always returns: it either answers or reports the ledger unavailable.
+    // The second attempt returns, unless its write replaced or widened another brand's tombstone
+    // and lost (an original replaced the tombstone first); the third always returns: it either
+    // answers or reports the ledger unavailable.
     let replacing = false;
     for (let attempt = 1; attempt <= RUN_ALONE_ATTEMPTS; attempt++) {
       try {
@@ -331,7 +333,9 @@ export class PlayerWallet extends DurableObject<Env> {
         }
         const write = writeOf(decision);
         if (write) {
-          replacing = "replacesTombstone" in write && write.replacesTombstone !== undefined;
+          replacing =
+            ("replacesTombstone" in write && write.replacesTombstone !== undefined) ||
+            (write.kind === "tombstone" && write.widens === true);
           await this.#commit([write]);
           this.#state = stateAfter(state, decision);
           if (write.kind !== "status") this.#remember(knownAfter(write, known));
@@ -342,8 +346,9 @@ export class PlayerWallet extends DurableObject<Env> {
         // normal path of a replay the cache did not hold. The write rolled back whole, so only
         // what is known of that id is read again; no log line. Anything else (a balance that was
         // not as cached, D1 failing) drops all memory and is logged.
-        // So is an id taken after D1 said it was another brand's tombstone: another original
-        // replaced it first, and what it holds now is read once more.
+        // So is an id taken after D1 said it was another brand's tombstone (a replace, or a
+        // widen's stillTombstone): another original replaced it first, and what it holds now is
+        // read once more.
         if (
           isIdTakenError(error) &&
           (attempt === 1 || (replacing && attempt < RUN_ALONE_ATTEMPTS))
@@ -476,7 +481,11 @@ function cancelWork(op: CancelOp & { settled?: KnownTransaction }, scope: BrandS
   const { settled, ...cancel } = op;
   const decide: Work["decide"] = (state, known, brandId) =>
     overTombstoneOfOtherBrand(brandId, known, (visible) =>
-      decideCancel(state, visible, { ...cancel, brandId: scope.brand }),
+      decideCancel(state, visible, {
+        ...cancel,
+        brandId: scope.brand,
+        listedBrands: listedBrandsOf(scope),
+      }),
     );
   // A tombstone is not final (another brand's original may replace it): only cancelled and
   // refused ids are decided on the caller's read.
