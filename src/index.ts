@@ -1,5 +1,5 @@
 import type { RequestLog } from "./api/request";
-import { runNightly } from "./jobs/nightly";
+import { runCron } from "./jobs/nightly";
 import { d1Of } from "./ledger/d1-round-trip";
 import { router } from "./router";
 
@@ -40,9 +40,9 @@ export default {
     return response;
   },
 
-  // The Cron Trigger of wrangler.toml. The jobs catch and log their own failures (jobs/nightly.ts),
+  // The Cron Triggers of wrangler.toml, each running its jobs (jobs/nightly.ts). The jobs catch and log their own failures (jobs/nightly.ts),
   // so one failing never stops the next; waitUntil keeps the invocation alive until all are done.
   scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
-    ctx.waitUntil(runNightly(env, controller.scheduledTime));
+    ctx.waitUntil(runCron(env, controller.cron, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

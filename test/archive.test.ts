@@ -19,6 +19,7 @@ import { ledgerDb } from "../src/ledger/db";
 import { reconcile } from "../src/ledger/reconcile";
 import { MS_PER_DAY } from "../src/ledger/report";
 import { ARCHIVE_CRASH_POINTS, runArchive } from "../src/jobs/archive";
+import { HOURLY_CRON } from "../src/jobs/nightly";
 import { playerWallet } from "../src/wallet/player-wallet";
 import {
   admin,
@@ -488,6 +489,50 @@ describe("two runs at once", () => {
     expect((await rowsOfDay(dayMs)).entries).toBe(0);
     expect(await archivedTotals(playerId)).toEqual({ entries: 5, deltaMinor: -500 });
     await expectReconciled();
+  });
+});
+
+describe("the hourly Cron Trigger", () => {
+  const count = async (table: string) =>
+    (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0;
+  const hourly = (scheduledTime: number) =>
+    fire(createScheduledController({ scheduledTime, cron: HOURLY_CRON }));
+
+  it("finishes a day an earlier run left unfinished, runs no reconciliation, and is silent when idle", async () => {
+    const dayMs = clockAt("2025-07-01T09:00:00Z");
+    const { playerId } = await newPlayer();
+    for (let k = 0; k < 3; k++) await transact(playerId, { amount: "1.00" });
+    vi.useRealTimers();
+    const nowMs = dayMs + 40 * MS_PER_DAY;
+    const crashed = await runArchive(env, nowMs, "manual", { crashAt: "copy" });
+    expect(crashed.error).toBe("injected crash after copy");
+    expect((await rowsOfDay(dayMs)).entries).toBeGreaterThan(0);
+    const reconcileRuns = await count("reconcile_runs");
+
+    await hourly(nowMs + 3_600_000);
+    expect(await rowsOfDay(dayMs)).toEqual({ entries: 0, ids: 0, cancellations: 0 });
+    expect(await archivedTotals(playerId)).toEqual({ entries: 3, deltaMinor: -300 });
+    const status = await admin("GET", "/admin/archive");
+    expect(status.body.days).toContainEqual(
+      expect.objectContaining({ date: "2025-07-01", status: "archived" }),
+    );
+    expect(status.body.last_run).toMatchObject({ trigger: "cron", error: null, days_archived: 1 });
+    expect(await count("reconcile_runs")).toBe(reconcileRuns);
+    await expectReconciled();
+
+    // Nothing left to do: no run recorded, no log line; the last run is still the one that worked.
+    const archiveRuns = await count("archive_runs");
+    const logSpy = vi.spyOn(console, "log");
+    try {
+      await hourly(nowMs + 2 * 3_600_000);
+      const lines = logSpy.mock.calls.map((call) => String(call[0]));
+      expect(lines.filter((line) => line.includes('"archive_run"'))).toEqual([]);
+    } finally {
+      logSpy.mockRestore();
+    }
+    expect(await count("archive_runs")).toBe(archiveRuns);
+    expect(await count("reconcile_runs")).toBe(reconcileRuns);
+    expect((await admin("GET", "/admin/archive")).body.last_run).toEqual(status.body.last_run);
   });
 });
 

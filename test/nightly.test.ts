@@ -5,7 +5,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { NIGHTLY_JOBS, runNightly } from "../src/jobs/nightly";
+import { HOURLY_CRON, NIGHTLY_CRON, NIGHTLY_JOBS, runNightly } from "../src/jobs/nightly";
 import worker from "../src/index";
 import { admin, expectErrorShape, newPlayer, transact, uniqueId } from "./helpers";
 
@@ -14,8 +14,8 @@ import { admin, expectErrorShape, newPlayer, transact, uniqueId } from "./helper
 
 const CRON = "15 0 * * *";
 
-async function fireCron(scheduledTimeMs = Date.now()): Promise<void> {
-  const controller = createScheduledController({ scheduledTime: scheduledTimeMs, cron: CRON });
+async function fireCron(scheduledTimeMs = Date.now(), cron = CRON): Promise<void> {
+  const controller = createScheduledController({ scheduledTime: scheduledTimeMs, cron });
   const ctx = createExecutionContext();
   await worker.scheduled(controller, env, ctx);
   await waitOnExecutionContext(ctx);
@@ -170,5 +170,46 @@ describe("nightly reconciliation (Cron Trigger), recorded, with an alert line", 
 
     expect((await admin("GET", "/admin/reconcile")).body.ok).toBe(true);
     expect((await admin("GET", "/admin/reconcile/last")).body.id).toBe(run.body.id);
+  });
+});
+
+describe("each Cron Trigger runs its own jobs (src/jobs/nightly.ts)", () => {
+  /** Rows of the two jobs' run tables: each run that did something adds one. */
+  async function runCounts(): Promise<{ archive: number; reconcile: number }> {
+    const count = async (table: string) =>
+      (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0;
+    return { archive: await count("archive_runs"), reconcile: await count("reconcile_runs") };
+  }
+
+  it("the table's crons are wrangler.toml's", () => {
+    expect(CRON).toBe(NIGHTLY_CRON);
+    expect(HOURLY_CRON).toBe("45 * * * *");
+  });
+
+  it("the nightly cron runs the archive, then reconciliation: one run of each recorded", async () => {
+    const before = await runCounts();
+    await fireCron(Date.now(), NIGHTLY_CRON);
+    expect(await runCounts()).toEqual({
+      archive: before.archive + 1,
+      reconcile: before.reconcile + 1,
+    });
+  });
+
+  it("the hourly cron runs no reconciliation, and with nothing to archive records nothing", async () => {
+    const before = await runCounts();
+    await fireCron(Date.now(), HOURLY_CRON);
+    expect(await runCounts()).toEqual(before);
+    expect(errorSpy).not.toHaveBeenCalled();
+  });
+
+  it("an unknown cron runs nothing and logs one error line naming it", async () => {
+    const before = await runCounts();
+    const scheduledTimeMs = Date.UTC(2026, 11, 5, 3, 0);
+    await fireCron(scheduledTimeMs, "0 3 * * *");
+    expect(await runCounts()).toEqual(before);
+    expect(errorSpy).toHaveBeenCalledTimes(1);
+    expect(errorLines("unknown_cron")).toEqual([
+      { event: "unknown_cron", cron: "0 3 * * *", scheduled_at: "2026-12-05T03:00:00.000Z" },
+    ]);
   });
 });

@@ -64,6 +64,29 @@ export async function nextArchiveDay(
   return day < beforeDay ? { day, status: undefined } : undefined;
 }
 
+/**
+ * Has the job anything to do: a day before `beforeDay` started and unfinished, a row it may archive
+ * from before that day, or an archived id owner from before `ownersBeforeDay`? One query, each
+ * part a probe of an index, so an hourly run with nothing to do costs one small read. It may say
+ * yes where nextArchiveDay then finds nothing (a later day left unfinished): never the reverse.
+ */
+export async function archiveWorkPending(
+  db: LedgerDb,
+  beforeDay: number,
+  ownersBeforeDay: number,
+): Promise<boolean> {
+  const beforeMs = dayRange(beforeDay).fromMs;
+  const row = await db.get<{ pending: number }>(sql`
+    SELECT (
+      EXISTS (SELECT 1 FROM archive_days WHERE status != 'archived' AND day < ${beforeDay})
+      OR EXISTS (SELECT 1 FROM ledger_entries WHERE created_at_ms < ${beforeMs})
+      OR EXISTS (SELECT 1 FROM transactions WHERE created_at_ms < ${beforeMs} AND player_id IS NOT NULL)
+      OR EXISTS (SELECT 1 FROM cancellations WHERE created_at_ms < ${beforeMs} AND player_id IS NOT NULL)
+      OR EXISTS (SELECT 1 FROM archived_id_owners WHERE day < ${ownersBeforeDay})
+    ) AS pending`);
+  return row?.pending === 1;
+}
+
 /** A day's id rows that have a player, in (created_at_ms, transaction_id) order, a page at a time. */
 export async function* dayIdRows(
   db: LedgerDb,
