@@ -1,4 +1,5 @@
 import { and, asc, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { CancellationRow, IdRow } from "./archive-format";
 import type { LedgerDb } from "./db";
 import { type DailyTotals, MS_PER_DAY } from "./report";
@@ -87,28 +88,37 @@ export async function archiveWorkPending(
   return row?.pending === 1;
 }
 
-/** A day's id rows that have a player, in (created_at_ms, transaction_id) order, a page at a time. */
-export async function* dayIdRows(
-  db: LedgerDb,
+/** The columns a day's keyset pages are read by: the time, the id, and the owner. */
+interface DayKeyColumns {
+  playerId: AnySQLiteColumn;
+  createdAtMs: AnySQLiteColumn;
+  transactionId: AnySQLiteColumn;
+}
+
+type DayKey = { ms: number; id: string };
+
+/** Rows with a player, after `after` in (created_at_ms, transaction_id) order, before `toMs`. */
+function dayPageWhere(t: DayKeyColumns, after: DayKey, toMs: number) {
+  return and(
+    isNotNull(t.playerId),
+    sql`(${t.createdAtMs}, ${t.transactionId}) > (${after.ms}, ${after.id})`,
+    lt(t.createdAtMs, toMs),
+  );
+}
+
+/**
+ * A day's rows, a page at a time, in (created_at_ms, transaction_id) order: each page starts after
+ * the last row read (keyset), so rows sharing a millisecond are neither skipped nor repeated.
+ */
+async function* dayPages<Row extends { createdAtMs: number; transactionId: string }>(
   day: number,
-  pageRows = DAY_PAGE_ROWS,
-): AsyncGenerator<IdRow[]> {
+  pageRows: number,
+  readPage: (after: DayKey, toMs: number) => Promise<Row[]>,
+): AsyncGenerator<Row[]> {
   const { fromMs, toMs } = dayRange(day);
-  let after = { ms: fromMs, id: "" };
+  let after: DayKey = { ms: fromMs, id: "" };
   for (;;) {
-    const page = await db
-      .select()
-      .from(transactions)
-      .where(
-        and(
-          isNotNull(transactions.playerId),
-          sql`(${transactions.createdAtMs}, ${transactions.transactionId}) > (${after.ms}, ${after.id})`,
-          lt(transactions.createdAtMs, toMs),
-        ),
-      )
-      .orderBy(asc(transactions.createdAtMs), asc(transactions.transactionId))
-      .limit(pageRows)
-      .all();
+    const page = await readPage(after, toMs);
     if (page.length > 0) yield page;
     const last = page.at(-1);
     if (!last || page.length < pageRows) return;
@@ -116,33 +126,38 @@ export async function* dayIdRows(
   }
 }
 
+/** A day's id rows that have a player, in (created_at_ms, transaction_id) order, a page at a time. */
+export function dayIdRows(
+  db: LedgerDb,
+  day: number,
+  pageRows = DAY_PAGE_ROWS,
+): AsyncGenerator<IdRow[]> {
+  return dayPages(day, pageRows, (after, toMs) =>
+    db
+      .select()
+      .from(transactions)
+      .where(dayPageWhere(transactions, after, toMs))
+      .orderBy(asc(transactions.createdAtMs), asc(transactions.transactionId))
+      .limit(pageRows)
+      .all(),
+  );
+}
+
 /** A day's cancellations that have a player, in (created_at_ms, transaction_id) order. */
-export async function* dayCancellationRows(
+export function dayCancellationRows(
   db: LedgerDb,
   day: number,
   pageRows = DAY_PAGE_ROWS,
 ): AsyncGenerator<CancellationRow[]> {
-  const { fromMs, toMs } = dayRange(day);
-  let after = { ms: fromMs, id: "" };
-  for (;;) {
-    const page = await db
+  return dayPages(day, pageRows, (after, toMs) =>
+    db
       .select()
       .from(cancellations)
-      .where(
-        and(
-          isNotNull(cancellations.playerId),
-          sql`(${cancellations.createdAtMs}, ${cancellations.transactionId}) > (${after.ms}, ${after.id})`,
-          lt(cancellations.createdAtMs, toMs),
-        ),
-      )
+      .where(dayPageWhere(cancellations, after, toMs))
       .orderBy(asc(cancellations.createdAtMs), asc(cancellations.transactionId))
       .limit(pageRows)
-      .all();
-    if (page.length > 0) yield page;
-    const last = page.at(-1);
-    if (!last || page.length < pageRows) return;
-    after = { ms: last.createdAtMs, id: last.transactionId };
-  }
+      .all(),
+  );
 }
 
 /** What a day's written archive holds, as recorded once its parts and manifest are verified. */
