@@ -72,7 +72,7 @@ describe("the bench (smoke run)", () => {
     expect(stdout).toContain("D1 round trip modelled 5 ms");
   });
 
-  // ~20 s: a migration, five wrangler dev starts and 400 transactions.
+  // ~25–40 s: a migration, five wrangler dev starts and 400 transactions.
   it("soaks: a fill day, then three days of load each with the hourly job archiving the day before under load, D1 bounded against cycle 1", async () => {
     const out = join(dir, "results-soak.json");
     const { code, stdout, stderr } = await runBench([
