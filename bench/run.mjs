@@ -87,12 +87,13 @@ function options() {
   --batch-players N  players one batch spreads over, at most --players (BENCH_BATCH_PLAYERS, 1000)
   --curve            measure the cost curve instead (P3 batch sizes 10/100/1000, P1 at 1/8/64
                      connections, at RTT 0 and 25 ms); writes bench/results/curve.{json,svg}
-  --soak             the archive soak instead: --cycles "days", each a load of --cycle-transactions
-                     signed transactions then the archive job at 00:15 of the next day
-                     (LEDGER_RETENTION_DAYS=1); prints live D1 bytes after every cycle (target:
-                     within 10% of the first), R2 bytes per transaction and the job's time per
-                     100,000 rows; writes bench/results-soak.json. Players default to 100,
-                     connections to 16
+  --soak             the archive soak instead (LEDGER_RETENTION_DAYS=1): a fill "day" of load,
+                     then --cycles "days", each a load of --cycle-transactions signed
+                     transactions with the hourly archive job run during it, archiving the day
+                     before; prints live D1 bytes after every cycle (target: within 10% of cycle
+                     1), R2 bytes per transaction, the job's time per 100,000 rows, its rows/s
+                     under load and the load's rate and p99 with and without the job; writes
+                     bench/results-soak.json. Players default to 100, connections to 16
   --cycles N         soak cycles (BENCH_CYCLES, 4)
   --cycle-transactions N  transactions per soak cycle (BENCH_CYCLE_TRANSACTIONS, 3000)
   --label TEXT       a name for this run, kept in the results (BENCH_LABEL)

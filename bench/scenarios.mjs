@@ -143,7 +143,9 @@ function failureLog() {
 /**
  * `connections` clients send signed POST /wallet/transaction for `durationS` seconds, or until
  * `maxRequests` answers if that comes first. `idOf(n)` names request n's transaction (default: the
- * run's tag, the scenario and n).
+ * run's tag, the scenario and n). `onAnswer(latencyMs, status)`, if given, is called as each
+ * answer arrives, so a caller can split the load into windows by time (the soak: with the archive
+ * job running, and without).
  */
 export async function runLoad({
   url,
@@ -155,12 +157,13 @@ export async function runLoad({
   durationS,
   maxRequests,
   idOf,
+  onAnswer,
 }) {
   let n = 0;
   let answered = 0;
   const failures = failureLog();
   const cpu = cpuMeter(pids, () => answered);
-  const result = await autocannon({
+  const instance = autocannon({
     url,
     connections,
     duration: durationS,
@@ -190,6 +193,10 @@ export async function runLoad({
       },
     ],
   });
+  // autocannon's own per-answer event: its latency, which onResponse above is not given.
+  if (onAnswer)
+    instance.on("response", (_client, status, _bytes, latencyMs) => onAnswer(latencyMs, status));
+  const result = await instance;
   return {
     scenario,
     connections,

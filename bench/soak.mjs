@@ -1,21 +1,29 @@
-// `npm run bench -- --soak`: does D1 stay bounded while the wallet runs for days? N cycles, each
-// one "day": a load of signed transactions (random UUID ids, as ThrillGate sends), then the archive
-// job as the Cron Trigger runs it at 00:15 of the next day (Miniflare's scheduled endpoint with
-// time=, see runJobAt), with LEDGER_RETENTION_DAYS=1, so each run archives the day before the
-// cycle's own and D1 holds one day of load. After every cycle it reads the persisted D1 file with
-// sqlite3: live bytes, (page_count − freelist_count) × page_size, since SQLite never shrinks a file
-// on delete (freed pages go to the freelist and are reused). Target: live bytes after every cycle
-// within 10% of the first cycle at the window (the first whose run archived a day; see summarize).
-// Also: R2 bytes per archived transaction (GET /admin/archive) and the job's time per 100,000 rows
-// (its own duration_ms in archive_runs).
+// `npm run bench -- --soak`: does D1 stay bounded while the wallet runs for days, and does the
+// archive job keep up while traffic flows? With LEDGER_RETENTION_DAYS=1 (a window of one day):
+// - a fill step first: one day of load and no job run. A cycle means a steady-state day (a day in,
+//   a day out); until the window is full the job has nothing to archive, so the day that fills it
+//   is no cycle, and it is printed as "fill".
+// - then N cycles, each one "day": a load of signed transactions (random UUID ids, as ThrillGate
+//   sends) and, while it runs, the archive job as the hourly Cron Trigger runs it, as of 00:45 of
+//   the day after the cycle's day, so that it archives the day before the cycle's (the fill's, or
+//   the previous cycle's), as the real job archives a closed day while the new day's traffic flows.
+// After every step it reads the persisted D1 file with sqlite3: live bytes, (page_count −
+// freelist_count) × page_size, since SQLite never shrinks a file on delete (freed pages go to the
+// freelist and are reused). Target (issue #22): live bytes after every cycle within 10% of the
+// figure after cycle 1. Also: R2 bytes per archived transaction (GET /admin/archive), the job's
+// time per 100,000 rows (its own duration_ms in archive_runs), its rows per second under load and
+// so the load one database's archive keeps up with, and the load's rate and p99 with the job
+// running against the same load without it.
 //
-// Time: the wallet stamps rows with the real clock, so every cycle's rows would fall in today,
-// and a closed day gets no new rows in a real deployment. So between the load and the job the
-// soak stops the server and moves the cycle's rows forward by whole days in the D1 file (cycle k's
-// rows to day D0 + k − 1, D0 = the soak's first day): the only write made outside the wallet, to
-// the three tables the job archives by created_at_ms. It also moves their two time-index entries,
-// churn a real day does not have (bench/README.md, "Soak"). A cycle that runs across midnight UTC
-// is split over two days, and the days-archived check fails: run it again.
+// Time: the wallet stamps rows with the real clock, and a closed day gets no new rows in a real
+// deployment. So after each step the soak stops the server and moves the step's rows by whole
+// days onto the step's day in the D1 file: the only write made outside the wallet, to the three
+// tables the job archives by created_at_ms. It also moves their two time-index entries, churn a
+// real day does not have (bench/README.md, "Soak"). The soak's days end yesterday (the last
+// cycle's), so while a cycle's load runs its rows carry today's date, later than every day the
+// concurrent job archives: the job takes the previous step's day, moved already, and never a row
+// being written (checked: every row of the cycle is still there to move). A step that runs across
+// midnight UTC is split over two days, and the checks fail: run it again.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -25,9 +33,22 @@ import { freePort, runWrangler, spawnWrangler } from "../scripts/lib/local-walle
 import { createPlayers, playerId, reconcile, runLoad, spread } from "./scenarios.mjs";
 
 const MS_PER_DAY = 86_400_000;
-/** wrangler.toml's Cron Trigger: the job runs at 00:15 UTC. */
-const CRON = "15 0 * * *";
-const CRON_AFTER_MIDNIGHT_MS = 15 * 60_000;
+/**
+ * src/jobs/nightly.ts HOURLY_CRON: the archive job alone (the nightly cron also reconciles the
+ * whole ledger, which would be timed with it). Were the two to disagree, the Worker would run
+ * nothing for the cron, and the soak fail on the missing run.
+ */
+const HOURLY_CRON = "45 * * * *";
+const CRON_AFTER_MIDNIGHT_MS = 45 * 60_000;
+/** src/jobs/archive.ts ARCHIVE_RUN_BUDGET_MS: one run works this long, then leaves the rest. */
+const RUN_BUDGET_S = 600;
+/** The hourly cron's runs; the nightly run is one more, left out (the figure errs low). */
+const RUNS_PER_DAY = 24;
+/**
+ * The job is fired once this share of a cycle's load is answered: by then the restarted server is
+ * warm, and the load after the job is the same load without it, to compare with.
+ */
+const JOB_AFTER_SHARE = 0.25;
 /** Live D1 bytes after every cycle within this share of the figure after the first. */
 export const SOAK_TOLERANCE = 0.1;
 /** One day of live ledger, and ids forgotten by D1 with it (the smallest windows the job takes). */
@@ -95,9 +116,9 @@ function d1Figures(persistDir) {
 }
 
 /**
- * Moves the rows created in [fromMs, toMs] by `days` whole days (forward, or back if the soak
- * began the day before), in the D1 file of a stopped server (see the top of this file). Returns the
- * id rows moved: the cycle's transactions.
+ * Moves the rows created in [fromMs, toMs] by `days` whole days (back: the soak's days end
+ * yesterday), in the D1 file of a stopped server (see the top of this file). Returns the id rows
+ * moved: the step's transactions.
  */
 function moveRows(persistDir, fromMs, toMs, days) {
   const file = d1File(persistDir);
@@ -191,18 +212,45 @@ async function adminGet(server, adminToken, path) {
 }
 
 /**
- * The Cron Trigger's handler as of `timeMs`. Through Miniflare's trigger endpoint, which wrangler
- * dev always serves locally: wrangler 4.164's `--test-scheduled` `/__scheduled` passes the cron on
- * but drops `time=` (its middleware dispatches `{ cron }` only), so the job would run as of now.
+ * The hourly Cron Trigger's handler as of `timeMs`; answers when it has run (the endpoint waits
+ * for the handler's waitUntil). Through Miniflare's trigger endpoint, which wrangler dev always
+ * serves locally: wrangler 4.164's `--test-scheduled` `/__scheduled` passes the cron on but drops
+ * `time=` (its middleware dispatches `{ cron }` only), so the job would run as of now.
  */
 async function runJobAt(server, timeMs) {
-  const started = performance.now();
   const response = await fetch(
-    `${server.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}&time=${timeMs}`,
+    `${server.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(HOURLY_CRON)}&time=${timeMs}`,
   );
   const text = await response.text();
   if (!response.ok) throw new Error(`/cdn-cgi/handler/scheduled: ${response.status} ${text}`);
-  return round(performance.now() - started);
+}
+
+/** The 99th percentile (nearest rank) of `values`, or null if there are none. */
+function p99(values) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(0.99 * sorted.length) - 1];
+}
+
+/** Answers (latencies, ms) over `seconds`: how many, their rate and their p99. */
+function loadFigures(latencies, seconds) {
+  return {
+    seconds: round(seconds, 2),
+    answers: latencies.length,
+    per_s: seconds > 0 ? round(latencies.length / seconds, 1) : null,
+    p99_ms: latencies.length > 0 ? round(p99(latencies), 1) : null,
+  };
+}
+
+/**
+ * One part of a load, [fromMs, toMs) of performance.now(): its answers' latencies (of `answers`,
+ * [arrival ms, latency ms]) and its seconds (0 if the part is empty: a job that outlasted the load).
+ */
+function loadPart(answers, fromMs, toMs) {
+  return {
+    latencies: answers.filter(([at]) => at >= fromMs && at < toMs).map(([, ms]) => ms),
+    seconds: Math.max(0, toMs - fromMs) / 1000,
+  };
 }
 
 /**
@@ -222,10 +270,21 @@ export async function runSoak(opts, { copy, progress, track }) {
   };
   const jobLines = [];
   const log = (line) => line.includes('"event":"archive_run"') && jobLines.push(line);
-  const firstDay = Math.floor(Date.now() / MS_PER_DAY);
-  const soak = { vars: { ...SOAK_VARS, ...opts.vars }, first_day_ms: firstDay * MS_PER_DAY };
+  const windowDays = Number(vars.LEDGER_RETENTION_DAYS);
+  // The fill's days, then one per cycle, the last one yesterday (see the top of this file).
+  const firstDay = Math.floor(Date.now() / MS_PER_DAY) - windowDays - opts.cycles;
+  const soak = {
+    vars: { ...SOAK_VARS, ...opts.vars },
+    first_day_ms: firstDay * MS_PER_DAY,
+    window_days: windowDays,
+  };
+  const fill = [];
   const cycles = [];
   const failures = [];
+  // Every cycle's answers, by part of its load, for the summary's figures over all cycles.
+  const pooled = Object.fromEntries(
+    ["before", "during", "after"].map((part) => [part, { latencies: [], seconds: 0 }]),
+  );
   let server;
   const start = async () => {
     progress("soak: starting the wallet (wrangler dev)…");
@@ -233,6 +292,74 @@ export async function runSoak(opts, { copy, progress, track }) {
     track(server);
     return server;
   };
+
+  /**
+   * One day of load, moved onto `day`; with `jobTimeMs`, the job fired while it runs. Ends with the
+   * server stopped, the rows moved, D1 read, and the server started again.
+   */
+  const loadDay = async (label, day, jobTimeMs) => {
+    const answers = [];
+    let fire;
+    const fired = new Promise((resolve) => {
+      fire = resolve;
+    });
+    const fireAfter = Math.ceil(opts.cycleTransactions * JOB_AFTER_SHARE);
+    const fromMs = Date.now();
+    const loadStart = performance.now();
+    const loading = runLoad({
+      url: server.url,
+      secret,
+      scenario: `soak ${label}`,
+      pick: spread(opts.players),
+      connections: opts.connections,
+      durationS: 3600,
+      maxRequests: opts.cycleTransactions,
+      idOf: () => randomUUID(),
+      onAnswer: (latencyMs) => {
+        answers.push([performance.now(), latencyMs]);
+        if (answers.length === fireAfter) fire();
+      },
+    });
+    let job = null;
+    if (jobTimeMs !== undefined) {
+      await Promise.race([fired, loading]); // a load that ends early (failures) still gets its job
+      const jobStart = performance.now();
+      await runJobAt(server, jobTimeMs);
+      job = { start: jobStart, end: performance.now() };
+    }
+    const load = await loading;
+    const loadEnd = performance.now();
+    if (load.errors + load.non_2xx > 0)
+      failures.push(
+        `${label} load: ${load.errors} errors, ${load.non_2xx} non-2xx; ${load.failures.join(" | ")}`,
+      );
+    await server.stop();
+    const toMs = Date.now();
+    const moved = moveRows(persistDir, fromMs, toMs, day - Math.floor(fromMs / MS_PER_DAY));
+    if (moved !== opts.cycleTransactions)
+      failures.push(
+        `${label}: ${moved} of its ${opts.cycleTransactions} transactions were there to move onto its day (a failed request, the job archiving the rows being written, or a step across midnight UTC)`,
+      );
+    const after = d1Figures(persistDir);
+    await start();
+    return {
+      step: {
+        day: dayText(day),
+        transactions: moved,
+        load: {
+          requests_per_s: round(load.requests_per_s),
+          p99_ms: load.p99_ms,
+          errors: load.errors + load.non_2xx,
+        },
+        after,
+      },
+      answers,
+      loadStart,
+      loadEnd,
+      job,
+    };
+  };
+
   try {
     progress("soak: migrating a fresh local D1");
     const migrate = runWrangler(
@@ -257,61 +384,75 @@ export async function runSoak(opts, { copy, progress, track }) {
     await createPlayers({ url: server.url, adminToken, ids });
     soak.empty = d1Figures(persistDir);
 
-    for (let cycle = 1; cycle <= opts.cycles; cycle++) {
-      const day = firstDay + cycle - 1;
-      progress(
-        `soak: cycle ${cycle} of ${opts.cycles}: ${opts.cycleTransactions} transactions over ${opts.players} players`,
-      );
-      const fromMs = Date.now();
-      const load = await runLoad({
-        url: server.url,
-        secret,
-        scenario: `soak ${cycle}`,
-        pick: spread(opts.players),
-        connections: opts.connections,
-        durationS: 3600,
-        maxRequests: opts.cycleTransactions,
-        idOf: () => randomUUID(),
-      });
-      if (load.errors + load.non_2xx > 0)
-        failures.push(
-          `cycle ${cycle} load: ${load.errors} errors, ${load.non_2xx} non-2xx; ${load.failures.join(" | ")}`,
-        );
-      await server.stop();
-      const toMs = Date.now();
-      const moved = moveRows(persistDir, fromMs, toMs, day - Math.floor(fromMs / MS_PER_DAY));
-      const afterLoad = d1Figures(persistDir);
+    for (let f = 0; f < windowDays; f++) {
+      progress(`soak: fill ${f + 1} of ${windowDays}: ${opts.cycleTransactions} transactions`);
+      const { step } = await loadDay(`fill ${f + 1}`, firstDay + f, undefined);
+      fill.push(step);
+    }
 
-      await start();
+    for (let cycle = 1; cycle <= opts.cycles; cycle++) {
+      const day = firstDay + windowDays - 1 + cycle;
+      // As of 00:45 the day after the cycle's day: days before today − window, the previous step's.
       const jobTimeMs = (day + 1) * MS_PER_DAY + CRON_AFTER_MIDNIGHT_MS;
-      progress(`soak: cycle ${cycle}: the archive job as of ${new Date(jobTimeMs).toISOString()}`);
-      const wallMs = await runJobAt(server, jobTimeMs);
+      progress(
+        `soak: cycle ${cycle} of ${opts.cycles}: ${opts.cycleTransactions} transactions over ${opts.players} players, the job as of ${new Date(jobTimeMs).toISOString()} during it`,
+      );
+      const { step, answers, loadStart, loadEnd, job } = await loadDay(
+        `cycle ${cycle}`,
+        day,
+        jobTimeMs,
+      );
       const status = await adminGet(server, adminToken, "/admin/archive");
       const run = status.last_run;
       if (!run || run.now !== new Date(jobTimeMs).toISOString())
         failures.push(`cycle ${cycle}: the job recorded no run as of its time (${run?.now})`);
       else if (run.error !== null) failures.push(`cycle ${cycle}: the job failed: ${run.error}`);
-      const afterArchive = d1Figures(persistDir);
+      // The window's days stay live; each cycle's run archives one more, the previous step's day.
+      const archivedDays = status.days.filter((d) => d.status === "archived").length;
+      if (archivedDays !== cycle)
+        failures.push(`cycle ${cycle}: ${archivedDays} days archived, expected ${cycle}`);
+      const archivedDay = status.days.find((d) => d.date === dayText(day - windowDays));
+      if (archivedDay?.status !== "archived")
+        failures.push(`cycle ${cycle}: day ${dayText(day - windowDays)} was not archived`);
+
+      const parts = {
+        before: loadPart(answers, loadStart, job.start),
+        during: loadPart(answers, job.start, Math.min(job.end, loadEnd)),
+        after: loadPart(answers, job.end, loadEnd),
+      };
+      for (const [name, part] of Object.entries(parts)) {
+        pooled[name].latencies.push(...part.latencies);
+        pooled[name].seconds += part.seconds;
+      }
+      const seconds = (run?.duration_ms ?? 0) / 1000;
+      const txArchived = archivedDay?.id_rows ?? 0;
+      const txPerS = seconds > 0 ? txArchived / seconds : null;
       cycles.push({
         cycle,
-        day: new Date(day * MS_PER_DAY).toISOString().slice(0, 10),
-        transactions: moved,
-        requests_per_s: round(load.requests_per_s),
+        ...step,
         job: {
           now: run?.now ?? null,
           days_archived: run?.days_archived ?? null,
           rows_deleted: run?.rows_deleted ?? null,
           duration_ms: run?.duration_ms ?? null,
-          wall_ms: wallMs,
+          wall_ms: round(job.end - job.start),
+          // The share of the job's time the load ran: 1 unless the job outlasted the load.
+          under_load_share: round(
+            (Math.min(job.end, loadEnd) - job.start) / (job.end - job.start),
+            2,
+          ),
+          transactions_archived: txArchived,
+          rows_per_s: seconds > 0 ? round(run.rows_deleted / seconds) : null,
+          tx_per_s: txPerS === null ? null : round(txPerS),
+          keeps_up_tx_per_s: txPerS === null ? null : round(keepsUp(txPerS)),
         },
-        after_load: afterLoad,
-        after_archive: afterArchive,
+        load_parts: Object.fromEntries(
+          Object.entries(parts).map(([name, part]) => [
+            name,
+            loadFigures(part.latencies, part.seconds),
+          ]),
+        ),
       });
-      // The window's days stay live (cycle 1's, with a one-day window); each later run archives one.
-      const expected = Math.max(0, cycle - Number(vars.LEDGER_RETENTION_DAYS));
-      const archivedDays = status.days.filter((d) => d.status === "archived").length;
-      if (archivedDays !== expected)
-        failures.push(`cycle ${cycle}: ${archivedDays} days archived, expected ${expected}`);
     }
     soak.reconcile = await reconcile({ url: server.url, adminToken });
     if (soak.reconcile.status !== "ok")
@@ -321,32 +462,32 @@ export async function runSoak(opts, { copy, progress, track }) {
     await server?.stop();
     rmSync(persistDir, { recursive: true, force: true });
   }
+  soak.fill = fill;
   soak.cycles = cycles;
   soak.job_log_lines = jobLines;
-  soak.summary = summarize(soak, cycles);
+  soak.summary = summarize(soak, fill, cycles, pooled);
   soak.failures = failures;
   return soak;
 }
 
-/** The largest share by which a cycle's live bytes differ from the first's (null: no cycles). */
+const dayText = (day) => new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+
+/**
+ * The sustained load (tx/s) one database's archive keeps up with, from the transactions it
+ * archives per second of a run under load: × the seconds of a run's budget × runs a day, over the
+ * seconds of a day. It assumes a run keeps that rate for its whole budget.
+ */
+const keepsUp = (txPerS) => (txPerS * RUN_BUDGET_S * RUNS_PER_DAY) / (MS_PER_DAY / 1000);
+
+/** The largest share by which a cycle's live bytes differ from cycle 1's (null: no cycles). */
 function drift(cycles) {
   if (cycles.length === 0) return null;
-  const first = cycles[0].after_archive.live_bytes;
-  return round(
-    Math.max(...cycles.map((c) => Math.abs(c.after_archive.live_bytes - first) / first)),
-    4,
-  );
+  const first = cycles[0].after.live_bytes;
+  return round(Math.max(...cycles.map((c) => Math.abs(c.after.live_bytes - first) / first)), 4);
 }
 
-function summarize(soak, cycles) {
-  // D1 holds its window from the first cycle whose job archived a day (cycle 2 with a window of one
-  // day). Before it, D1 has only filled: a fresh database's pages hold only rows inserted, none
-  // freed, so the index pages not ordered by time (ids, players) are fuller than they ever are
-  // again. The target is judged from the window on; the drift against cycle 1 is printed too.
-  const from = cycles.findIndex((c) => c.job.days_archived > 0);
-  const atWindow = from < 0 ? [] : cycles.slice(from);
-  const worst = drift(atWindow);
-  const first = cycles[0]?.after_archive.live_bytes;
+function summarize(soak, fill, cycles, pooled) {
+  const worst = drift(cycles);
   const days = soak.archive?.days ?? [];
   const archivedTx = days.reduce((sum, d) => sum + d.id_rows, 0);
   const archivedEntries = days.reduce((sum, d) => sum + d.entry_rows, 0);
@@ -354,26 +495,31 @@ function summarize(soak, cycles) {
   const jobs = cycles.filter((c) => c.job.rows_deleted > 0);
   const rows = jobs.reduce((sum, c) => sum + c.job.rows_deleted, 0);
   const jobMs = jobs.reduce((sum, c) => sum + c.job.duration_ms, 0);
-  const liveTx = cycles[0]?.transactions;
-  const owners = cycles.at(-1)?.after_archive;
+  const jobTx = jobs.reduce((sum, c) => sum + c.job.transactions_archived, 0);
+  const range = (key) => {
+    const values = jobs.map((c) => c.job[key]).filter((v) => v !== null);
+    return values.length > 0 ? [Math.min(...values), Math.max(...values)] : null;
+  };
+  // What live transactions cost D1: the window's days over the database with players only,
+  // fresh (after the fill) and at the steady state (after the last cycle).
+  const perTx = (steps) => {
+    const live = steps.slice(-soak.window_days);
+    const tx = live.reduce((sum, s) => sum + s.transactions, 0);
+    return tx > 0 ? round((live.at(-1).after.live_bytes - soak.empty.live_bytes) / tx) : null;
+  };
+  const owners = cycles.at(-1)?.after;
   const ownerRows = owners?.rows.archived_id_owners ?? 0;
   const ownerBytes = ["archived_id_owners", "archived_id_owners_day_idx"].reduce(
     (sum, name) => sum + (owners?.bytes_by_table_or_index[name] ?? 0),
     0,
   );
   return {
-    live_bytes_after_cycle_1: first ?? null,
-    window_from_cycle: atWindow[0]?.cycle ?? null,
-    live_bytes_at_window: atWindow[0]?.after_archive.live_bytes ?? null,
+    live_bytes_after_fill: fill.at(-1)?.after.live_bytes ?? null,
+    live_bytes_after_cycle_1: cycles[0]?.after.live_bytes ?? null,
     worst_drift: worst,
     bounded: worst === null ? null : worst <= SOAK_TOLERANCE,
-    drift_from_cycle_1: drift(cycles),
-    // What one live transaction costs D1: cycle 1's rows over the database with players only.
-    d1_live_bytes_per_tx: liveTx > 0 ? round((first - soak.empty.live_bytes) / liveTx) : null,
-    d1_live_bytes_per_tx_at_window:
-      atWindow.length > 0 && liveTx > 0
-        ? round((atWindow.at(-1).after_archive.live_bytes - soak.empty.live_bytes) / liveTx)
-        : null,
+    d1_live_bytes_per_tx_fresh: perTx(fill),
+    d1_live_bytes_per_tx: perTx([...fill, ...cycles]),
     // The owner index (ids archived, still refused to other players): bytes per id, its two
     // structures' pages over their rows, when the id window keeps any (TRANSACTION_ID_RETENTION_DAYS > 1).
     owner_rows: ownerRows,
@@ -386,7 +532,24 @@ function summarize(soak, cycles) {
     job_rows_deleted: rows,
     job_ms: jobMs,
     job_ms_per_100k_rows: rows > 0 ? round((jobMs * 100_000) / rows) : null,
-    job_ms_per_100k_tx: archivedTx > 0 ? round((jobMs * 100_000) / archivedTx) : null,
+    job_ms_per_100k_tx: jobTx > 0 ? round((jobMs * 100_000) / jobTx) : null,
+    // Under load: every run's rows (and transactions) over every run's own time, and each run's.
+    job_rows_per_s_under_load: jobMs > 0 ? round((rows * 1000) / jobMs) : null,
+    job_rows_per_s_range: range("rows_per_s"),
+    job_tx_per_s_under_load: jobMs > 0 ? round((jobTx * 1000) / jobMs) : null,
+    keeps_up_tx_per_s: jobMs > 0 ? round(keepsUp((jobTx * 1000) / jobMs)) : null,
+    keeps_up_tx_per_s_range: range("keeps_up_tx_per_s"),
+    job_under_load_share_min:
+      jobs.length > 0 ? Math.min(...jobs.map((c) => c.job.under_load_share)) : null,
+    // The load's answers over all cycles: before the job (the server warming up after its
+    // restart), during it, and after it (the same load without the job).
+    load_parts: Object.fromEntries(
+      Object.entries(pooled).map(([name, part]) => [
+        name,
+        loadFigures(part.latencies, part.seconds),
+      ]),
+    ),
+    load_errors: [...fill, ...cycles].reduce((sum, s) => sum + s.load.errors, 0),
   };
 }
 
@@ -394,23 +557,40 @@ const kib = (bytes) => `${round(bytes / 1024, 1)} KiB`;
 
 export function printSoak(soak, opts) {
   const s = soak.summary;
+  const pct = (x) => (x === null ? "-" : `${round(x * 100, 1)}%`);
+  const part = (p) => `${p.answers} answers, ${p.per_s ?? "-"} req/s, p99 ${p.p99_ms ?? "-"} ms`;
   console.log(
-    `\nsoak: ${opts.cycles} cycles of ${opts.cycleTransactions} transactions over ${opts.players} players, each followed by the archive job at 00:15 of the next day; ${Object.entries(
+    `\nsoak: a fill of ${soak.window_days} day(s) (load, no job: the window must be full before a cycle is a steady-state day), then ${opts.cycles} cycles of ${opts.cycleTransactions} transactions over ${opts.players} players, each with the archive job (hourly cron ${HOURLY_CRON}, as of 00:45 the next day) fired after ${JOB_AFTER_SHARE * 100}% of its load; ${Object.entries(
       soak.vars,
     )
       .map(([k, v]) => `${k}=${v}`)
       .join(", ")}\n`,
   );
   console.log(
-    "cycle  day         tx     after load: live / file      after archive: live / file / free   job: rows deleted, ms",
+    "step     day         tx     D1 after: live / file / free           load: req/s, p99, errors   job under load: rows, ms, rows/s (load ran % of it)",
   );
-  for (const c of soak.cycles) {
+  const row = (name, c, job) =>
     console.log(
-      `${String(c.cycle).padEnd(5)}  ${c.day}  ${String(c.transactions).padEnd(5)}  ${`${kib(c.after_load.live_bytes)} / ${kib(c.after_load.file_bytes)}`.padEnd(27)}  ${`${kib(c.after_archive.live_bytes)} / ${kib(c.after_archive.file_bytes)} / ${kib(c.after_archive.free_bytes)}`.padEnd(34)}  ${c.job.rows_deleted}, ${c.job.duration_ms} ms (wall ${c.job.wall_ms} ms)`,
+      `${name.padEnd(7)}  ${c.day}  ${String(c.transactions).padEnd(5)}  ${`${kib(c.after.live_bytes)} / ${kib(c.after.file_bytes)} / ${kib(c.after.free_bytes)}`.padEnd(37)}  ${`${c.load.requests_per_s}, ${c.load.p99_ms} ms, ${c.load.errors}`.padEnd(25)}  ${job}`,
     );
-  }
+  for (const [i, c] of soak.fill.entries()) row(`fill ${i + 1}`, c, "- (no job: the window fills)");
+  for (const c of soak.cycles)
+    row(
+      String(c.cycle),
+      c,
+      `${c.job.rows_deleted}, ${c.job.duration_ms} ms, ${c.job.rows_per_s ?? "-"} rows/s (${pct(c.job.under_load_share)})`,
+    );
+  console.log("\nthe load of each cycle, before / during / after the job:");
+  for (const c of soak.cycles)
+    console.log(
+      `  ${c.cycle}: ${part(c.load_parts.before)} / ${part(c.load_parts.during)} / ${part(c.load_parts.after)}`,
+    );
+  const lp = s.load_parts;
   console.log(
-    `\nD1 with players only: ${kib(soak.empty.live_bytes)}; per live transaction: ${s.d1_live_bytes_per_tx} B after cycle 1, ${s.d1_live_bytes_per_tx_at_window ?? "-"} B at the window (last cycle)`,
+    `  all cycles: during the job ${part(lp.during)}; after it (the same load without it) ${part(lp.after)}; before it (warming up after the restart) ${part(lp.before)}; errors ${s.load_errors}`,
+  );
+  console.log(
+    `\nD1 with players only: ${kib(soak.empty.live_bytes)}; per live transaction: ${s.d1_live_bytes_per_tx_fresh ?? "-"} B fresh (after the fill), ${s.d1_live_bytes_per_tx ?? "-"} B at the steady state (after the last cycle)`,
   );
   if (s.owner_rows > 0)
     console.log(
@@ -422,13 +602,16 @@ export function printSoak(soak, opts) {
   console.log(
     `job: ${s.job_rows_deleted} rows deleted in ${s.job_ms} ms: ${s.job_ms_per_100k_rows} ms per 100,000 rows (${s.job_ms_per_100k_tx} ms per 100,000 transactions)`,
   );
-  const verdict = s.bounded === null ? "n/a (no job archived a day)" : s.bounded ? "PASS" : "FAIL";
-  const pct = (x) => (x === null ? "-" : `${round(x * 100, 1)}%`);
+  const span = (r) => (r ? `${r[0]}–${r[1]}` : "-");
   console.log(
-    `\ntarget: live D1 bytes after every cycle within ${SOAK_TOLERANCE * 100}% of the first at the window (cycle ${s.window_from_cycle ?? "-"}, ${s.live_bytes_at_window === null ? "-" : kib(s.live_bytes_at_window)}): worst ${pct(s.worst_drift)}  ${verdict}`,
+    `archive rows/s under load: ${s.job_rows_per_s_under_load ?? "-"} (runs: ${span(s.job_rows_per_s_range)}), ${s.job_tx_per_s_under_load ?? "-"} transactions archived per second; the load ran for at least ${pct(s.job_under_load_share_min)} of each run`,
   );
   console.log(
-    `  (against cycle 1, before any day left D1 (${kib(s.live_bytes_after_cycle_1)}): worst ${pct(s.drift_from_cycle_1)}, for information: a fresh database's id and player index pages are fuller than at any later time; bench/README.md, "Soak")`,
+    `keeping up: measured per run under load, × ${RUN_BUDGET_S} s per run × ${RUNS_PER_DAY} hourly runs a day: one database's archive keeps up with about ${s.keeps_up_tx_per_s ?? "-"} tx/s of sustained load (runs: ${span(s.keeps_up_tx_per_s_range)}), if a run keeps its rate for its whole budget`,
+  );
+  const verdict = s.bounded === null ? "n/a (no cycles)" : s.bounded ? "PASS" : "FAIL";
+  console.log(
+    `\ntarget: live D1 bytes after every cycle within ${SOAK_TOLERANCE * 100}% of the figure after cycle 1 (${s.live_bytes_after_cycle_1 === null ? "-" : kib(s.live_bytes_after_cycle_1)}): worst ${pct(s.worst_drift)}  ${verdict}`,
   );
   console.log(`reconciliation: ${soak.reconcile?.status ?? "not run"}`);
 }

@@ -72,8 +72,8 @@ describe("the bench (smoke run)", () => {
     expect(stdout).toContain("D1 round trip modelled 5 ms");
   });
 
-  // ~25 s: a migration, four wrangler dev starts and 300 transactions.
-  it("soaks: three days of load, each archived at the next day's run, D1 bounded, R2 and job figures", async () => {
+  // ~25–40 s: a migration, five wrangler dev starts and 400 transactions.
+  it("soaks: a fill day, then three days of load each with the hourly job archiving the day before under load, D1 bounded against cycle 1", async () => {
     const out = join(dir, "results-soak.json");
     const { code, stdout, stderr } = await runBench([
       "--soak",
@@ -89,37 +89,68 @@ describe("the bench (smoke run)", () => {
       out,
     ]);
     expect(code, `${stdout}\n${stderr}`.slice(-3000)).toBe(0);
-    const { failures, soak } = JSON.parse(readFileSync(out, "utf8"));
+    const { failures, soak, date } = JSON.parse(readFileSync(out, "utf8"));
     expect(failures).toEqual([]);
     expect(soak.reconcile.status).toBe("ok");
-    // Each job ran as of 00:15 of the day after its cycle, and archived the day before (window: 1 day).
-    const at0015 = (day: number) =>
-      new Date(soak.first_day_ms + day * 86_400_000 + 15 * 60_000).toISOString();
-    expect(soak.cycles.map((c: { job: { now: string } }) => c.job.now)).toEqual([
-      at0015(1),
-      at0015(2),
-      at0015(3),
-    ]);
+    // Days: the fill's, then one per cycle, the last one the day before the run's (so the load's own rows, stamped
+    // today, are never in a day the concurrent job archives).
+    const dayOf = (n: number) =>
+      new Date(soak.first_day_ms + n * 86_400_000).toISOString().slice(0, 10);
+    const yesterday = new Date(Date.parse(date) - 86_400_000).toISOString().slice(0, 10);
     expect(
-      soak.cycles.map((c: { job: { days_archived: number; rows_deleted: number } }) => [
-        c.job.days_archived,
-        c.job.rows_deleted,
-      ]),
-    ).toEqual([
-      [0, 0],
-      [1, 200], // 100 entries and their 100 id rows
-      [1, 200],
-    ]);
+      soak.fill.map((f: { day: string; transactions: number }) => [f.day, f.transactions]),
+    ).toEqual([[dayOf(0), 100]]);
+    expect(soak.cycles.map((c: { day: string }) => c.day)).toEqual([dayOf(1), dayOf(2), dayOf(3)]);
+    expect(dayOf(3)).toBe(yesterday);
+    // Each cycle's job ran as the hourly cron, as of 00:45 the day after the cycle's day, archived
+    // the day before the cycle's (an entry and an id row for each of its 100 transactions) while
+    // the load ran, and none of the cycle's own rows (all 100 were there to move onto its day).
+    const at0045 = (n: number) =>
+      new Date(soak.first_day_ms + n * 86_400_000 + 45 * 60_000).toISOString();
+    type Cycle = {
+      transactions: number;
+      job: {
+        now: string;
+        days_archived: number;
+        rows_deleted: number;
+        transactions_archived: number;
+        under_load_share: number;
+        rows_per_s: number;
+      };
+      load_parts: Record<"before" | "during" | "after", { answers: number }>;
+    };
+    const cycles: Cycle[] = soak.cycles;
+    expect(cycles.map((c) => c.job.now)).toEqual([at0045(2), at0045(3), at0045(4)]);
+    for (const c of cycles) {
+      expect([c.job.days_archived, c.job.rows_deleted, c.job.transactions_archived]).toEqual([
+        1, 200, 100,
+      ]);
+      expect(c.transactions).toBe(100);
+      expect(c.job.under_load_share).toBeGreaterThan(0);
+      expect(c.job.rows_per_s).toBeGreaterThan(0);
+      // A quarter of the load answered before the job was fired; every answer in one part.
+      expect(c.load_parts.before.answers).toBe(25);
+      expect(
+        c.load_parts.before.answers + c.load_parts.during.answers + c.load_parts.after.answers,
+      ).toBe(100);
+    }
     // The job's deletes left free pages in the file: the figure is live pages, not the file.
-    expect(soak.cycles[1].after_archive.free_bytes).toBeGreaterThan(0);
-    expect(soak.cycles[1].after_archive.live_bytes).toBeLessThan(
-      soak.cycles[1].after_archive.file_bytes,
-    );
-    expect(soak.summary.window_from_cycle).toBe(2);
+    expect(soak.cycles[0].after.free_bytes).toBeGreaterThan(0);
+    expect(soak.cycles[0].after.live_bytes).toBeLessThan(soak.cycles[0].after.file_bytes);
+    expect(soak.summary.live_bytes_after_cycle_1).toBe(soak.cycles[0].after.live_bytes);
     expect(soak.summary.bounded).toBe(true);
-    expect(soak.summary.transactions_archived).toBe(200);
+    expect(soak.summary.transactions_archived).toBe(300);
+    expect(soak.summary.load_errors).toBe(0);
     expect(soak.summary.r2_bytes_per_tx).toBeGreaterThan(0);
     expect(soak.summary.job_ms_per_100k_rows).toBeGreaterThan(0);
-    expect(stdout).toMatch(/target: live D1 bytes .* PASS/);
+    expect(soak.summary.keeps_up_tx_per_s).toBeGreaterThan(0);
+    expect(stdout).toMatch(/^fill 1 /m);
+    expect(stdout).toMatch(/archive rows\/s under load: \d+/);
+    expect(stdout).toMatch(
+      /keeping up: measured per run under load, × 600 s per run × 24 hourly runs/,
+    );
+    expect(stdout).toMatch(
+      /target: live D1 bytes after every cycle within 10% of the figure after cycle 1 .* PASS/,
+    );
   });
 });
