@@ -15,12 +15,11 @@ import {
   parseManifest,
 } from "../src/ledger/archive-format";
 import { DELETE_BATCH_ROWS } from "../src/ledger/archive";
-import { ledgerDb } from "../src/ledger/db";
-import { reconcile } from "../src/ledger/reconcile";
 import { MS_PER_DAY } from "../src/ledger/report";
 import { ARCHIVE_CRASH_POINTS, runArchive } from "../src/jobs/archive";
 import { HOURLY_CRON } from "../src/jobs/nightly";
 import { playerWallet } from "../src/wallet/player-wallet";
+import { archiveAfter, clockAt, expectReconciled, rowsOfDay, same } from "./archive-helpers";
 import {
   admin,
   type Answer,
@@ -35,43 +34,12 @@ import {
 
 // The archive job (docs/archive.md) against the real local D1, R2 and player objects: each test
 // writes its rows on a day of its own (a fake clock, which the player objects share), then runs
-// the job as of a time past the retention window (35 days by default).
+// the job as of a time past the retention window (35 days by default): see ./archive-helpers.ts.
 
 const postBatch = (body: unknown) => wallet("POST", "/wallet/transaction/batch", body);
 const cancelBatch = (body: unknown) => wallet("DELETE", "/wallet/transaction/batch", body);
 const transfer = (playerId: string, body: Record<string, unknown>) =>
   admin("POST", `/admin/players/${encodeURIComponent(playerId)}/transfers`, body);
-
-/** Every following request is written at this time (UTC). */
-function clockAt(iso: string): number {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  const ms = Date.parse(iso);
-  vi.setSystemTime(ms);
-  return ms;
-}
-
-/** The job as of `days` after `ms`, on the real clock. */
-function archiveAfter(ms: number, days = 40, options = {}) {
-  vi.useRealTimers();
-  return runArchive(env, ms + days * MS_PER_DAY, "manual", options);
-}
-
-async function rowsOfDay(dayMs: number) {
-  const from = Math.floor(dayMs / MS_PER_DAY) * MS_PER_DAY;
-  const count = async (table: string, extra = "") => {
-    const row = await env.DB.prepare(
-      `SELECT COUNT(*) AS n FROM ${table} WHERE created_at_ms >= ? AND created_at_ms < ? ${extra}`,
-    )
-      .bind(from, from + MS_PER_DAY)
-      .first<{ n: number }>();
-    return row?.n ?? 0;
-  };
-  return {
-    entries: await count("ledger_entries"),
-    ids: await count("transactions", "AND player_id IS NOT NULL"),
-    cancellations: await count("cancellations", "AND player_id IS NOT NULL"),
-  };
-}
 
 async function manifestOf(dayMs: number) {
   const object = await env.LEDGER_ARCHIVE.get(manifestKey(Math.floor(dayMs / MS_PER_DAY)));
@@ -98,18 +66,6 @@ async function archivedTotals(playerId: string) {
     .bind(playerId)
     .first<{ entries: number; deltaMinor: number }>();
 }
-
-/** Invariant 5 with the archive: D1's check, and every archived part re-read from R2. */
-async function expectReconciled() {
-  const report = await reconcile(ledgerDb(env.DB));
-  expect(report.balanceMismatches).toEqual([]);
-  expect(report.transactionProblems).toEqual([]);
-  const withArchive = await admin("GET", "/admin/reconcile?archive=true");
-  expect(withArchive.body.archive.problems).toEqual([]);
-  expect(withArchive.body.ok).toBe(true);
-}
-
-const same = (a: Answer) => ({ status: a.status, body: a.body });
 
 /** The Worker's scheduled() handler, waited on as the runtime waits (its jobs run in waitUntil). */
 async function fire(controller: ScheduledController): Promise<void> {

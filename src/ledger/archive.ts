@@ -263,6 +263,18 @@ export async function deleteDayBatch(db: LedgerDb, day: number): Promise<number>
   const d1 = db.$client;
   const inBatch = "created_at_ms >= ?1 AND created_at_ms <= ?2";
   const statements = [
+    // The id's owner stays in D1 for the id window; the rest of what was known of it is in the
+    // owner's object (copied before this step) and in R2. A batch's item keeps its batch_id and the
+    // id of its applying entry (read before that entry is deleted below: an id row and its entry
+    // share a timestamp, so they are in the same delete batch), so that a cancel by batch_id alone
+    // still finds it, in the same order (transactionsOfBatch).
+    `INSERT OR IGNORE INTO archived_id_owners (transaction_id, player_id, day, batch_id, applied_entry_id)
+     SELECT t.transaction_id, t.player_id, ${Math.trunc(day)}, t.batch_id,
+       CASE WHEN t.batch_id IS NULL THEN NULL ELSE
+         (SELECT e.id FROM ledger_entries e
+          WHERE e.transaction_id = t.transaction_id AND e.effect = 'apply') END
+     FROM transactions t
+     WHERE t.created_at_ms >= ?1 AND t.created_at_ms <= ?2 AND t.player_id IS NOT NULL`,
     `INSERT INTO archived_totals (player_id, entries, delta_minor, through_day)
      SELECT player_id, COUNT(*), SUM(delta_minor), ${Math.trunc(day)}
      FROM ledger_entries WHERE ${inBatch} GROUP BY player_id
@@ -271,16 +283,11 @@ export async function deleteDayBatch(db: LedgerDb, day: number): Promise<number>
        delta_minor = delta_minor + excluded.delta_minor,
        through_day = MAX(through_day, excluded.through_day)`,
     `DELETE FROM ledger_entries WHERE ${inBatch}`,
-    // The id's owner stays in D1 for the id window; the rest of what was known of it is in the
-    // owner's object (copied before this step) and in R2.
-    `INSERT OR IGNORE INTO archived_id_owners (transaction_id, player_id, day)
-     SELECT transaction_id, player_id, ${Math.trunc(day)} FROM transactions
-     WHERE ${inBatch} AND player_id IS NOT NULL`,
     `DELETE FROM transactions WHERE ${inBatch} AND player_id IS NOT NULL`,
     `DELETE FROM cancellations WHERE ${inBatch} AND player_id IS NOT NULL`,
   ];
   const results = await d1.batch(statements.map((text) => d1.prepare(text).bind(fromMs, lastMs)));
-  const deleted = [results[1], results[3], results[4]];
+  const deleted = [results[2], results[3], results[4]];
   return deleted.reduce((sum, result) => sum + (result?.meta.changes ?? 0), 0);
 }
 

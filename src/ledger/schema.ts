@@ -261,8 +261,20 @@ export const archivedIdOwners = sqliteTable(
     playerId: text("player_id").notNull(),
     /** The UTC day of the id row archived (days since 1970-01-01): the id window counts from it. */
     day: integer("day").notNull(),
+    /**
+     * For an item of a batch (migration 0008): its batch_id, so that a cancel by batch_id alone
+     * finds the archived items of the batch, and the id of the ledger entry that applied it (null
+     * if none did), so that it undoes them in the order it did before archival (the last applied
+     * first: transactionsOfBatch). Both null for an id of no batch, which then costs no bytes more.
+     */
+    batchId: text("batch_id"),
+    appliedEntryId: integer("applied_entry_id"),
   },
-  (t) => [index("archived_id_owners_day_idx").on(t.day)],
+  (t) => [
+    index("archived_id_owners_day_idx").on(t.day),
+    // Partial: most archived ids belong to no batch and stay out of it.
+    index("archived_id_owners_batch_idx").on(t.batchId).where(sql`${t.batchId} IS NOT NULL`),
+  ],
 );
 
 /**

@@ -5,12 +5,11 @@ import {
   fillPlaceholders,
   getTableColumns,
   inArray,
-  isNotNull,
   lt,
   type Placeholder,
   sql,
 } from "drizzle-orm";
-import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { reachesEveryBrand, type BrandScope } from "../auth/brands";
 import type { LedgerDb } from "./db";
 import { archivedIdOwners, cancellations, ledgerEntries, players, transactions } from "./schema";
@@ -106,39 +105,82 @@ export async function findReversed(db: LedgerDb, transactionIds: string[]): Prom
 }
 
 /**
+ * An item of a batch whose id row the archive moved out of D1 (docs/archive.md): D1 keeps its owner,
+ * whose object holds what was known of it (PlayerWallet.archivedIdsOf).
+ */
+export interface ArchivedBatchItem {
+  transactionId: string;
+  playerId: string;
+}
+
+/** One item of a batch as D1 lists it: its id row, or only its owner if the row was archived. */
+export type BatchRow =
+  | { archived: false; item: BatchTransaction }
+  | { archived: true; item: ArchivedBatchItem };
+
+const knownColumns = Object.entries(KNOWN_COLUMNS);
+const ownerColumns = new Map(
+  Object.values(getTableColumns(archivedIdOwners)).map((column) => [column.name, column]),
+);
+
+/**
  * Every transaction recorded with `batchId` that belongs to a player, the last applied first:
  * undone in reverse, a batch that could be applied can be undone whole (a Credit spent by a later
  * Debit of the batch comes back after that Debit is refunded). Ordered by the id of the ledger
  * entry that applied each one, which never ties (items written in one group commit share a
  * timestamp); ids never applied (refused, tombstones) come last. One row per item, however many
  * requests grew the batch: a batch_id is bounded by what ThrillGate sends under it.
+ *
+ * Items whose id rows the archive moved out of D1 are listed too, from `archived_id_owners`, which
+ * kept their batch_id and applying entry's id: one statement over both tables, so the order is the
+ * one it was before archival, and an item moving across the boundary meanwhile is listed once.
  */
 export async function transactionsOfBatch(
   db: LedgerDb,
   batchId: string,
   scope: BrandScope,
-): Promise<BatchTransaction[]> {
-  const rows = await db
-    .select(KNOWN_COLUMNS)
-    .from(transactions)
-    .leftJoin(
-      ledgerEntries,
-      and(
-        eq(ledgerEntries.transactionId, transactions.transactionId),
-        eq(ledgerEntries.effect, "apply"),
-      ),
-    )
-    .where(
-      and(eq(transactions.batchId, batchId), isNotNull(transactions.playerId), ofPlayersIn(scope)),
-    )
-    .orderBy(sql`${ledgerEntries.id} DESC NULLS LAST`, transactions.transactionId)
-    .all();
-  return rows.flatMap((row) => (row.playerId ? [{ ...row, playerId: row.playerId }] : []));
+): Promise<BatchRow[]> {
+  const live = sql.join(
+    knownColumns.map(([, column]) => sql`${column}`),
+    sql`, `,
+  );
+  // The same result columns, in the same order: what D1 kept of an archived id, NULL for the rest.
+  const archived = sql.join(
+    knownColumns.map(([, column]) => {
+      const kept = ownerColumns.get(column.name);
+      return kept ? sql`${kept}` : sql`NULL`;
+    }),
+    sql`, `,
+  );
+  const rows = await db.all<Record<string, unknown>>(sql`
+    SELECT ${live}, ${ledgerEntries.id} AS applied_entry_id, 0 AS archived
+    FROM ${transactions} LEFT JOIN ${ledgerEntries}
+      ON ${ledgerEntries.transactionId} = ${transactions.transactionId}
+      AND ${ledgerEntries.effect} = 'apply'
+    WHERE ${transactions.batchId} = ${batchId} AND ${transactions.playerId} IS NOT NULL
+      AND ${ofPlayersIn(transactions.playerId, scope)}
+    UNION ALL
+    SELECT ${archived}, ${archivedIdOwners.appliedEntryId}, 1
+    FROM ${archivedIdOwners}
+    WHERE ${archivedIdOwners.batchId} = ${batchId}
+      AND ${ofPlayersIn(archivedIdOwners.playerId, scope)}
+    ORDER BY applied_entry_id DESC NULLS LAST, ${sql.identifier(transactions.transactionId.name)}`);
+  return rows.flatMap((row): BatchRow[] => {
+    const playerId = row[transactions.playerId.name];
+    const transactionId = row[transactions.transactionId.name];
+    if (typeof playerId !== "string" || typeof transactionId !== "string") return [];
+    if (row.archived === 1) return [{ archived: true, item: { transactionId, playerId } }];
+    // The row's columns under their SQL names, as drizzle would have mapped them.
+    const known = Object.fromEntries(
+      knownColumns.map(([key, column]) => [key, row[column.name] ?? null]),
+    ) as KnownTransaction;
+    return [{ archived: false, item: { ...known, playerId } }];
+  });
 }
 
-/** Rows of players a key of `scope` may reach (no condition at all without brand keys). */
-function ofPlayersIn(scope: BrandScope) {
-  if (reachesEveryBrand(scope)) return undefined;
+/** Rows of players a key of `scope` may reach (always true without brand keys). */
+function ofPlayersIn(playerId: AnySQLiteColumn, scope: BrandScope) {
+  if (reachesEveryBrand(scope)) return sql`1`;
   const brands =
     scope.brand === null
       ? sql`${players.brandId} NOT IN (${sql.join(
@@ -146,7 +188,7 @@ function ofPlayersIn(scope: BrandScope) {
           sql`, `,
         )})`
       : sql`${players.brandId} = ${scope.brand}`;
-  return sql`${transactions.playerId} IN (SELECT ${players.id} FROM ${players} WHERE ${brands})`;
+  return sql`${playerId} IN (SELECT ${players.id} FROM ${players} WHERE ${brands})`;
 }
 
 const $ = sql.placeholder;

@@ -9,7 +9,7 @@ import {
   isConstraintError,
   transactionsOfBatch,
 } from "../ledger/transactions";
-import { listedBrandsOf, tombstoneBlocks } from "../ledger/writes";
+import { type KnownTransaction, listedBrandsOf, tombstoneBlocks } from "../ledger/writes";
 import { playerWallet, type WalletAnswer } from "./player-wallet";
 
 // Cancels that start before a player's object can take them: the id's owner is read from D1, an
@@ -128,14 +128,36 @@ export type { BatchTransaction };
 
 /**
  * What a cancel by batch_id alone takes: every item of the batch that belongs to a player `scope`
- * reaches, the last applied first, each with what D1 knew of it when read (see
- * transactionsOfBatch). The caller cancels them in that order, in pages, and may stop between two
- * pages (batch.ts).
+ * reaches, the last applied first, each with what was known of it when read (see
+ * transactionsOfBatch): from D1 for a live item; for an item the archive moved out of D1, from its
+ * owner's object (one call per owner, in parallel), which holds it as D1 did (docs/archive.md). An
+ * archived item its object no longer holds is past the id window: forgotten, as any such id is.
+ * The caller cancels them in that order, in pages, and may stop between two pages (batch.ts).
  */
-export function itemsOfBatch(
+export async function itemsOfBatch(
   env: Env,
   scope: BrandScope,
   batchId: string,
 ): Promise<BatchTransaction[]> {
-  return transactionsOfBatch(ledgerDb(env.DB), batchId, scope);
+  const rows = await transactionsOfBatch(ledgerDb(env.DB), batchId, scope);
+  const archivedByOwner = new Map<string, string[]>();
+  for (const { archived, item } of rows) {
+    if (!archived) continue;
+    archivedByOwner.set(item.playerId, [
+      ...(archivedByOwner.get(item.playerId) ?? []),
+      item.transactionId,
+    ]);
+  }
+  const held = new Map<string, KnownTransaction>();
+  await Promise.all(
+    [...archivedByOwner].map(async ([playerId, ids]) => {
+      for (const known of await playerWallet(env, playerId).archivedIdsOf(ids))
+        held.set(known.transactionId, known);
+    }),
+  );
+  return rows.flatMap(({ archived, item }) => {
+    if (!archived) return [item];
+    const known = held.get(item.transactionId);
+    return known ? [{ ...known, playerId: item.playerId }] : [];
+  });
 }

@@ -190,6 +190,17 @@ export class PlayerWallet extends DurableObject<Env> {
     return this.#archived.count();
   }
 
+  /**
+   * What this object holds of these archived ids (those it holds; pruned ones are absent): for a
+   * cancel by batch_id alone, which finds an archived item's owner in D1 and the rest here. A read
+   * of its own storage that does not wait for the queue: an id whose cancel is in flight may still
+   * read applied, as D1's row did before archival; its cancel then queues behind that one and is
+   * answered as a repeat.
+   */
+  archivedIdsOf(transactionIds: string[]): KnownTransaction[] {
+    return transactionIds.flatMap((id) => this.#archived.get(id) ?? []);
+  }
+
   /** The archive job hands over a day's cancellations of ids this object holds as archived. */
   archiveCancellations(transactionIds: string[]): void {
     this.#archived.markCancelled(transactionIds);
