@@ -134,6 +134,9 @@ function moveRows(persistDir, fromMs, toMs, days) {
   return n;
 }
 
+/** wrangler dev ended before it answered /health. */
+class EarlyExit extends Error {}
+
 /**
  * `wrangler dev` of the wallet's copy on 127.0.0.1, on `persistDir` (kept across restarts). The
  * CLI, as `npm start` runs it (the bench's inspector-free launcher is for CPU figures; the soak
@@ -161,34 +164,53 @@ async function startServer({ config, persistDir, vars, log }) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group: stop() ends wrangler and its workerd
   });
+  // The last lines wrangler printed, for the error if it exits before answering.
+  const tail = [];
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding("utf8");
-    stream.on("data", (chunk) => chunk.split("\n").filter(Boolean).forEach(log));
+    stream.on("data", (chunk) =>
+      chunk
+        .split("\n")
+        .filter(Boolean)
+        .forEach((line) => {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          log(line);
+        }),
+    );
   }
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const kill = (signal) => {
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          // already gone
-        }
-      };
-      const timer = setTimeout(() => {
-        kill("SIGKILL");
-        resolve();
-      }, 10_000);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      kill("SIGTERM");
-    });
+  const groupAlive = () => {
+    try {
+      process.kill(-child.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // Waits until the whole process group is gone, not only wrangler: a workerd still shutting
+  // down keeps the persisted D1 and the next start on the same directory may fail.
+  const stop = async () => {
+    const kill = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    kill("SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (groupAlive()) {
+      if (Date.now() > deadline) kill("SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new EarlyExit(`wrangler dev exited with ${child.exitCode}:\n${tail.join("\n")}`);
+    }
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {
@@ -288,7 +310,15 @@ export async function runSoak(opts, { copy, progress, track }) {
   let server;
   const start = async () => {
     progress("soak: starting the wallet (wrangler dev)…");
-    server = await startServer({ config, persistDir, vars, log });
+    // One retry: on a shared machine wrangler dev now and then exits at start (a port taken
+    // between freePort and its bind); a second failure stops the run with wrangler's output.
+    try {
+      server = await startServer({ config, persistDir, vars, log });
+    } catch (error) {
+      if (!(error instanceof EarlyExit)) throw error;
+      progress(`soak: ${error.message.split("\n")[0]}; starting it once more`);
+      server = await startServer({ config, persistDir, vars, log });
+    }
     track(server);
     return server;
   };
