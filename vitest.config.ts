@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 // Objects of wrangler.toml; only the secrets are fixed here, since .dev.vars is not committed.
 // "node": test-node/*.test.ts run in Node and drive a real `wrangler dev` over HTTP, as ThrillGate
 // and the operator's tools do (the simulator).
+/** The shards every workers test runs over (test/setup.ts migrates each). */
+const TEST_SHARDS = ["DB", "SHARD_1", "SHARD_2", "SHARD_3"];
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
@@ -30,7 +33,11 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token-0123456789",
                   // Never set in wrangler.toml: only test and chaos runs may arm faults.
                   FAULT_INJECTION: "enabled",
+                  // Four shards (wrangler.toml has two): DB is the index and shard 0.
+                  LEDGER_SHARDS: TEST_SHARDS.join(","),
                 },
+                // Merged with wrangler.toml's DB and SHARD_1.
+                d1Databases: { SHARD_2: "edge-wallet-shard-2", SHARD_3: "edge-wallet-shard-3" },
               },
             }),
           ],

@@ -29,7 +29,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, runWrangler, spawnWrangler } from "../scripts/lib/local-wallet.mjs";
+import { freePort, migrateAll, spawnWrangler } from "../scripts/lib/local-wallet.mjs";
 import { createPlayers, playerId, reconcile, runLoad, spread } from "./scenarios.mjs";
 
 const MS_PER_DAY = 86_400_000;
@@ -53,8 +53,8 @@ const JOB_AFTER_SHARE = 0.25;
 export const SOAK_TOLERANCE = 0.1;
 /** One day of live ledger, and ids forgotten by D1 with it (the smallest windows the job takes). */
 const SOAK_VARS = { LEDGER_RETENTION_DAYS: "1", TRANSACTION_ID_RETENTION_DAYS: "1" };
-/** The tables the job archives by created_at_ms. */
-const TIMED_TABLES = ["ledger_entries", "transactions", "cancellations"];
+/** The tables the job archives (and the index pass prunes) by created_at_ms. */
+const TIMED_TABLES = ["ledger_entries", "transactions", "cancellations", "transaction_index"];
 
 const round = (x, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -63,22 +63,24 @@ function sqlite(file, text) {
   return out.trim() ? JSON.parse(out) : [];
 }
 
-/** The D1 database file wrangler dev persists under `persistDir` (not Miniflare's metadata file). */
-function d1File(persistDir) {
+/**
+ * The D1 database files wrangler dev persists under `persistDir` (not Miniflare's metadata file):
+ * one per D1 binding, the index and every shard.
+ */
+function d1Files(persistDir) {
   const dir = join(persistDir, "v3", "d1", "miniflare-D1DatabaseObject");
   const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  if (files.length !== 1) throw new Error(`expected one D1 file in ${dir}, found ${files}`);
-  return join(dir, files[0]);
+  if (files.length === 0) throw new Error(`no D1 file in ${dir}`);
+  return files.sort().map((f) => join(dir, f));
 }
 
 /**
- * What D1 holds: live bytes ((page_count − freelist_count) × page_size), the file's bytes, and the
- * bytes of each table and index (dbstat: its pages, used or not). Read from a copy of the file and
- * its WAL, so that sqlite3 never checkpoints or removes the WAL under a running workerd; the copy
- * is consistent because the wallet is idle when it is taken.
+ * What one D1 file holds: live bytes ((page_count − freelist_count) × page_size), the file's bytes,
+ * and the bytes of each table and index (dbstat: its pages, used or not). Read from a copy of the
+ * file and its WAL, so that sqlite3 never checkpoints or removes the WAL under a running workerd;
+ * the copy is consistent because the wallet is idle when it is taken.
  */
-function d1Figures(persistDir) {
-  const file = d1File(persistDir);
+function d1FileFigures(file) {
   const dir = mkdtempSync(join(tmpdir(), "edge-wallet-soak-db-"));
   try {
     const copy = join(dir, "d1.sqlite");
@@ -91,7 +93,8 @@ function d1Figures(persistDir) {
               (SELECT page_size FROM pragma_page_size) AS page_size,
               (SELECT COUNT(*) FROM ledger_entries) AS ledger_entries,
               (SELECT COUNT(*) FROM transactions) AS transactions,
-              (SELECT COUNT(*) FROM archived_id_owners) AS archived_id_owners`,
+              (SELECT COUNT(*) FROM archived_id_owners) AS archived_id_owners,
+              (SELECT COUNT(*) FROM transaction_index) AS transaction_index`,
     );
     const byName = Object.fromEntries(
       sqlite(copy, "SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").map((row) => [
@@ -107,6 +110,7 @@ function d1Figures(persistDir) {
         ledger_entries: pragmas.ledger_entries,
         transactions: pragmas.transactions,
         archived_id_owners: pragmas.archived_id_owners,
+        transaction_index: pragmas.transaction_index,
       },
       bytes_by_table_or_index: byName,
     };
@@ -115,23 +119,37 @@ function d1Figures(persistDir) {
   }
 }
 
+/** What D1 holds, summed over every database (the index and the shards). */
+function d1Figures(persistDir) {
+  const sum = (a, b) => {
+    const out = { ...a };
+    for (const [key, value] of Object.entries(b))
+      out[key] = typeof value === "number" ? (out[key] ?? 0) + value : sum(out[key] ?? {}, value);
+    return out;
+  };
+  return d1Files(persistDir).map(d1FileFigures).reduce(sum);
+}
+
 /**
  * Moves the rows created in [fromMs, toMs] by `days` whole days (back: the soak's days end
- * yesterday), in the D1 file of a stopped server (see the top of this file). Returns the id rows
+ * yesterday), in every D1 file of a stopped server (see the top of this file). Returns the id rows
  * moved: the step's transactions.
  */
 function moveRows(persistDir, fromMs, toMs, days) {
-  const file = d1File(persistDir);
   const inCycle = `created_at_ms BETWEEN ${fromMs} AND ${toMs}`;
-  const [{ n }] = sqlite(file, `SELECT COUNT(*) AS n FROM transactions WHERE ${inCycle}`);
-  if (days !== 0) {
-    const updates = TIMED_TABLES.map(
-      (table) =>
-        `UPDATE ${table} SET created_at_ms = created_at_ms + ${days * MS_PER_DAY} WHERE ${inCycle};`,
-    );
-    sqlite(file, `BEGIN; ${updates.join(" ")} COMMIT;`);
+  let moved = 0;
+  for (const file of d1Files(persistDir)) {
+    const [{ n }] = sqlite(file, `SELECT COUNT(*) AS n FROM transactions WHERE ${inCycle}`);
+    moved += n;
+    if (days !== 0) {
+      const updates = TIMED_TABLES.map(
+        (table) =>
+          `UPDATE ${table} SET created_at_ms = created_at_ms + ${days * MS_PER_DAY} WHERE ${inCycle};`,
+      );
+      sqlite(file, `BEGIN; ${updates.join(" ")} COMMIT;`);
+    }
   }
-  return n;
+  return moved;
 }
 
 /** wrangler dev ended before it answered /health. */
@@ -392,22 +410,11 @@ export async function runSoak(opts, { copy, progress, track }) {
 
   try {
     progress("soak: migrating a fresh local D1");
-    const migrate = runWrangler(
-      [
-        "d1",
-        "migrations",
-        "apply",
-        "DB",
-        "--local",
-        "--config",
-        config,
-        "--persist-to",
-        persistDir,
-      ],
-      { env: { NO_COLOR: "1" }, encoding: "utf8" },
-    );
-    if (migrate.status !== 0)
-      throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+    const failed = migrateAll(config, ["--local", "--persist-to", persistDir]);
+    if (failed)
+      throw new Error(
+        `migrations of ${failed.binding} failed:\n${failed.stdout}\n${failed.stderr}`,
+      );
     await start();
     const ids = Array.from({ length: opts.players }, (_, n) => playerId(n));
     progress(`soak: creating ${ids.length} players`);

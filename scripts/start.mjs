@@ -1,12 +1,20 @@
 // `npm start`: one command from a fresh clone to a running local wallet.
-// Creates .dev.vars from the example, migrates the local D1, seeds the demo players, starts
+// Creates .dev.vars from the example, migrates every local D1 (the index and the shards), seeds
+// the demo players on their shards, starts
 // `wrangler dev` on 127.0.0.1:${PORT:-8787} (with /__scheduled, to fire the Cron Trigger's jobs)
 // and prints signed requests to paste.
 // `npm start -- --verbose` also shows wrangler's own output of the migration and seed steps.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { signBody } from "../src/auth/hmac.ts";
 import { readDevVars } from "./lib/dev-vars.mjs";
-import { LOCAL_DEV_FLAGS, runWrangler, spawnWrangler } from "./lib/local-wallet.mjs";
+import { homeShard } from "./lib/home-shard.mjs";
+import {
+  d1Bindings,
+  LOCAL_DEV_FLAGS,
+  ledgerShards,
+  runWrangler,
+  spawnWrangler,
+} from "./lib/local-wallet.mjs";
 
 const port = process.env.PORT ?? "8787";
 const origin = `http://127.0.0.1:${port}`;
@@ -38,22 +46,39 @@ function ensureDevVars() {
   return readDevVars();
 }
 
-// Idempotent: INSERT OR IGNORE leaves players and balances that already exist alone.
+// Idempotent: INSERT OR IGNORE leaves players and balances that already exist alone. Each player
+// goes to its home shard (as the admin API places a new player) and into the index's directory;
+// the tokens go to the index. Returns the SQL per D1 binding.
 function seedSql() {
-  const rows = [];
+  const shards = ledgerShards();
+  const sqlByBinding = new Map([["DB", []]]);
+  const add = (binding, line) => {
+    if (!sqlByBinding.has(binding)) sqlByBinding.set(binding, []);
+    sqlByBinding.get(binding).push(line);
+  };
   const nowMs = Date.now();
   for (let n = 1; n <= DEMO_PLAYERS; n++) {
     const suffix = String(n).padStart(5, "0");
     const player = `player_${suffix}`;
-    rows.push(
+    const shard = homeShard(player, shards.length);
+    add(
+      shards[shard],
       `INSERT OR IGNORE INTO players (id, operator_id, brand_id, currency, balance_minor, opening_balance_minor, nickname, segments, created_at_ms) ` +
         `VALUES ('${player}', 'thrilltech', 'brand1', 'EUR', ${DEMO_BALANCE_MINOR}, ${DEMO_BALANCE_MINOR}, 'Demo ${n}', '[]', ${nowMs});`,
-      // Demo tokens never expire (null expiry), so the printed example keeps working.
+    );
+    add(
+      "DB",
+      `INSERT OR IGNORE INTO player_directory (player_id, shard, operator_id, brand_id, created_at_ms) ` +
+        `VALUES ('${player}', ${shard}, 'thrilltech', 'brand1', ${nowMs});`,
+    );
+    // Demo tokens never expire (null expiry), so the printed example keeps working.
+    add(
+      "DB",
       `INSERT OR IGNORE INTO sessions (token, player_id, operator_id, brand_id, currency, expires_at_ms, created_at_ms) ` +
         `VALUES ('token_${suffix}', '${player}', 'thrilltech', 'brand1', 'EUR', NULL, ${nowMs});`,
     );
   }
-  return `${rows.join("\n")}\n`;
+  return sqlByBinding;
 }
 
 async function waitForHealth(child) {
@@ -100,11 +125,15 @@ Run the Cron Trigger's nightly jobs now (the archive, then reconciliation), then
 }
 
 const vars = ensureDevVars();
-wrangler(["d1", "migrations", "apply", "DB", "--local"]);
-console.log("Local D1 migrated (.wrangler/).");
+const bindings = d1Bindings();
+for (const binding of bindings) wrangler(["d1", "migrations", "apply", binding, "--local"]);
+console.log(`Local D1 migrated (.wrangler/): ${bindings.join(", ")}.`);
 mkdirSync(".wrangler", { recursive: true });
-writeFileSync(".wrangler/seed.sql", seedSql());
-wrangler(["d1", "execute", "DB", "--local", "--file", ".wrangler/seed.sql"]);
+for (const [binding, lines] of seedSql()) {
+  const file = `.wrangler/seed-${binding}.sql`;
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  wrangler(["d1", "execute", binding, "--local", "--file", file]);
+}
 console.log(
   `Seeded ${DEMO_PLAYERS} demo players (existing players and balances are left as they are).`,
 );

@@ -270,3 +270,44 @@ export function readArchiveConfig(env: {
     transactionIdRetentionDays: parsed.data.TRANSACTION_ID_RETENTION_DAYS,
   };
 }
+
+/** The most shards LEDGER_SHARDS may list: each is one more D1 call for a report or an export page. */
+export const MAX_LEDGER_SHARDS = 64;
+
+const BINDING_NAME = /^[A-Z][A-Z0-9_]{0,62}$/;
+
+/**
+ * LEDGER_SHARDS, checked: the D1 bindings that hold players and their ledgers, comma-separated,
+ * in order (a shard's number is its place in this list, 0-based, and never changes: the player
+ * directory records it). Unset or empty means "DB" alone: a one-database wallet. The index (player
+ * directory, transaction-id index, sessions) is always the binding DB, which may also be shard 0.
+ */
+export function ledgerShardNames(env: { LEDGER_SHARDS?: string }): string[] {
+  const text = env.LEDGER_SHARDS?.trim();
+  if (!text) return ["DB"];
+  const names = text.split(",").map((name) => name.trim());
+  if (
+    names.length > MAX_LEDGER_SHARDS ||
+    names.some((name) => !BINDING_NAME.test(name)) ||
+    new Set(names).size !== names.length
+  )
+    throw new Error(
+      `invalid configuration: LEDGER_SHARDS must list 1 to ${MAX_LEDGER_SHARDS} distinct D1 binding names`,
+    );
+  return names;
+}
+
+/**
+ * The shard a new player is placed on: FNV-1a (32-bit) of the id's UTF-8 bytes, modulo the shard
+ * count. Stable across isolates and releases, so scripts (the demo seed) can compute it too
+ * (scripts/lib/home-shard.mjs is the same function). Only placement uses it: afterwards the
+ * player directory says where a player is.
+ */
+export function homeShard(playerId: string, shardCount: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(playerId)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shardCount;
+}

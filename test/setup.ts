@@ -3,9 +3,11 @@ import { env } from "cloudflare:workers";
 import { afterAll, expect } from "vitest";
 import { ledgerDb } from "../src/ledger/db";
 import { reconcile } from "../src/ledger/reconcile";
+import { shardD1s } from "../src/ledger/shards";
 
-// The same migrations `wrangler d1 migrations apply` runs; applying twice is a no-op.
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+// The same migrations `wrangler d1 migrations apply` runs, in every shard and the index (DB);
+// applying twice is a no-op.
+for (const d1 of shardD1s(env)) await applyD1Migrations(d1, env.TEST_MIGRATIONS);
 
 // Invariant 5 after every test file (each file has its own storage): whatever the file did,
 // every balance equals opening balance + ledger, and every id has the entries its status says.

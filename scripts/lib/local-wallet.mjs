@@ -3,7 +3,7 @@
 // the chaos run. Nothing here talks to anything but 127.0.0.1.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -43,6 +43,45 @@ export function runWrangler(args, options = {}) {
 }
 
 /**
+ * The D1 bindings of a wrangler.toml, in the order it lists them: the index (DB) and the shards.
+ * Every one of them gets every migration.
+ */
+export function d1Bindings(config = join(REPO_ROOT, "wrangler.toml")) {
+  const text = readFileSync(config, "utf8");
+  return text
+    .split(/^\[\[/m)
+    .filter((block) => block.startsWith("d1_databases]]"))
+    .map((block) => /^binding\s*=\s*"([^"]+)"/m.exec(block)?.[1])
+    .filter(Boolean);
+}
+
+/** LEDGER_SHARDS of a wrangler.toml's [vars] (src/config.ts ledgerShardNames): the shards, in order. */
+export function ledgerShards(config = join(REPO_ROOT, "wrangler.toml")) {
+  const listed = /^LEDGER_SHARDS\s*=\s*"([^"]*)"/m.exec(readFileSync(config, "utf8"))?.[1] ?? "";
+  const names = listed
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return names.length > 0 ? names : ["DB"];
+}
+
+/**
+ * `wrangler d1 migrations apply` for every D1 binding of `config` (`where`: ["--local",
+ * "--persist-to", dir] or ["--remote"]). Returns the first failed run, or null.
+ */
+export function migrateAll(config, where, options = {}) {
+  for (const binding of d1Bindings(config)) {
+    const run = runWrangler(["d1", "migrations", "apply", binding, ...where, "--config", config], {
+      env: TOOL_ENV,
+      encoding: "utf8",
+      ...options,
+    });
+    if (run.status !== 0) return { binding, ...run };
+  }
+  return null;
+}
+
+/**
  * Flags of every local `wrangler dev` the CLI starts (npm start, startLocalWallet): wrangler's
  * scheduled test endpoint, so `curl "<url>/__scheduled?cron=15+0+*+*+*"` runs the nightly jobs
  * of the Cron Trigger on demand (the console test fires it that way).
@@ -77,15 +116,9 @@ export async function startLocalWallet(options = {}) {
   const port = await freePort();
   const secret = randomBytes(24).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
-  const migrate = runWrangler(
-    ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistDir],
-    {
-      env: TOOL_ENV,
-      encoding: "utf8",
-    },
-  );
-  if (migrate.status !== 0)
-    throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const failed = migrateAll(config, ["--local", "--persist-to", persistDir]);
+  if (failed)
+    throw new Error(`migrations of ${failed.binding} failed:\n${failed.stdout}\n${failed.stderr}`);
 
   const vars = { WALLET_HMAC_SECRET: secret, ADMIN_TOKEN: adminToken, ...options.vars };
   const args = [

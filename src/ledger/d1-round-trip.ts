@@ -27,17 +27,23 @@ export function d1RoundTripMs(env: Omit<RoundTripEnv, "DB">): number {
   return ms;
 }
 
-// One wrapper per binding object, so the statements it prepares can be recognised in batch().
+// One wrapper per binding object, so the statements it prepares can be recognised in batch(); and
+// the wrappers themselves, so a binding already wrapped (index.ts wraps env.DB) is not wrapped twice.
 const wrapped = new WeakMap<D1Database, D1Database>();
+const wrappers = new WeakSet<D1Database>();
 
-/** env.DB as the wallet should use it: the binding itself, or the binding behind a modelled round trip. */
-export function d1Of(env: RoundTripEnv): D1Database {
+/**
+ * A D1 binding (env.DB unless named) as the wallet should use it: the binding itself, or the
+ * binding behind a modelled round trip.
+ */
+export function d1Of(env: RoundTripEnv, d1: D1Database = env.DB): D1Database {
   const ms = d1RoundTripMs(env);
-  if (ms === 0) return env.DB;
-  let db = wrapped.get(env.DB);
+  if (ms === 0 || wrappers.has(d1)) return d1;
+  let db = wrapped.get(d1);
   if (!db) {
-    db = withRoundTrip(env.DB, ms);
-    wrapped.set(env.DB, db);
+    db = withRoundTrip(d1, ms);
+    wrapped.set(d1, db);
+    wrappers.add(db);
   }
   return db;
 }

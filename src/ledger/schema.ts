@@ -39,9 +39,8 @@ export const sessions = sqliteTable(
   "sessions",
   {
     token: text("token").primaryKey(),
-    playerId: text("player_id")
-      .notNull()
-      .references(() => players.id),
+    // No foreign key: sessions live in the index database, the player in its shard (migration 0009).
+    playerId: text("player_id").notNull(),
     operatorId: text("operator_id").notNull(),
     brandId: text("brand_id").notNull(),
     currency: text("currency"),
@@ -303,6 +302,56 @@ export const archivedReportRows = sqliteTable(
     ggrMinor: integer("ggr_minor").notNull(),
   },
   (t) => [uniqueIndex("archived_report_rows_uq").on(t.day, t.operatorId, t.brandId, t.currency)],
+);
+
+// The index database (docs/architecture.md, "Shards"): the binding DB. Migrations create every
+// table in every database; the index's tables are used in DB only, the ledger's in the shards.
+
+/**
+ * Where each player lives: its shard's number (its place in LEDGER_SHARDS), chosen when the player
+ * is created (homeShard) and changed only by a move. Also the player's operator and brand, so that
+ * a batch's brand check and a cancel's scope need no shard read.
+ */
+export const playerDirectory = sqliteTable("player_directory", {
+  playerId: text("player_id").primaryKey(),
+  shard: integer("shard").notNull(),
+  operatorId: text("operator_id").notNull(),
+  brandId: text("brand_id").notNull(),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+/**
+ * "claimed": a player's object took the id before writing its shard's batch; the shard may or may
+ * not hold the id row yet (a crash between the two). "recorded": the shard holds the id row
+ * (whatever its outcome); set by the index pass, or by a backfill. "tombstone": a cancel that named
+ * no player saw the id first; no shard holds it.
+ */
+export const INDEX_STATES = ["claimed", "recorded", "tombstone"] as const;
+export type IndexState = (typeof INDEX_STATES)[number];
+
+/**
+ * The transaction-id index: the one judge of "seen before" across every shard (invariant 1), and
+ * where a cancel without player_id finds the owner (invariant 2). Kept for
+ * TRANSACTION_ID_RETENTION_DAYS after created_at_ms, then pruned by the index pass.
+ */
+export const transactionIndex = sqliteTable(
+  "transaction_index",
+  {
+    transactionId: text("transaction_id").primaryKey(),
+    // Null (with shard) only for a tombstone.
+    playerId: text("player_id"),
+    shard: integer("shard"),
+    state: text("state", { enum: INDEX_STATES }).notNull(),
+    // A tombstone's brand rule, as on the transactions table (tombstoneBlocks, writes.ts).
+    brandId: text("brand_id"),
+    everyBrand: integer("every_brand").notNull().default(0),
+    listedBrands: text("listed_brands"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    index("transaction_index_created_idx").on(t.createdAtMs),
+    index("transaction_index_player_idx").on(t.playerId),
+  ],
 );
 
 export type PlayerRow = typeof players.$inferSelect;
